@@ -1,0 +1,59 @@
+// swift-tools-version:6.0
+// caloflow: CaloFlow-style calorimeter fast simulation (teacher MAF, student IAF) in Swift.
+// Only the toolchain and three Debian C libraries: libhdf5-dev, libpng-dev, libopenblas-dev.
+import PackageDescription
+
+/// Release builds use -Ounchecked for the numerical core; AVX2 + FMA (x86-64-v3) is the
+/// baseline every machine of this project has, so SIMD code compiles to vector instructions.
+let fast: [SwiftSetting] = [
+    .unsafeFlags(["-Ounchecked", "-wmo"], .when(configuration: .release)),
+    .unsafeFlags(["-Xcc", "-march=x86-64-v3"]),
+]
+
+let package = Package(
+    name: "caloflow",
+    products: [
+        .executable(name: "caloflow", targets: ["caloflow"]),
+    ],
+    targets: [
+        // MARK: - C libraries (module map + static inline shims for macros Swift cannot import)
+        .systemLibrary(name: "CHDF5", path: "Sources/CHDF5", pkgConfig: "hdf5",
+                       providers: [.apt(["libhdf5-dev"])]),
+        .systemLibrary(name: "CPNG", path: "Sources/CPNG", pkgConfig: "libpng",
+                       providers: [.apt(["libpng-dev"])]),
+        .systemLibrary(name: "CBLAS", path: "Sources/CBLAS",
+                       providers: [.apt(["libopenblas-dev"])]),
+
+        // MARK: - Libraries, bottom (numerics) to top (commands)
+        .target(name: "CaloTensor", dependencies: ["CBLAS"], swiftSettings: fast),
+        .target(name: "CaloNN", dependencies: ["CaloTensor"], swiftSettings: fast),
+        .target(name: "CaloFlows", dependencies: ["CaloNN", "CaloTensor"], swiftSettings: fast),
+        .target(name: "CaloData", dependencies: ["CHDF5", "CaloTensor"], swiftSettings: fast),
+        .target(name: "CaloSimulation", dependencies: ["CaloTensor", "CaloData"], swiftSettings: fast),
+        .target(name: "CaloPipeline",
+                dependencies: ["CaloFlows", "CaloNN", "CaloData", "CaloTensor", "CHDF5"],
+                swiftSettings: fast),
+        .target(name: "CaloEvaluation", dependencies: ["CaloNN", "CaloData", "CaloTensor"],
+                swiftSettings: fast),
+        .target(name: "CaloRendering", dependencies: ["CPNG", "CaloEvaluation", "CaloData"],
+                swiftSettings: fast),
+        .target(name: "CaloCLI",
+                dependencies: ["CaloTensor", "CaloNN", "CaloFlows", "CaloData", "CaloSimulation",
+                               "CaloPipeline", "CaloEvaluation", "CaloRendering"],
+                swiftSettings: fast),
+
+        // MARK: - Executable
+        .executableTarget(name: "caloflow", dependencies: ["CaloCLI"], swiftSettings: fast),
+
+        // MARK: - Tests
+        .testTarget(name: "CaloTensorTests", dependencies: ["CaloTensor"], swiftSettings: fast),
+        .testTarget(name: "CaloNNTests", dependencies: ["CaloNN", "CaloTensor"], swiftSettings: fast),
+        .testTarget(name: "CaloFlowsTests", dependencies: ["CaloFlows", "CaloNN", "CaloTensor"],
+                    swiftSettings: fast),
+        .testTarget(name: "CaloDataTests", dependencies: ["CaloData", "CaloTensor"],
+                    swiftSettings: fast),
+        .testTarget(name: "CaloSimulationTests",
+                    dependencies: ["CaloSimulation", "CaloData", "CaloTensor"], swiftSettings: fast),
+        .testTarget(name: "CaloCLITests", dependencies: ["CaloCLI"], swiftSettings: fast),
+    ]
+)

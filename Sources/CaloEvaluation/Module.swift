@@ -1,0 +1,1 @@
+// CaloEvaluation module: see Package.swift and ../shared/design.md for its role.

@@ -1,0 +1,1 @@
+// CaloFlows module: see Package.swift and ../shared/design.md for its role.

@@ -1,0 +1,1 @@
+// CaloPipeline module: see Package.swift and ../shared/design.md for its role.

@@ -1,0 +1,1 @@
+// CaloRendering module: see Package.swift and ../shared/design.md for its role.

@@ -1,0 +1,1 @@
+// CaloSimulation module: see Package.swift and ../shared/design.md for its role.

@@ -1,0 +1,3 @@
+import CaloCLI
+
+CaloflowCLI.main()

@@ -1,0 +1,1 @@
+// Tests for CaloCLI are added with the module's code.

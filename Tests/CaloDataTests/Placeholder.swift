@@ -1,0 +1,1 @@
+// Tests for CaloData are added with the module's code.

@@ -1,0 +1,1 @@
+// Tests for CaloFlows are added with the module's code.

@@ -1,0 +1,1 @@
+// Tests for CaloNN are added with the module's code.

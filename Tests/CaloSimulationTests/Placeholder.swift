@@ -1,0 +1,1 @@
+// Tests for CaloSimulation are added with the module's code.
