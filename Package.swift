@@ -54,6 +54,8 @@ let package = Package(
                     swiftSettings: fast),
         .testTarget(name: "CaloSimulationTests",
                     dependencies: ["CaloSimulation", "CaloData", "CaloTensor"], swiftSettings: fast),
+        .testTarget(name: "CaloPipelineTests", dependencies: ["CaloPipeline", "CaloData", "CaloTensor"],
+                    swiftSettings: fast),
         .testTarget(name: "CaloCLITests", dependencies: ["CaloCLI"], swiftSettings: fast),
     ]
 )

@@ -1,1 +1,0 @@
-// CaloPipeline module: see Package.swift and ../shared/design.md for its role.

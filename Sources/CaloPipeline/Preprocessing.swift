@@ -1,0 +1,183 @@
+import Glibc
+import CaloTensor
+import CaloData
+
+/// CaloFlow's preprocessing and its inverse (Krause & Shih, arXiv:2106.05285, section 2 of
+/// ../shared/reference/caloflow-method.md), in one place so training and generation cannot drift.
+///
+/// Internal energy unit: 100 GeV (voxels and overflow: MeV / 1e5; incident energy: GeV / 1e2).
+///
+/// - Flow I inputs `t` [N, 3]: u0 = E_tot/E_inc, u1 = E0/E_tot, u2 = E1/(E1+E2), each clamped to
+///   [0, 1], then `logit(alpha + (1 - 2 alpha) u)`; context [N, 1] = log10(E_inc / 10 GeV).
+/// - Flow II inputs `x` [N, 504]: voxels divided by their layer energy (+1e-16), same logit;
+///   context [N, 4] = [log10(E_inc/10 GeV), log10(E_l[100 GeV] + 1e-8) + 2 for l = 0, 1, 2].
+///
+/// The arithmetic runs in Double and is stored as Float: the logit of values near alpha = 1e-6
+/// needs more digits than Float keeps in intermediate steps.
+public struct Preprocessing: Codable, Sendable, Equatable {
+    /// Logit regularizer alpha (1e-6 in CaloFlow: logit range +-13.8155).
+    public var alpha: Double = 1e-6
+    /// Width of the uniform noise added to every voxel during training, in 100 GeV units
+    /// (1e-8 = 1 keV): keeps empty voxels away from logit(-inf) and the zero-energy layer case.
+    public var noiseLevel: Double = 1e-8
+    /// Voxels below this energy (MeV) are set to zero when generated showers are written.
+    public var thresholdMeV: Double = 0.01
+
+    public init(alpha: Double = 1e-6, noiseLevel: Double = 1e-8, thresholdMeV: Double = 0.01) {
+        self.alpha = alpha
+        self.noiseLevel = noiseLevel
+        self.thresholdMeV = thresholdMeV
+    }
+
+    // MARK: - Units
+
+    /// MeV to internal units (100 GeV).
+    public static let mevToInternal = 1e-5
+    /// GeV to internal units (100 GeV).
+    public static let gevToInternal = 1e-2
+
+    // MARK: - Scalar maps
+
+    /// `logit(alpha + (1 - 2 alpha) u)`.
+    @inlinable public func logitTransform(_ u: Double) -> Double {
+        let s = alpha + (1 - 2 * alpha) * u
+        return log(s / (1 - s))
+    }
+
+    /// Inverse of `logitTransform` without clamping: `(sigmoid(t) - alpha) / (1 - 2 alpha)`.
+    @inlinable public func inverseLogitTransform(_ t: Double) -> Double {
+        let s = t >= 0 ? 1 / (1 + exp(-t)) : exp(t) / (1 + exp(t))
+        return (s - alpha) / (1 - 2 * alpha)
+    }
+
+    /// Flow I context: log10(E_inc / 10 GeV), with E_inc in GeV.
+    @inlinable public static func flowIContext(incidentGeV e: Double) -> Double { log10(e / 10) }
+
+    /// Flow II context entry of one layer energy (MeV): log10(E[100 GeV] + 1e-8) + 2.
+    @inlinable public static func layerEnergyContext(mev e: Double) -> Double { log10(e * mevToInternal + 1e-8) + 2 }
+
+    // MARK: - Noise
+
+    /// Adds U[0, noiseLevel) (internal units) to every voxel of `voxels` (MeV), in place. Each row
+    /// draws from its own stream of `rng` so the result does not depend on the batch split.
+    public func addNoise(toVoxelsMeV voxels: inout Matrix, rng: inout Xoshiro256) {
+        let scale = Float(noiseLevel / Preprocessing.mevToInternal)
+        voxels.withUnsafeMutableBufferPointer { p in
+            for i in 0..<p.count { p[i] += scale * rng.uniformFloat() }
+        }
+    }
+
+    // MARK: - Forward (training direction)
+
+    /// Layer energies (MeV) [N, 3] of a voxel matrix [N, 504] (MeV), summed in Double.
+    public static func layerEnergies(voxelsMeV v: Matrix) -> [[Double]] {
+        let c = v.cols
+        return v.withUnsafeBufferPointer { p in
+            (0..<v.rows).map { r in
+                (0..<CaloGANGeometry.layerCount).map { l in
+                    var s = 0.0
+                    for j in CaloGANGeometry.layerRange(l) { s += Double(p[r * c + j]) }
+                    return s
+                }
+            }
+        }
+    }
+
+    /// Flow I inputs: `t` [N, 3] and context [N, 1], from layer energies (MeV) and E_inc (GeV).
+    public func flowIInputs(layerEnergiesMeV e: [[Double]], incidentGeV: [Float]) -> (t: Matrix, context: Matrix) {
+        let n = e.count
+        var t = Matrix(rows: n, cols: 3), ctx = Matrix(rows: n, cols: 1)
+        for r in 0..<n {
+            let einc = Double(incidentGeV[r]) * 1e3 // MeV
+            let tot = e[r][0] + e[r][1] + e[r][2]
+            let u0 = clamp01(tot / einc)
+            let u1 = clamp01(tot > 0 ? e[r][0] / tot : 0)
+            let u2 = clamp01(e[r][1] + e[r][2] > 0 ? e[r][1] / (e[r][1] + e[r][2]) : 0)
+            t[r, 0] = Float(logitTransform(u0))
+            t[r, 1] = Float(logitTransform(u1))
+            t[r, 2] = Float(logitTransform(u2))
+            ctx[r, 0] = Float(Preprocessing.flowIContext(incidentGeV: Double(incidentGeV[r])))
+        }
+        return (t, ctx)
+    }
+
+    /// Flow II context [N, 4] from E_inc (GeV) and layer energies (MeV).
+    public func flowIIContext(incidentGeV: [Float], layerEnergiesMeV e: [[Double]]) -> Matrix {
+        var ctx = Matrix(rows: e.count, cols: 4)
+        for r in 0..<e.count {
+            ctx[r, 0] = Float(Preprocessing.flowIContext(incidentGeV: Double(incidentGeV[r])))
+            for l in 0..<3 { ctx[r, l + 1] = Float(Preprocessing.layerEnergyContext(mev: e[r][l])) }
+        }
+        return ctx
+    }
+
+    /// Flow II inputs: normalized-voxel logits `x` [N, 504] and context [N, 4] from voxels (MeV,
+    /// noise already added if wanted) and E_inc (GeV).
+    public func flowIIInputs(voxelsMeV v: Matrix, incidentGeV: [Float]) -> (x: Matrix, context: Matrix, layerEnergiesMeV: [[Double]]) {
+        let e = Preprocessing.layerEnergies(voxelsMeV: v)
+        var x = Matrix(rows: v.rows, cols: v.cols)
+        let c = v.cols
+        v.withUnsafeBufferPointer { src in
+            x.withUnsafeMutableBufferPointer { dst in
+                for r in 0..<v.rows {
+                    for l in 0..<CaloGANGeometry.layerCount {
+                        let norm = 1 / (e[r][l] * Preprocessing.mevToInternal + 1e-16)
+                        for j in CaloGANGeometry.layerRange(l) {
+                            let u = Double(src[r * c + j]) * Preprocessing.mevToInternal * norm
+                            dst[r * c + j] = Float(logitTransform(u))
+                        }
+                    }
+                }
+            }
+        }
+        return (x, flowIIContext(incidentGeV: incidentGeV, layerEnergiesMeV: e), e)
+    }
+
+    // MARK: - Inverse (generation direction)
+
+    /// Layer energies (MeV) [N][3] from Flow I samples `t` [N, 3] and E_inc (GeV):
+    /// u = clamp((sigmoid(t) - alpha)/(1 - 2 alpha)), E_tot = u0 E_inc, E0 = u1 E_tot,
+    /// E1 = u2 (E_tot - E0), E2 = E_tot - E0 - E1.
+    public func layerEnergies(fromFlowI t: Matrix, incidentGeV: [Float]) -> [[Double]] {
+        (0..<t.rows).map { r in
+            let u0 = clamp01(inverseLogitTransform(Double(t[r, 0])))
+            let u1 = clamp01(inverseLogitTransform(Double(t[r, 1])))
+            let u2 = clamp01(inverseLogitTransform(Double(t[r, 2])))
+            let tot = u0 * Double(incidentGeV[r]) * 1e3
+            let e0 = u1 * tot
+            let e1 = u2 * (tot - e0)
+            return [e0, e1, max(0, tot - e0 - e1)]
+        }
+    }
+
+    /// Voxel energies (MeV) [N, 504] from Flow II samples `x` [N, 504] and layer energies (MeV):
+    /// v = (sigmoid(x) - alpha)/(1 - 2 alpha), each layer rescaled by E_l / sum|v| so it carries
+    /// exactly the Flow I layer energy; then clamped to [0, 1e5] MeV and zeroed below the threshold.
+    /// The result is always finite and non-negative.
+    public func voxels(fromFlowII x: Matrix, layerEnergiesMeV e: [[Double]]) -> Matrix {
+        var out = Matrix(rows: x.rows, cols: x.cols)
+        let c = x.cols
+        var v = [Double](repeating: 0, count: c)
+        x.withUnsafeBufferPointer { src in
+            out.withUnsafeMutableBufferPointer { dst in
+                for r in 0..<x.rows {
+                    for j in 0..<c { v[j] = inverseLogitTransform(Double(src[r * c + j])) }
+                    for l in 0..<CaloGANGeometry.layerCount {
+                        let range = CaloGANGeometry.layerRange(l)
+                        var norm = 0.0
+                        for j in range { norm += abs(v[j]) }
+                        let scale = norm > 0 && norm.isFinite ? e[r][l] / norm : 0
+                        for j in range {
+                            var mev = v[j] * scale
+                            if !(mev >= thresholdMeV) { mev = 0 } // also catches NaN
+                            dst[r * c + j] = Float(min(mev, 1e5))
+                        }
+                    }
+                }
+            }
+        }
+        return out
+    }
+}
+
+@inline(__always) func clamp01(_ u: Double) -> Double { u.isNaN ? 0 : min(1, max(0, u)) }
