@@ -1,0 +1,70 @@
+/// Shape of one CaloFlow flow: a stack of MADE + rational-quadratic-spline blocks with fixed
+/// permutations in between (../shared/reference/caloflow-method.md sections 3-5).
+///
+/// JSON keys: `blocks`, `hiddenFeatures`, `hiddenLayers`, `bins`, `tailBound`, `dropout`,
+/// `minBinWidth`, `minBinHeight`, `minDerivative`. Unknown keys are rejected.
+public struct FlowArchitecture: Codable, Sendable, Equatable {
+    /// Number of MADE-spline blocks (Flow I: 6, Flow II: 8).
+    public var blocks: Int
+    /// Width of every MADE hidden layer (Flow I: 64, teacher: 378, student: 504).
+    public var hiddenFeatures: Int
+    /// Hidden layers per MADE, counting the initial masked layer (Flow I: 3, Flow II: 2).
+    public var hiddenLayers: Int
+    /// Spline bins K (8).
+    public var bins: Int
+    /// Spline tail bound B: identity outside [-B, B] (14, just above the logit range 13.8).
+    public var tailBound: Double
+    /// Dropout probability inside the MADE feed-forward blocks (teacher and student: 0.05).
+    public var dropout: Double
+    /// Minimum bin width, height and derivative of the spline (1e-6).
+    public var minBinWidth: Double
+    public var minBinHeight: Double
+    public var minDerivative: Double
+
+    public init(blocks: Int, hiddenFeatures: Int, hiddenLayers: Int, bins: Int = 8, tailBound: Double = 14,
+                dropout: Double = 0, minBinWidth: Double = 1e-6, minBinHeight: Double = 1e-6, minDerivative: Double = 1e-6) {
+        self.blocks = blocks
+        self.hiddenFeatures = hiddenFeatures
+        self.hiddenLayers = hiddenLayers
+        self.bins = bins
+        self.tailBound = tailBound
+        self.dropout = dropout
+        self.minBinWidth = minBinWidth
+        self.minBinHeight = minBinHeight
+        self.minDerivative = minDerivative
+    }
+
+    /// CaloFlow's Flow I: 6 blocks, 3 hidden layers of 64, no dropout.
+    public static let paperFlowI = FlowArchitecture(blocks: 6, hiddenFeatures: 64, hiddenLayers: 3)
+    /// CaloFlow's Flow II teacher: 8 blocks, 2 hidden layers of 378, dropout 0.05.
+    public static let paperTeacher = FlowArchitecture(blocks: 8, hiddenFeatures: 378, hiddenLayers: 2, dropout: 0.05)
+    /// CaloFlow II's student: the teacher's skeleton with 2 hidden layers of 504.
+    public static let paperStudent = FlowArchitecture(blocks: 8, hiddenFeatures: 504, hiddenLayers: 2, dropout: 0.05)
+
+    enum CodingKeys: String, CodingKey, CaseIterable {
+        case blocks, hiddenFeatures, hiddenLayers, bins, tailBound, dropout, minBinWidth, minBinHeight, minDerivative
+    }
+
+    public init(from decoder: Decoder) throws {
+        try decoder.rejectUnknownKeys(CodingKeys.allCases.map(\.rawValue))
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        blocks = try c.decode(Int.self, forKey: .blocks)
+        hiddenFeatures = try c.decode(Int.self, forKey: .hiddenFeatures)
+        hiddenLayers = try c.decode(Int.self, forKey: .hiddenLayers)
+        bins = try c.decodeIfPresent(Int.self, forKey: .bins) ?? 8
+        tailBound = try c.decodeIfPresent(Double.self, forKey: .tailBound) ?? 14
+        dropout = try c.decodeIfPresent(Double.self, forKey: .dropout) ?? 0
+        minBinWidth = try c.decodeIfPresent(Double.self, forKey: .minBinWidth) ?? 1e-6
+        minBinHeight = try c.decodeIfPresent(Double.self, forKey: .minBinHeight) ?? 1e-6
+        minDerivative = try c.decodeIfPresent(Double.self, forKey: .minDerivative) ?? 1e-6
+        try require(blocks >= 1 && blocks <= 64, decoder, "blocks", "must be in 1...64, got \(blocks)")
+        try require(hiddenFeatures >= 1 && hiddenFeatures <= 8192, decoder, "hiddenFeatures", "must be in 1...8192, got \(hiddenFeatures)")
+        try require(hiddenLayers >= 1 && hiddenLayers <= 8, decoder, "hiddenLayers", "must be in 1...8, got \(hiddenLayers)")
+        try require(bins >= 2 && bins <= 64, decoder, "bins", "must be in 2...64, got \(bins)")
+        try require(tailBound > 0 && tailBound.isFinite, decoder, "tailBound", "must be positive, got \(tailBound)")
+        try require(dropout >= 0 && dropout < 1, decoder, "dropout", "must be in [0, 1), got \(dropout)")
+        try require(minBinWidth > 0 && Double(bins) * minBinWidth < 1, decoder, "minBinWidth", "must be positive with bins * minBinWidth < 1")
+        try require(minBinHeight > 0 && Double(bins) * minBinHeight < 1, decoder, "minBinHeight", "must be positive with bins * minBinHeight < 1")
+        try require(minDerivative > 0, decoder, "minDerivative", "must be positive")
+    }
+}
