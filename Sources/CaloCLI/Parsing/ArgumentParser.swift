@@ -99,7 +99,7 @@ public struct ArgumentParser: Sendable {
     private func acceptsAsValue(_ next: String, for spec: OptionSpec) -> Bool {
         guard Self.looksLikeOption(next) else { return true }
         switch spec.kind {
-        case .integer, .real, .list(.integer), .list(.real): return Double(next.split(separator: ",").first ?? "") != nil
+        case .integer, .unsignedInteger, .real, .list(.integer), .list(.real): return Double(next.split(separator: ",").first ?? "") != nil
         default: return false
         }
     }
