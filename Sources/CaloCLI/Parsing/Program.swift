@@ -29,7 +29,7 @@ public struct Program {
         do {
             return try dispatch(arguments, console: console).rawValue
         } catch let error as UsageError {
-            return reportUsage(error, command: nil, console: console)
+            return reportUsage(error, command: nil, console: console).rawValue
         } catch {
             console.clearStatus()
             console.printError("error: \(Self.describe(error))")
@@ -83,10 +83,9 @@ public struct Program {
                 try instance.validate()
             }
         } catch let error as UsageError {
-            return ExitCode(rawValue: reportUsage(error, command: command, console: console))!
+            return reportUsage(error, command: command, console: console)
         } catch {
-            _ = reportUsage(.invalid(Self.describe(error)), command: command, console: console)
-            return .usage
+            return reportUsage(.invalid(Self.describe(error)), command: command, console: console)
         }
         do {
             try instance.run(CommandContext(programName: name, console: console))
@@ -112,11 +111,11 @@ public struct Program {
     }
 
     /// One `error:` line and one hint line on stderr; returns the usage exit code.
-    private func reportUsage(_ error: UsageError, command: (any Command.Type)?, console: Console) -> Int32 {
+    private func reportUsage(_ error: UsageError, command: (any Command.Type)?, console: Console) -> ExitCode {
         console.printError("error: \(error.description)")
         let helpCommand = command.map { "\(name) \($0.name) --help" } ?? "\(name) --help"
         console.printError("Run '\(helpCommand)' to see the \(command == nil ? "commands" : "options").")
-        return ExitCode.usage.rawValue
+        return .usage
     }
 
     /// The message of an error: its `description` when it has one.
