@@ -1,0 +1,40 @@
+#!/usr/bin/env bash
+# Builds caloflow and runs the whole test suite (XCTest and Swift Testing) in the release
+# configuration, the one users run: the numerical tests (gradient checks, flow inverses,
+# training smoke tests) are many times faster optimised, and they then check the code as it
+# is shipped (-Ounchecked). Tests use only public API, so no testable build is needed.
+# Exits non-zero on any failure and ends with a short summary.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+bash scripts/setup.sh
+
+# The test binaries link OpenBLAS directly, so they cannot restart themselves the way the
+# caloflow executable does when OpenBLAS fails to recognise the CPU: choose the kernel here.
+if [ -z "${OPENBLAS_CORETYPE:-}" ]; then
+    flags=$(grep -m1 '^flags' /proc/cpuinfo 2>/dev/null || true)
+    if [[ " $flags " == *" avx512f "* ]]; then
+        export OPENBLAS_CORETYPE=SkylakeX
+    elif [[ " $flags " == *" avx2 "* && " $flags " == *" fma "* ]]; then
+        export OPENBLAS_CORETYPE=Haswell
+    fi
+fi
+echo "test: OPENBLAS_CORETYPE=${OPENBLAS_CORETYPE:-<unset>}"
+
+swift build -c release
+
+log=$(mktemp -t caloflow-test.XXXXXX)
+trap 'rm -f "$log"' EXIT
+set +e
+swift test -c release 2>&1 | tee "$log"
+status=${PIPESTATUS[0]}
+set -e
+
+echo
+echo "== test summary =="
+grep -E "^Test Suite 'All tests' (passed|failed)" "$log" | tail -n 1 || true
+grep -E "Executed [0-9]+ tests?, with" "$log" | tail -n 1 || true
+grep -E "(✔|✘) Test run with" "$log" | tail -n 1 || true
+grep -E "✘ (Test|Suite) " "$log" | grep -v "Test run with" | head -n 40 || true
+if [ "$status" -eq 0 ]; then echo "test: all tests passed"; else echo "test: FAILED (swift test exit $status)"; fi
+exit "$status"
