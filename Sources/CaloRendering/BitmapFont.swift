@@ -32,6 +32,9 @@ public enum BitmapFont {
         return (bits >> UInt64(5 * r + (4 - c))) & 1 == 1
     }
 
+    /// The packed bits of `character` (the `?` glyph when missing); test bit `5·row + 4 − column`.
+    public static func bits(_ character: Character) -> UInt64 { glyphs[character] ?? glyphs["?"]! }
+
     /// Whether the font has a glyph for `character` (others render as `?`).
     public static func hasGlyph(_ character: Character) -> Bool { glyphs[character] != nil }
 

@@ -41,7 +41,8 @@ public struct ColorMap: Sendable {
 
     // MARK: - Built-in maps
 
-    /// Perceptually ordered sequential map (viridis-like), luminance strictly increasing.
+    /// Perceptually ordered sequential map (viridis-like): luminance rises strictly from stop to
+    /// stop (0.019 → 0.78); after 8-bit rounding it is strictly increasing at 64 levels.
     public static let sequential = ColorMap(checked: [
         (0.000, RGBColor(68, 1, 84)),
         (0.140, RGBColor(71, 45, 123)),

@@ -14,8 +14,9 @@ extension RGBImage {
         let w = BitmapFont.width(text, scale: s)
         var penX = anchor == .start ? x : (anchor == .middle ? x - w / 2 : x - w)
         for ch in text {
+            let bits = BitmapFont.bits(ch)
             for r in 0..<BitmapFont.glyphHeight {
-                for c in 0..<BitmapFont.glyphWidth where BitmapFont.isSet(ch, column: c, row: r) {
+                for c in 0..<BitmapFont.glyphWidth where (bits >> UInt64(5 * r + 4 - c)) & 1 == 1 {
                     fillRect(x: penX + c * s, y: y + r * s, width: s, height: s, color)
                 }
             }
@@ -34,8 +35,9 @@ extension RGBImage {
         // The run starts at the bottom and goes up.
         var penY = anchor == .start ? y : (anchor == .middle ? y + w / 2 : y + w)
         for ch in text {
+            let bits = BitmapFont.bits(ch)
             for r in 0..<BitmapFont.glyphHeight {
-                for c in 0..<BitmapFont.glyphWidth where BitmapFont.isSet(ch, column: c, row: r) {
+                for c in 0..<BitmapFont.glyphWidth where (bits >> UInt64(5 * r + 4 - c)) & 1 == 1 {
                     // Font column c runs upwards, font row r runs rightwards.
                     fillRect(x: x + r * s, y: penY - (c + 1) * s, width: s, height: s, color)
                 }

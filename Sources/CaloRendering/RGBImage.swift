@@ -52,9 +52,16 @@ public struct RGBImage: Sendable, Equatable {
     public init(width: Int, height: Int, background: RGBColor = .white) {
         self.width = max(0, width)
         self.height = max(0, height)
-        var p = [UInt8](repeating: 0, count: self.width * self.height * 3)
-        for i in stride(from: 0, to: p.count, by: 3) { p[i] = background.r; p[i + 1] = background.g; p[i + 2] = background.b }
-        pixels = p
+        let n = self.width * self.height
+        if background.r == background.g && background.g == background.b {
+            pixels = [UInt8](repeating: background.r, count: n * 3)
+        } else {
+            pixels = [UInt8](unsafeUninitializedCapacity: n * 3) { buf, count in
+                var i = 0
+                while i < n * 3 { buf[i] = background.r; buf[i + 1] = background.g; buf[i + 2] = background.b; i += 3 }
+                count = n * 3
+            }
+        }
     }
 
     /// An image over existing RGB bytes; throws if `pixels.count != width * height * 3`.
@@ -123,10 +130,16 @@ public struct RGBImage: Sendable, Equatable {
 
     /// Copies `image` with its top-left corner at (`x`, `y`), clipped.
     public mutating func draw(_ image: RGBImage, x: Int, y: Int) {
-        for yy in 0..<image.height where y + yy >= 0 && y + yy < height {
-            for xx in 0..<image.width where x + xx >= 0 && x + xx < width {
-                let s = (yy * image.width + xx) * 3, d = ((y + yy) * width + x + xx) * 3
-                pixels[d] = image.pixels[s]; pixels[d + 1] = image.pixels[s + 1]; pixels[d + 2] = image.pixels[s + 2]
+        let x0 = max(0, x), x1 = min(width, x + image.width)
+        guard x0 < x1 else { return }
+        let W = width, H = height
+        image.pixels.withUnsafeBufferPointer { src in
+            pixels.withUnsafeMutableBufferPointer { dst in
+                for yy in max(0, -y)..<min(image.height, H - y) {
+                    let s = (yy * image.width + (x0 - x)) * 3, d = ((y + yy) * W + x0) * 3
+                    // Whole clipped row at once.
+                    UnsafeMutableRawPointer(dst.baseAddress! + d).copyMemory(from: src.baseAddress! + s, byteCount: (x1 - x0) * 3)
+                }
             }
         }
     }
