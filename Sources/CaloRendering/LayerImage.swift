@@ -100,7 +100,7 @@ public enum LayerImage {
         // Axis ticks: (pixel offset along the axis, label).
         let (hTicks, vTicks, hLabel, vLabel) = axisTicks(g, style: style, width: w, height: h)
         let vLabelW = vTicks.map { BitmapFont.width($0.1, scale: s) }.max() ?? 0
-        let left = gap + capH + 2 * gap + vLabelW + gap + tick
+        let left = gap + BitmapFont.height(scale: s) + 2 * gap + vLabelW + gap + tick
         let top = gap + lineH + gap
         let bottom = tick + gap + lineH + gap + lineH
         var barBlock = 0
@@ -114,7 +114,7 @@ public enum LayerImage {
         if case .none = bar {} else {
             barLabels = barTicks.map { ($0, NiceTicks.logLabel($0)) }
             let lw = barLabels.map { BitmapFont.width($0.1, scale: s) }.max() ?? 0
-            barBlock = 4 * gap + style.colorBarWidth + tick + gap + lw + 2 * gap + capH + gap
+            barBlock = 4 * gap + style.colorBarWidth + 1 + tick + gap + lw + 2 * gap + BitmapFont.height(scale: s) + 2 * gap
         }
         let titleW = BitmapFont.width(title, scale: s)
         let width = max(left + w + max(barBlock, 4 * gap), left + w / 2 + titleW / 2 + gap)
