@@ -56,6 +56,7 @@ let package = Package(
                     dependencies: ["CaloSimulation", "CaloData", "CaloTensor"], swiftSettings: fast),
         .testTarget(name: "CaloPipelineTests", dependencies: ["CaloPipeline", "CaloData", "CaloTensor"],
                     swiftSettings: fast),
+        .testTarget(name: "CaloRenderingTests", dependencies: ["CaloRendering", "CaloData", "CaloTensor"], swiftSettings: fast),
         .testTarget(name: "CaloCLITests", dependencies: ["CaloCLI"], swiftSettings: fast),
     ]
 )

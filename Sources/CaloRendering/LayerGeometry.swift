@@ -1,0 +1,66 @@
+import CaloData
+
+// MARK: - LayerGeometry
+
+/// Cell grid of one calorimeter layer, for drawing.
+///
+/// Values are row-major `[nx * ny]` with flat index `ix * ny + iy`, as in the CaloGAN HDF5
+/// datasets: the first axis (`nx` cells of `cellSizeX` mm) is x, φ-like; the second axis (`ny`
+/// cells of `cellSizeY` mm) is y, η-like. Images put y (η) horizontally and x (φ) vertically,
+/// index 0 at the bottom-left, as in the CaloGAN notebook's "η Cell ID" / "φ Cell ID" axes.
+public struct LayerGeometry: Sendable, Equatable {
+    public var nx: Int
+    public var ny: Int
+    /// Cell size along x (first axis, vertical in images), mm.
+    public var cellSizeX: Double
+    /// Cell size along y (second axis, horizontal in images), mm.
+    public var cellSizeY: Double
+    /// Short name shown in titles ("layer 0").
+    public var name: String
+
+    /// Throws unless both counts and sizes are positive.
+    public init(nx: Int, ny: Int, cellSizeX: Double, cellSizeY: Double, name: String) throws {
+        guard nx > 0, ny > 0, cellSizeX > 0, cellSizeY > 0 else {
+            throw RenderError.invalidInput("layer geometry needs positive cell counts and sizes, got \(nx)x\(ny) cells of \(cellSizeX)x\(cellSizeY) mm")
+        }
+        self.nx = nx; self.ny = ny; self.cellSizeX = cellSizeX; self.cellSizeY = cellSizeY; self.name = name
+    }
+
+    /// Number of cells.
+    public var cellCount: Int { nx * ny }
+    /// Extent along x (vertical), mm.
+    public var extentX: Double { Double(nx) * cellSizeX }
+    /// Extent along y (horizontal), mm.
+    public var extentY: Double { Double(ny) * cellSizeY }
+
+    /// The CaloGAN layers: 3×96 cells of 160×5 mm, 12×12 of 40×40 mm, 12×6 of 40×80 mm
+    /// (each layer spans −240…240 mm in both directions).
+    public static let caloGAN: [LayerGeometry] = (0..<CaloGANGeometry.layerCount).map { l in
+        // Sizes are positive constants, so the throwing initializer cannot fail here.
+        try! LayerGeometry(nx: CaloGANGeometry.nx[l], ny: CaloGANGeometry.ny[l],
+                           cellSizeX: CaloGANGeometry.cellSizeX[l], cellSizeY: CaloGANGeometry.cellSizeY[l],
+                           name: "layer \(l)")
+    }
+
+    /// Splits a flat 504-voxel CaloGAN shower (layer_0 ‖ layer_1 ‖ layer_2, MeV) into the three
+    /// per-layer grids in Double. Throws if `flat.count != 504`.
+    public static func splitCaloGAN(_ flat: [Float]) throws -> [[Double]] {
+        guard flat.count == CaloGANGeometry.voxelCount else {
+            throw RenderError.invalidInput("a CaloGAN shower has \(CaloGANGeometry.voxelCount) voxels, got \(flat.count)")
+        }
+        return (0..<CaloGANGeometry.layerCount).map { l in CaloGANGeometry.layerRange(l).map { Double(flat[$0]) } }
+    }
+}
+
+// MARK: - LayerAxes
+
+/// How a layer image is proportioned and labelled.
+public enum LayerAxes: Sendable, Equatable {
+    /// True millimetre proportions (every CaloGAN layer is a 480 × 480 mm square, so the 3×96
+    /// layer shows three 160 mm bands of 96 narrow 5 mm strips), axes "y [mm] (η)" and
+    /// "x [mm] (φ)" from −240 to 240. The default: cells keep their physical shape.
+    case millimetres
+    /// Cell indices on the axes ("η cell", "φ cell"), the drawing box square whatever the cell
+    /// counts (each cell stretched, like matplotlib `imshow(aspect="auto")`).
+    case cellIndex
+}
