@@ -26,6 +26,9 @@ static inline hid_t caloH5P_LINK_CREATE(void) { return H5P_LINK_CREATE; }
 static inline hid_t caloH5P_DEFAULT(void) { return H5P_DEFAULT; }
 static inline hid_t caloH5S_ALL(void) { return H5S_ALL; }
 static inline hsize_t caloH5S_UNLIMITED(void) { return H5S_UNLIMITED; }
+static inline hid_t caloH5P_DATASET_ACCESS(void) { return H5P_DATASET_ACCESS; }
+/// `H5T_VARIABLE` is `((size_t)(-1))`, which Swift cannot import as a `size_t` constant.
+static inline size_t caloH5T_VARIABLE(void) { return H5T_VARIABLE; }
 
 /// Silence HDF5's automatic error-stack printing; callers turn failures into Swift errors.
 static inline void caloH5SilenceErrors(void) { H5Eset_auto2(H5E_DEFAULT, NULL, NULL); }

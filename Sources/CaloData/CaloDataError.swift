@@ -1,0 +1,101 @@
+/// Every failure of the data layer: HDF5 access, shower-file layout and content validation,
+/// atomic writes. Each case carries the file path and the object concerned, so the message
+/// (`description`) tells a user exactly what is wrong and where; tests match on the case.
+public enum CaloDataError: Error, CustomStringConvertible, Sendable {
+    /// What is wrong with a stored value.
+    public enum ValueProblem: String, Sendable {
+        case nan = "NaN"
+        case infinite = "infinite"
+        case negative = "negative"
+    }
+
+    // MARK: - Files
+
+    /// No file (or no readable file) at `path`.
+    case fileNotFound(path: String)
+    /// The file exists but does not carry the HDF5 signature (e.g. a text file).
+    case notHDF5(path: String)
+    /// The file has the HDF5 signature but cannot be opened: truncated or corrupt.
+    case corruptFile(path: String, detail: String)
+    /// Any other failed HDF5 call: `operation` on `object`, with HDF5's own innermost message.
+    case hdf5(path: String, object: String, operation: String, detail: String)
+    /// A file-system call (rename, unlink, fsync) failed.
+    case io(path: String, operation: String, detail: String)
+
+    // MARK: - Objects
+
+    /// No group, dataset or attribute named `object` in the file.
+    case objectNotFound(path: String, object: String)
+    /// `object` exists but is not of the kind the operation needs (e.g. a group where a dataset is expected).
+    case wrongObjectKind(path: String, object: String, expected: String, found: String)
+    /// No attribute `name` on `object`.
+    case attributeNotFound(path: String, object: String, name: String)
+    /// The element type of a dataset or attribute is not one this code reads.
+    case unsupportedType(path: String, object: String, found: String, expected: String)
+    /// Rows `requested` lie outside the `available` rows of `object`, or buffer sizes disagree.
+    case invalidRequest(path: String, object: String, detail: String)
+
+    // MARK: - Shower layout
+
+    /// A dataset of the CaloGAN layout is missing; `found` lists what the file contains.
+    case missingDataset(path: String, dataset: String, found: [String])
+    /// The dataset has `found.count` dimensions where `expected.count` are needed (shapes as (N, ...)).
+    case wrongRank(path: String, dataset: String, expected: [Int], found: [Int])
+    /// The dataset has the right rank but a wrong per-event shape.
+    case wrongShape(path: String, dataset: String, expected: [Int], found: [Int])
+    /// The datasets disagree on the number of events; `counts` is (dataset, events) in layout order.
+    case eventCountMismatch(path: String, counts: [String: Int])
+    /// A NaN, infinite or negative value at `event` (absolute index in the file), flat `index` in that event's row.
+    case invalidValue(path: String, dataset: String, event: Int, index: Int, value: Float, problem: ValueProblem)
+
+    // MARK: - Writers
+
+    /// The writer was already finished or aborted (after a failed append it aborts itself).
+    case writerClosed(path: String)
+
+    // MARK: - Messages
+
+    public var description: String {
+        switch self {
+        case .fileNotFound(let p):
+            return "\(p): no such file (or it is not readable)"
+        case .notHDF5(let p):
+            return "\(p): not an HDF5 file (no HDF5 signature); expected a CaloGAN-style .h5 file"
+        case .corruptFile(let p, let d):
+            return "\(p): HDF5 file is truncated or corrupt and cannot be opened (\(d))"
+        case .hdf5(let p, let o, let op, let d):
+            return "\(p): \(op) failed for '\(o)': \(d)"
+        case .io(let p, let op, let d):
+            return "\(p): \(op) failed: \(d)"
+        case .objectNotFound(let p, let o):
+            return "\(p): no object '\(o)' in the file"
+        case .wrongObjectKind(let p, let o, let e, let f):
+            return "\(p): '\(o)' is a \(f), expected a \(e)"
+        case .attributeNotFound(let p, let o, let n):
+            return "\(p): no attribute '\(n)' on '\(o)'"
+        case .unsupportedType(let p, let o, let f, let e):
+            return "\(p): '\(o)' has element type \(f), expected \(e)"
+        case .invalidRequest(let p, let o, let d):
+            return "\(p): invalid access to '\(o)': \(d)"
+        case .missingDataset(let p, let d, let found):
+            let list = found.isEmpty ? "nothing" : found.joined(separator: ", ")
+            return "\(p): dataset '\(d)' is missing (the file contains: \(list)); a CaloGAN file needs energy, layer_0, layer_1, layer_2, overflow"
+        case .wrongRank(let p, let d, let e, let f):
+            return "\(p): dataset '\(d)' has rank \(f.count) with shape \(Self.shape(f)), expected rank \(e.count) with shape \(Self.shape(e))"
+        case .wrongShape(let p, let d, let e, let f):
+            return "\(p): dataset '\(d)' has shape \(Self.shape(f)), expected \(Self.shape(e))"
+        case .eventCountMismatch(let p, let counts):
+            let list = counts.sorted { $0.key < $1.key }.map { "\($0.key): \($0.value)" }.joined(separator: ", ")
+            return "\(p): datasets disagree on the number of events (\(list))"
+        case .invalidValue(let p, let d, let e, let i, let v, let problem):
+            return "\(p): dataset '\(d)', event \(e), element \(i): \(problem.rawValue) value \(v); shower files must hold finite, non-negative energies"
+        case .writerClosed(let p):
+            return "\(p): the shower writer is already finished or aborted"
+        }
+    }
+
+    /// `(N, 3, 96)`-style rendering; `-1` in an expected shape stands for "any" (the event count N).
+    static func shape(_ dims: [Int]) -> String {
+        "(" + dims.map { $0 < 0 ? "N" : String($0) }.joined(separator: ", ") + (dims.count == 1 ? ",)" : ")")
+    }
+}

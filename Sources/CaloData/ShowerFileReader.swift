@@ -1,0 +1,144 @@
+/// Reads a CaloGAN-layout shower file (see `ShowerFileLayout`), validating as it goes.
+///
+/// Opening checks the layout: every dataset present, rank and per-event shape, float32 or
+/// float64 elements (contiguous or chunked/compressed, as h5py writes them), and equal event
+/// counts. Every read checks the content: NaN, infinite or negative values throw
+/// `CaloDataError.invalidValue` naming the dataset and the file event index.
+///
+/// Reads are hyperslabs of whole batches, converted to Float32 by HDF5 and placed directly into
+/// the `ShowerBatch` matrices (layer_l lands at its voxel offset); `forEachBatch` streams a file
+/// of any size with one batch in memory.
+public final class ShowerFileReader {
+    /// File path as given.
+    public let path: String
+    /// Events readable through this reader (`min(eventsInFile, maxEvents)`).
+    public let count: Int
+    /// Events stored in the file.
+    public let eventsInFile: Int
+    /// Shape, type and storage of each layout dataset.
+    public let datasets: [String: HDF5DatasetInfo]
+    /// All root attributes as text.
+    public let attributes: [String: String]
+    /// The known attributes (particle, generator, seed, ...) and the rest as `extra`.
+    public let metadata: ShowerFileMetadata
+    /// Whether reads check for NaN, infinite and negative values (default true).
+    public var validatesContent: Bool
+
+    let file: HDF5File
+
+    // MARK: - Open and validate the layout
+
+    /// Opens `path` and validates the layout. `maxEvents` limits reading to a prefix.
+    public init(path: String, maxEvents: Int? = nil, validateContent: Bool = true) throws {
+        self.path = path
+        file = try HDF5File(path: path, mode: .readOnly)
+        validatesContent = validateContent
+        let members = try file.members(of: "/")
+        var infos: [String: HDF5DatasetInfo] = [:]
+        for name in ShowerFileLayout.datasetNames {
+            guard members.contains(name) else {
+                throw CaloDataError.missingDataset(path: path, dataset: name, found: members)
+            }
+            let kind = try file.kind(of: name)
+            guard kind == .dataset else {
+                throw CaloDataError.wrongObjectKind(path: path, object: "/" + name, expected: "dataset", found: kind.rawValue)
+            }
+            infos[name] = try file.datasetInfo(name)
+        }
+        for name in ShowerFileLayout.datasetNames {
+            let info = infos[name]!
+            let expected = [-1] + ShowerFileLayout.eventShapes[name]!
+            let energyAsVector = name == "energy" && info.shape.count == 1
+            if !energyAsVector {
+                guard info.shape.count == expected.count else {
+                    throw CaloDataError.wrongRank(path: path, dataset: name, expected: expected, found: info.shape)
+                }
+                guard Array(info.shape.dropFirst()) == Array(expected.dropFirst()) else {
+                    throw CaloDataError.wrongShape(path: path, dataset: name, expected: expected, found: info.shape)
+                }
+            }
+            guard info.elementType == .float32 || info.elementType == .float64 else {
+                throw CaloDataError.unsupportedType(path: path, object: "/" + name, found: info.elementType.description,
+                                                    expected: "float32 or float64")
+            }
+        }
+        let counts = infos.mapValues { $0.shape[0] }
+        guard Set(counts.values).count == 1 else {
+            throw CaloDataError.eventCountMismatch(path: path, counts: counts)
+        }
+        eventsInFile = counts["energy"]!
+        if let m = maxEvents, m < 0 {
+            throw CaloDataError.invalidRequest(path: path, object: "/", detail: "maxEvents must be non-negative, got \(m)")
+        }
+        count = min(eventsInFile, maxEvents ?? eventsInFile)
+        datasets = infos
+        attributes = try file.attributesAsStrings(of: "/")
+        metadata = ShowerFileMetadata(attributes: attributes)
+    }
+
+    /// Closes the file (also done on deinit).
+    public func close() throws { try file.close() }
+
+    // MARK: - Reading
+
+    /// Events `range` (within `0..<count`) as a batch; validates the content unless disabled.
+    public func read(_ range: Range<Int>) throws -> ShowerBatch {
+        guard range.lowerBound >= 0, range.upperBound <= count else {
+            throw CaloDataError.invalidRequest(path: path, object: "/",
+                                               detail: "events \(range.lowerBound)..<\(range.upperBound) requested, the reader has \(count)")
+        }
+        let n = range.count
+        var energy = [Float](repeating: 0, count: n)
+        var batch = ShowerBatch(count: n)
+        try energy.withUnsafeMutableBufferPointer { try file.readRows("energy", range, into: $0) }
+        try batch.voxels.storage.withUnsafeMutableBufferPointer { voxels in
+            for l in 0..<CaloGANGeometry.layerCount {
+                try file.readRows(CaloGANGeometry.layerNames[l], range, into: voxels,
+                                  rowStride: CaloGANGeometry.voxelCount, columnOffset: CaloGANGeometry.layerOffsets[l])
+            }
+        }
+        try batch.overflow.storage.withUnsafeMutableBufferPointer { try file.readRows("overflow", range, into: $0) }
+        batch.incidentEnergy = energy
+        if validatesContent { try ShowerValidation.validate(batch, path: path, firstEvent: range.lowerBound) }
+        return batch
+    }
+
+    /// All `count` events in one batch.
+    public func readAll() throws -> ShowerBatch { try read(0..<count) }
+
+    /// Calls `body(batch, firstEvent)` for consecutive batches of at most `size` events covering
+    /// `0..<count`; only the current batch is held in memory.
+    public func forEachBatch(size: Int, _ body: (ShowerBatch, Int) throws -> Void) throws {
+        var iterator = try batches(size: size)
+        var start = 0
+        while let b = try iterator.next() {
+            try body(b, start)
+            start += b.count
+        }
+    }
+
+    /// A batch iterator (its `next()` throws, so it is not a `Sequence`).
+    public func batches(size: Int) throws -> BatchIterator {
+        guard size > 0 else {
+            throw CaloDataError.invalidRequest(path: path, object: "/", detail: "batch size must be positive, got \(size)")
+        }
+        return BatchIterator(reader: self, size: size)
+    }
+
+    /// Consecutive batches of a reader.
+    public struct BatchIterator {
+        let reader: ShowerFileReader
+        let size: Int
+        /// Index of the next event to read.
+        public private(set) var position = 0
+
+        /// The next batch, or nil after the last event.
+        public mutating func next() throws -> ShowerBatch? {
+            guard position < reader.count else { return nil }
+            let end = min(position + size, reader.count)
+            let b = try reader.read(position..<end)
+            position = end
+            return b
+        }
+    }
+}

@@ -1,0 +1,81 @@
+import Foundation
+
+/// What `caloflow info` prints about a shower file: layout, storage, metadata and per-event
+/// statistics, computed in one streaming pass (one batch in memory). Reading validates the file
+/// like `ShowerFileReader` does, so a summary is also a full check of the file.
+public struct ShowerFileSummary: Sendable, CustomStringConvertible {
+    /// One dataset's layout.
+    public struct DatasetEntry: Sendable, Equatable {
+        public var name: String
+        public var shape: [Int]
+        public var elementType: HDF5ElementType
+        /// e.g. "chunked (512, 3, 96), shuffle + gzip 4".
+        public var storage: String
+    }
+
+    public var path: String
+    /// Events in the file.
+    public var events: Int
+    /// Events the statistics cover (a prefix when `maxEvents` was given).
+    public var eventsSummarized: Int
+    /// The five layout datasets in layout order.
+    public var datasets: [DatasetEntry]
+    public var metadata: ShowerFileMetadata
+    /// All root attributes as text.
+    public var attributes: [String: String]
+    public var statistics: ShowerStatistics
+
+    // MARK: - Compute
+
+    /// Reads `path` in batches of `batchSize` (at most `maxEvents` events) and summarises it.
+    public init(path: String, batchSize: Int = 10_000, maxEvents: Int? = nil) throws {
+        let reader = try ShowerFileReader(path: path, maxEvents: maxEvents)
+        var stats = ShowerStatistics()
+        try reader.forEachBatch(size: batchSize) { batch, _ in stats.add(batch) }
+        self.path = path
+        events = reader.eventsInFile
+        eventsSummarized = reader.count
+        datasets = ShowerFileLayout.datasetNames.map { n in
+            let i = reader.datasets[n]!
+            return DatasetEntry(name: n, shape: i.shape, elementType: i.elementType, storage: i.storageDescription)
+        }
+        metadata = reader.metadata
+        attributes = reader.attributes
+        statistics = stats
+    }
+
+    // MARK: - Render
+
+    /// Human-readable report, one line per entry.
+    public var lines: [String] {
+        let s = statistics
+        var out = ["file: \(path)", "events: \(events)" + (eventsSummarized < events ? " (statistics over the first \(eventsSummarized))" : "")]
+        out.append("datasets:")
+        for d in datasets {
+            out.append("  \(d.name.padding(toLength: 9, withPad: " ", startingAt: 0)) \(CaloDataError.shape(d.shape)) \(d.elementType), \(d.storage)")
+        }
+        out.append("units: \(metadata.units ?? "(not stated)")")
+        out.append("particle: \(metadata.particle ?? "(not stated)")")
+        out.append("generator: \(metadata.generator ?? "(not stated)")")
+        out.append("seed: \(metadata.seed.map { String($0) } ?? metadata.extra["seed"] ?? "(not stated)")")
+        if let v = metadata.appVersion { out.append("app version: \(v)") }
+        if let c = metadata.creationInfo { out.append("created: \(c)") }
+        for (k, v) in metadata.extra.sorted(by: { $0.key < $1.key }) where k != "seed" { out.append("\(k): \(v)") }
+        guard s.events > 0 else { out.append("statistics: no events"); return out }
+        out.append("E_inc [GeV]: min \(f(s.incidentEnergy.min)), max \(f(s.incidentEnergy.max)), mean \(f(s.incidentEnergy.mean))")
+        for l in 0..<CaloGANGeometry.layerCount {
+            out.append("layer \(l) energy [MeV]: mean \(f(s.layerEnergy[l].mean)), std \(f(s.layerEnergy[l].standardDeviation)); "
+                       + "non-zero voxels: \(f(100 * s.nonzeroFraction[l].mean))%")
+        }
+        if s.depositedFraction.count > 0 {
+            out.append("deposited / E_inc: mean \(f(s.depositedFraction.mean)), std \(f(s.depositedFraction.standardDeviation))")
+        }
+        out.append("overflow mean [MeV]: " + s.overflow.map { f($0.mean) }.joined(separator: ", "))
+        return out
+    }
+
+    public var description: String { lines.joined(separator: "\n") }
+
+    /// Four significant digits, plain notation for ordinary magnitudes.
+    private func f(_ x: Double) -> String { String(format: "%.4g", x) }
+}

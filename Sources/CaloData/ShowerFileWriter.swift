@@ -1,0 +1,108 @@
+/// Streams showers into a CaloGAN-layout HDF5 file, atomically.
+///
+/// The file is written under a temporary name in the target's directory
+/// (`<path>.tmp-<pid>-<n>`, see `AtomicFileDestination`): float32 datasets in exactly the CaloGAN
+/// shapes, chunked (`chunkEvents` events per chunk), shuffle + gzip, extensible along the event
+/// axis. `append` validates each batch (finite, non-negative) before writing; `finish()` writes the
+/// attributes, closes the file and renames it onto `path`. `abort()`, a failed `append` or `finish`,
+/// or deinit without `finish()` remove the temporary file, and an existing file at `path` stays
+/// untouched.
+public final class ShowerFileWriter {
+    /// Final path of the file.
+    public let path: String
+    /// Where the file is written until `finish()`.
+    public var temporaryPath: String { destination.temporaryPath }
+    /// Metadata written as root attributes by `finish()`.
+    public var metadata: ShowerFileMetadata
+    /// Events appended so far.
+    public private(set) var count = 0
+
+    private let destination: AtomicFileDestination
+    private var file: HDF5File?
+
+    // MARK: - Create
+
+    /// Starts a file for `path`. `chunkEvents` events per chunk (512 keeps every chunk under the
+    /// 1 MiB default chunk cache), gzip level `gzipLevel` (0-9) with shuffle.
+    public init(path: String, metadata: ShowerFileMetadata = ShowerFileMetadata(),
+                chunkEvents: Int = 512, gzipLevel: Int = 4) throws {
+        self.path = path
+        self.metadata = metadata
+        guard chunkEvents > 0 else {
+            throw CaloDataError.invalidRequest(path: path, object: "/", detail: "chunkEvents must be positive, got \(chunkEvents)")
+        }
+        destination = try AtomicFileDestination(path: path)
+        do {
+            let f = try HDF5File(path: destination.temporaryPath, mode: .create(overwrite: true))
+            for name in ShowerFileLayout.datasetNames {
+                let rowShape = ShowerFileLayout.eventShapes[name]!
+                try f.createDataset(name, type: .float32, shape: [0] + rowShape,
+                                    options: .streaming(gzipLevel: gzipLevel, chunkRows: chunkEvents, rowShape: rowShape))
+            }
+            file = f
+        } catch {
+            destination.discard()
+            throw error
+        }
+    }
+
+    deinit { abort() }
+
+    // MARK: - Write
+
+    /// Validates `batch` and appends it. On any failure the writer aborts (temporary file removed)
+    /// and the error names the offending event by its index in the file being written.
+    public func append(_ batch: ShowerBatch) throws {
+        guard let f = file else { throw CaloDataError.writerClosed(path: path) }
+        do {
+            try ShowerValidation.validate(batch, path: path, firstEvent: count)
+            let n = batch.count
+            if n == 0 { return }
+            try batch.incidentEnergy.withUnsafeBufferPointer { try f.appendRows("energy", from: $0, rowCount: n) }
+            try batch.voxels.storage.withUnsafeBufferPointer { voxels in
+                for l in 0..<CaloGANGeometry.layerCount {
+                    try f.appendRows(CaloGANGeometry.layerNames[l], from: voxels, rowCount: n,
+                                     rowStride: CaloGANGeometry.voxelCount, columnOffset: CaloGANGeometry.layerOffsets[l])
+                }
+            }
+            try batch.overflow.storage.withUnsafeBufferPointer { try f.appendRows("overflow", from: $0, rowCount: n) }
+            count += n
+        } catch {
+            abort()
+            throw error
+        }
+    }
+
+    /// Writes the attributes, closes the file and renames it onto `path`.
+    public func finish() throws {
+        guard let f = file else { throw CaloDataError.writerClosed(path: path) }
+        do {
+            typealias K = ShowerFileLayout.AttributeName
+            try f.setAttribute(K.units, .string(ShowerFileLayout.units))
+            if let p = metadata.particle { try f.setAttribute(K.particle, .string(p)) }
+            if let g = metadata.generator { try f.setAttribute(K.generator, .string(g)) }
+            if let s = metadata.seed {
+                try f.setAttribute(K.seed, s <= UInt64(Int64.max) ? .int64(Int64(s)) : .string(String(s)))
+            }
+            if let v = metadata.appVersion { try f.setAttribute(K.appVersion, .string(v)) }
+            try f.setAttribute(K.created, .string(metadata.creationInfo ?? ShowerFileMetadata.utcTimestamp()))
+            let reserved: Set<String> = [K.units, K.particle, K.generator, K.seed, K.appVersion, K.created]
+            for (k, v) in metadata.extra.sorted(by: { $0.key < $1.key }) where !reserved.contains(k) {
+                try f.setAttribute(k, .string(v))
+            }
+            try f.close()
+            file = nil
+            try destination.commit()
+        } catch {
+            abort()
+            throw error
+        }
+    }
+
+    /// Stops writing and removes the temporary file; `path` is not touched. Safe to call twice.
+    public func abort() {
+        if let f = file { try? f.close() }
+        file = nil
+        destination.discard()
+    }
+}

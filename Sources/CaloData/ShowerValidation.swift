@@ -1,0 +1,47 @@
+/// Content checks shared by the reader and the writer: every value finite and non-negative.
+public enum ShowerValidation {
+    /// Throws `CaloDataError.invalidValue` for the first NaN, infinite or negative value of `batch`
+    /// (checked in layout order: energy, then voxels (reported as layer_0/1/2), then overflow).
+    /// `firstEvent` is the file index of the batch's first shower, so messages name file events.
+    public static func validate(_ batch: ShowerBatch, path: String, firstEvent: Int = 0) throws {
+        if let bad = firstInvalid(batch.incidentEnergy, rowLength: 1) {
+            throw error(path, "energy", firstEvent + bad.row, bad.column, bad.value)
+        }
+        if let bad = firstInvalid(batch.voxels.storage, rowLength: CaloGANGeometry.voxelCount) {
+            let layer = (0..<CaloGANGeometry.layerCount).last { CaloGANGeometry.layerOffsets[$0] <= bad.column } ?? 0
+            throw error(path, CaloGANGeometry.layerNames[layer], firstEvent + bad.row,
+                        bad.column - CaloGANGeometry.layerOffsets[layer], bad.value)
+        }
+        if let bad = firstInvalid(batch.overflow.storage, rowLength: CaloGANGeometry.layerCount) {
+            throw error(path, "overflow", firstEvent + bad.row, bad.column, bad.value)
+        }
+    }
+
+    /// The first element that is not in [0, +inf), as (row, column, value); nil if all are fine.
+    /// One branch-light pass: `v >= 0 && v <= max` is false for NaN, negatives and infinities.
+    static func firstInvalid(_ values: [Float], rowLength: Int) -> (row: Int, column: Int, value: Float)? {
+        values.withUnsafeBufferPointer { p in
+            let limit = Float.greatestFiniteMagnitude
+            var i = 0
+            let n = p.count
+            // Blocks of 64 with a reduction the compiler vectorises; only a failing block is searched.
+            while i + 64 <= n {
+                var bad: Int32 = 0
+                for j in i..<(i + 64) { let v = p[j]; bad |= (v >= 0) && (v <= limit) ? 0 : 1 }
+                if bad != 0 { break }
+                i += 64
+            }
+            while i < n {
+                let v = p[i]
+                if !(v >= 0 && v <= limit) { return (i / rowLength, i % rowLength, v) }
+                i += 1
+            }
+            return nil
+        }
+    }
+
+    private static func error(_ path: String, _ dataset: String, _ event: Int, _ index: Int, _ v: Float) -> CaloDataError {
+        let problem: CaloDataError.ValueProblem = v.isNaN ? .nan : (v.isInfinite ? .infinite : .negative)
+        return .invalidValue(path: path, dataset: dataset, event: event, index: index, value: v, problem: problem)
+    }
+}
