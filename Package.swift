@@ -51,7 +51,7 @@ let package = Package(
         .testTarget(name: "CaloFlowsTests", dependencies: ["CaloFlows", "CaloNN", "CaloTensor"],
                     swiftSettings: fast),
         .testTarget(name: "CaloDataTests", dependencies: ["CaloData", "CaloTensor"],
-                    swiftSettings: fast),
+                    exclude: ["Fixtures"], swiftSettings: fast),
         .testTarget(name: "CaloSimulationTests",
                     dependencies: ["CaloSimulation", "CaloData", "CaloTensor"], swiftSettings: fast),
         .testTarget(name: "CaloPipelineTests", dependencies: ["CaloPipeline", "CaloData", "CaloTensor"],
