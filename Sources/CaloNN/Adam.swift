@@ -135,12 +135,11 @@ public final class Adam {
                             mask.withUnsafeBufferPointer { mk in
                                 let pm = UnsafeSendable(mk.baseAddress!)
                                 Adam.run(n) { r in
-                                    AdamKernel.update(r, ptrs.value.0, ptrs.value.1, ptrs.value.2, ptrs.value.3, c)
-                                    AdamKernel.applyMask(r, ptrs.value.0, ptrs.value.2, ptrs.value.3, pm.value)
+                                    AdamKernel.update(r, ptrs.value.0, ptrs.value.1, ptrs.value.2, ptrs.value.3, pm.value, c)
                                 }
                             }
                         } else {
-                            Adam.run(n) { r in AdamKernel.update(r, ptrs.value.0, ptrs.value.1, ptrs.value.2, ptrs.value.3, c) }
+                            Adam.run(n) { r in AdamKernel.update(r, ptrs.value.0, ptrs.value.1, ptrs.value.2, ptrs.value.3, nil, c) }
                         }
                     }
                 }
@@ -166,29 +165,49 @@ struct AdamCoefficients: Sendable {
     var decayFactor: Float
 }
 
+/// The elementwise update. Written with explicit `SIMD8<Float>` (one AVX register) because the
+/// compiler leaves the scalar loop unvectorised (four possibly aliasing pointers, sqrt and
+/// division). Vector and scalar tails perform the same correctly rounded IEEE operations in the
+/// same order (no FMA contraction), so results never depend on where chunks start.
 enum AdamKernel {
+    /// Updates entries `r`; with a `mask`, p, m and v are multiplied by it in the same pass, so
+    /// masked entries end exactly 0 whatever their gradient.
     @inline(__always)
     static func update(_ r: Range<Int>, _ p: UnsafeMutablePointer<Float>, _ g: UnsafePointer<Float>,
-                       _ m: UnsafeMutablePointer<Float>, _ v: UnsafeMutablePointer<Float>, _ c: AdamCoefficients) {
-        for k in r {
+                       _ m: UnsafeMutablePointer<Float>, _ v: UnsafeMutablePointer<Float>,
+                       _ mask: UnsafePointer<Float>?, _ c: AdamCoefficients) {
+        typealias V = SIMD8<Float>
+        let b1 = V(repeating: c.beta1), omb1 = V(repeating: c.oneMinusBeta1)
+        let b2 = V(repeating: c.beta2), omb2 = V(repeating: c.oneMinusBeta2)
+        let lr = V(repeating: c.stepSize), ibc2 = V(repeating: c.inverseSqrtBC2), eps = V(repeating: c.epsilon)
+        let l2 = V(repeating: c.l2), decay = V(repeating: c.decayFactor)
+        var k = r.lowerBound
+        while k + 8 <= r.upperBound {
+            let w = UnsafeRawPointer(p + k).loadUnaligned(as: V.self) * decay
+            let grad = UnsafeRawPointer(g + k).loadUnaligned(as: V.self) + l2 * w
+            var mk = b1 * UnsafeRawPointer(m + k).loadUnaligned(as: V.self) + omb1 * grad
+            var vk = b2 * UnsafeRawPointer(v + k).loadUnaligned(as: V.self) + omb2 * (grad * grad)
+            var pk = w - lr * mk / (vk.squareRoot() * ibc2 + eps)
+            if let mask {
+                let keep = UnsafeRawPointer(mask + k).loadUnaligned(as: V.self)
+                pk *= keep; mk *= keep; vk *= keep
+            }
+            UnsafeMutableRawPointer(m + k).storeBytes(of: mk, as: V.self)
+            UnsafeMutableRawPointer(v + k).storeBytes(of: vk, as: V.self)
+            UnsafeMutableRawPointer(p + k).storeBytes(of: pk, as: V.self)
+            k += 8
+        }
+        while k < r.upperBound {
             let w = p[k] * c.decayFactor
             let grad = g[k] + c.l2 * w
-            let mk = c.beta1 * m[k] + c.oneMinusBeta1 * grad
-            let vk = c.beta2 * v[k] + c.oneMinusBeta2 * (grad * grad)
+            var mk = c.beta1 * m[k] + c.oneMinusBeta1 * grad
+            var vk = c.beta2 * v[k] + c.oneMinusBeta2 * (grad * grad)
+            var pk = w - c.stepSize * mk / (vk.squareRoot() * c.inverseSqrtBC2 + c.epsilon)
+            if let mask { let keep = mask[k]; pk *= keep; mk *= keep; vk *= keep }
             m[k] = mk
             v[k] = vk
-            p[k] = w - c.stepSize * mk / (vk.squareRoot() * c.inverseSqrtBC2 + c.epsilon)
-        }
-    }
-
-    @inline(__always)
-    static func applyMask(_ r: Range<Int>, _ p: UnsafeMutablePointer<Float>, _ m: UnsafeMutablePointer<Float>,
-                          _ v: UnsafeMutablePointer<Float>, _ mask: UnsafePointer<Float>) {
-        for k in r {
-            let keep = mask[k]
-            p[k] *= keep
-            m[k] *= keep
-            v[k] *= keep
+            p[k] = pk
+            k += 1
         }
     }
 }
