@@ -1,16 +1,17 @@
 import CaloTensor
 import Glibc
 
-/// Weight decay variants for `Adam`; Codable for JSON configs.
+/// Weight decay variants for `Adam`; Codable for JSON configs as `{"none": {}}`,
+/// `{"l2": {"coefficient": 1e-4}}` or `{"decoupled": {"coefficient": 0.01}}`.
 public enum WeightDecay: Codable, Equatable, Sendable {
     /// No weight decay.
     case none
     /// Classic L2 penalty folded into the gradient, g ← g + λ·p, before the moments
     /// (PyTorch `Adam(weight_decay: λ)`).
-    case l2(Double)
+    case l2(coefficient: Double)
     /// Decoupled decay, p ← p·(1 − lr·λ), applied before the Adam step
     /// (Loshchilov & Hutter 2019, arXiv:1711.05101; PyTorch `AdamW(weight_decay: λ)`).
-    case decoupled(Double)
+    case decoupled(coefficient: Double)
 }
 
 /// The complete state of an `Adam` optimizer as plain arrays, for checkpoints: restoring it into

@@ -1,7 +1,7 @@
 import CaloTensor
 
 /// The nonlinearity between the hidden layers of an `MLP`; Codable for JSON configs
-/// (`{"relu":{}}`, `{"leakyReLU":{"slope":0.01}}`, `{"sigmoid":{}}`).
+/// (`{"relu": {}}`, `{"leakyReLU": {"slope": 0.01}}`, `{"sigmoid": {}}`).
 public enum Activation: Codable, Equatable, Sendable {
     case relu
     case leakyReLU(slope: Float)

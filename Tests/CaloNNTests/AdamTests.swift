@@ -50,7 +50,7 @@ import Glibc
         let mask = Matrix(rows: 6, cols: 5, storage: (0..<30).map { Float($0 % 4 == 0 ? 0 : 1) })
         let layer = MaskedLinear(6, 5, mask: mask, rng: &rng)
         let x = Matrix.randomNormal(16, 6, rng: &rng), target = Matrix.randomNormal(16, 5, rng: &rng)
-        let adam = try Adam(parameters: layer.parameters, learningRate: 0.01, weightDecay: .decoupled(0.1))
+        let adam = try Adam(parameters: layer.parameters, learningRate: 0.01, weightDecay: .decoupled(coefficient: 0.1))
         let before = layer.weight.value
         for _ in 0..<20 {
             adam.zeroGradients()
@@ -102,12 +102,12 @@ import Glibc
     @Test func weightDecayVariants() throws {
         // Decoupled: with zero gradient the moments stay 0, so p ← p·(1 − lr·λ) exactly.
         let p = Parameter(name: "p", value: Matrix([[2.0, -4.0]]))
-        let adamW = try Adam(parameters: [p], learningRate: 0.1, weightDecay: .decoupled(0.5))
+        let adamW = try Adam(parameters: [p], learningRate: 0.1, weightDecay: .decoupled(coefficient: 0.5))
         adamW.step()
         #expect(p.value == Matrix([[Float(2.0) * Float(0.95), Float(-4.0) * Float(0.95)]]))
         // L2: identical to plain Adam on the gradient g + λ·p.
         let q = Parameter(name: "q", value: Matrix([[1.0, -3.0]])), r = Parameter(name: "r", value: Matrix([[1.0, -3.0]]))
-        let adamL2 = try Adam(parameters: [q], learningRate: 0.1, weightDecay: .l2(0.2))
+        let adamL2 = try Adam(parameters: [q], learningRate: 0.1, weightDecay: .l2(coefficient: 0.2))
         let plain = try Adam(parameters: [r], learningRate: 0.1)
         q.gradient = Matrix([[0.5, 0.25]])
         r.gradient = Matrix([[Float(0.5) + Float(0.2) * 1, Float(0.25) + Float(0.2) * -3]])
@@ -135,7 +135,7 @@ import Glibc
         let p = Parameter(name: "p", value: Matrix(rows: 2, cols: 2))
         #expect(throws: NNError.self) { try Adam(parameters: [p], learningRate: -1) }
         #expect(throws: NNError.self) { try Adam(parameters: [p], betas: (1.0, 0.999)) }
-        #expect(throws: NNError.self) { try Adam(parameters: [p], weightDecay: .l2(-1)) }
+        #expect(throws: NNError.self) { try Adam(parameters: [p], weightDecay: .l2(coefficient: -1)) }
         let adam = try Adam(parameters: [p])
         #expect(throws: NNError.self) { try adam.restore(AdamState(step: 1, firstMoments: [[0, 0, 0]], secondMoments: [[0, 0, 0]])) }
         #expect(throws: NNError.self) { try adam.restore(AdamState(step: 1, firstMoments: [], secondMoments: [])) }

@@ -1,6 +1,7 @@
 import Testing
 import CaloNN
 import CaloTensor
+import Foundation
 
 @Suite struct ClassifierTests {
     /// Two Gaussian blobs in 6 dimensions, means ±0.8 along every axis (Bayes accuracy ≈ 97.5%):
@@ -45,5 +46,18 @@ import CaloTensor
         for r in 0..<tx.rows where (logits[r, 0] > 0) == (ty[r, 0] == 1) { correct += 1 }
         let accuracy = Double(correct) / Double(tx.rows)
         #expect(accuracy > 0.95, "test accuracy \(accuracy)")
+    }
+}
+
+@Suite struct ConfigCodingTests {
+    @Test func activationAndWeightDecayRoundTripThroughJSON() throws {
+        for a in [Activation.relu, .leakyReLU(slope: 0.01), .sigmoid] {
+            #expect(try JSONDecoder().decode(Activation.self, from: JSONEncoder().encode(a)) == a)
+        }
+        for w in [WeightDecay.none, .l2(coefficient: 1e-4), .decoupled(coefficient: 0.01)] {
+            #expect(try JSONDecoder().decode(WeightDecay.self, from: JSONEncoder().encode(w)) == w)
+        }
+        let text = #"{"leakyReLU": {"slope": 0.01}}"#
+        #expect(try JSONDecoder().decode(Activation.self, from: Data(text.utf8)) == .leakyReLU(slope: 0.01))
     }
 }
