@@ -41,7 +41,6 @@ func inputAwayFromKinks(_ rows: Int, _ cols: Int, seed: UInt64) -> Matrix {
         let report = GradientCheck.layer(layer, input: x)
         #expect(report.passes(tolerance: gradientTolerance), "\(name): \(report)")
         #expect(report.entriesChecked >= x.count, "\(name): input entries must all be checked")
-        print("gradient check \(name): \(report)")
     }
 
     @Test func everyParameterEntryIsCheckedInASmallLinear() {
