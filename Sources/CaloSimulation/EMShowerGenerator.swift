@@ -56,7 +56,8 @@ extension ShowerEngine {
     }
 
     /// The spot loop: one 64-bit draw per spot (20 bits component choice, 12 bits azimuth
-    /// from the table, 32 bits radius quantile u ≤ 1 − 1e-6), r = R √(u/(1−u)).
+    /// from the table, 32 bits radius quantile u ≤ 1 − 1e-6), r = R √(u/(1−u)). Branch-free
+    /// component choice and a local generator copy keep the loop in registers.
     @inline(__always)
     func emitSpots(count: Int, energy: Double, core: Double, tail: Double, coreProbability p: Double,
                    axisX xa: Double, axisY ya: Double, binning: LayerBinning,
@@ -64,13 +65,18 @@ extension ShowerEngine {
         let table = AngleTable.shared.pointer
         let pThreshold = UInt64(p * 1048576.0)  // u_c < p  ⟺  20-bit integer < p·2^20
         let uMax = 1 - 1e-6
+        let delta = core - tail
+        var g = rng
         for _ in 0..<count {
-            let bits = rng.next()
-            let radius = (bits & 0xFFFFF) < pThreshold ? core : tail
+            let bits = g.next()
+            // 1 if the 20-bit value is below the threshold (wrap-around sets the top bit).
+            let isCore = Double(((bits & 0xFFFFF) &- pThreshold) >> 63)
+            let radius = tail + delta * isCore
             let idx = Int(truncatingIfNeeded: (bits >> 20) & 0xFFF) &* 2
             let u = min((Double(bits >> 32) + 0.5) * 0x1.0p-32, uMax)
             let rho = radius * (u / (1 - u)).squareRoot()
             binning.deposit(cells, x: xa + rho * Double(table[idx]), y: ya + rho * Double(table[idx + 1]), e: energy)
         }
+        rng = g
     }
 }

@@ -78,6 +78,7 @@ struct LayerBinning: Sendable {
     let offset: Int
     let nx: Int, ny: Int
     let dx: Double, dy: Double
+    let invDx: Double, invDy: Double
     let halfWidth: Double
 
     init(layer: Int) {
@@ -88,16 +89,28 @@ struct LayerBinning: Sendable {
         ny = CaloGANGeometry.ny[layer]
         dx = CaloGANGeometry.cellSizeX[layer]
         dy = CaloGANGeometry.cellSizeY[layer]
+        invDx = 1 / dx
+        invDy = 1 / dy
     }
 
     static let blockHalfWidth = 500.0
+
+    /// ⌊v / width⌋ for v ∈ [0, count·width), exactly: a multiply by the reciprocal, then a
+    /// correction for the last-bit error so that v exactly on an edge goes to the upper bin.
+    @inline(__always)
+    static func bin(_ v: Double, width: Double, inverse: Double, count: Int) -> Int {
+        var i = Int(v * inverse)
+        if Double(i) * width > v { i -= 1 } else if Double(i + 1) * width <= v { i += 1 }
+        return min(max(i, 0), count - 1)
+    }
 
     /// Adds `e` MeV at (x, y) mm.
     @inline(__always)
     func deposit(_ cells: UnsafeMutablePointer<Double>, x: Double, y: Double, e: Double) {
         let h = halfWidth
         if abs(x) < h && abs(y) < h {
-            let ix = min(Int((x + h) / dx), nx - 1), iy = min(Int((y + h) / dy), ny - 1)
+            let ix = Self.bin(x + h, width: dx, inverse: invDx, count: nx)
+            let iy = Self.bin(y + h, width: dy, inverse: invDy, count: ny)
             cells[offset + ix * ny + iy] += e
         } else if abs(x) < Self.blockHalfWidth && abs(y) < Self.blockHalfWidth {
             cells[EventScratch.overflowBase + layer] += e
