@@ -23,7 +23,7 @@ extension ShowerEngine {
         let z1 = rng.normal(), z2 = rng.normal()
         let r = params.realize(z1: z1, z2: z2)
         let lgH = IncompleteGamma.logGamma(r.alphaHom), lgS = IncompleteGamma.logGamma(r.alphaSpot)
-        let eMeV = 1000 * e * emScale
+        let eMeV = 1000 * e
         let spots = params.spotCount
         let a2 = options.samplingResolution * options.samplingResolution
         var prevH = 0.0, prevS = 0.0
@@ -38,10 +38,10 @@ extension ShowerEngine {
             let count = max(1, Self.stochasticRound(spots * (pS - prevS), &rng))
             prevH = pH
             prevS = pS
-            if smearSteps && dE > 0 {
-                let g = dE / 1000
-                dE = 1000 * a2 * rng.gamma(shape: g / a2)
-            }
+            // Smear the total step energy (σ² = a²·ΔE[GeV], i.e. a/√E of the incident
+            // energy), then convert to the visible signal.
+            if smearSteps && dE > 0 { dE = 1000 * a2 * rng.gamma(shape: dE / 1000 / a2) }
+            dE *= emScale
             if dE > 0 {
                 let tau = r.ageScale * 0.5 * (uLo + uHi)
                 let lp = lateral.parameters(age: tau)

@@ -26,7 +26,7 @@ import CaloSimulation
 
     /// The sampled (ln T_h, ln α_h) of simulated showers have the tabulated means, widths and
     /// correlation (tolerances: 4 standard errors).
-    @Test(arguments: [2.0, 20.0])
+    @Test(arguments: [2.0, 10.0])
     func sampledFluctuationsHaveTheModelMoments(energy: Double) throws {
         let n = 2500
         let sim = try ShowerSimulator(particle: .eplus)
@@ -82,7 +82,7 @@ import CaloSimulation
 
     /// Photon conversion depth ~ Exp(mean 9/7 X0); photons put less energy in layer 0 than e+.
     @Test func photonsStartLaterThanPositrons() throws {
-        let n = 2000
+        let n = 1200
         let gam = try ShowerSimulator(particle: .gamma).simulateEvents(energies: Array(repeating: 10, count: n), seed: 14)
         let pos = try ShowerSimulator(particle: .eplus).simulateEvents(energies: Array(repeating: 10, count: n), seed: 15)
         let t0 = Stats(gam.map { $0.conversionDepth! })
