@@ -1,0 +1,60 @@
+import CaloTensor
+
+/// Incident-energy spectrum of a simulation run, in GeV.
+///
+/// The energy of event i depends only on (seed, i), never on batching or threads:
+/// - `.uniform(lo...hi)`: lo + (hi − lo)·u with u from the dedicated stream
+///   `Xoshiro256(seed: seed ^ EnergySpectrum.seedSalt, stream: i)` (independent of the event's
+///   physics stream `Xoshiro256(seed: seed, stream: i)`). CaloGAN default: 1...100 GeV.
+/// - `.fixed(E)`: every event has E.
+/// - `.list(values)`: event i takes values[i mod count], i.e. the list is taken in order and
+///   cycles when there are more events than values.
+public enum EnergySpectrum: Sendable, Equatable {
+    case uniform(ClosedRange<Double>)
+    case fixed(Double)
+    case list([Double])
+
+    /// CaloGAN: flat in [1, 100] GeV.
+    public static let caloGAN = EnergySpectrum.uniform(1...100)
+
+    /// Salt that separates the energy stream from the physics stream of the same seed.
+    public static let seedSalt: UInt64 = 0x6A09_E667_F3BC_C908
+
+    /// Throws `SimulationError.invalidSpectrum` unless all energies are finite and in
+    /// (0, `ShowerSimulator.maximumEnergy`] GeV and a list is non-empty.
+    public func validate() throws {
+        func check(_ e: Double, _ what: String) throws {
+            guard e.isFinite, e > 0, e <= ShowerSimulator.maximumEnergy else {
+                throw SimulationError.invalidSpectrum("\(what) \(e) GeV is outside (0, \(ShowerSimulator.maximumEnergy)] GeV")
+            }
+        }
+        switch self {
+        case .uniform(let r):
+            try check(r.lowerBound, "lower bound")
+            try check(r.upperBound, "upper bound")
+        case .fixed(let e):
+            try check(e, "energy")
+        case .list(let v):
+            guard !v.isEmpty else { throw SimulationError.invalidSpectrum("the energy list is empty") }
+            for (i, e) in v.enumerated() { try check(e, "list entry \(i)") }
+        }
+    }
+
+    /// Incident energy of event `index` (≥ 0) for run seed `seed`, GeV.
+    public func energy(at index: Int, seed: UInt64) -> Double {
+        switch self {
+        case .uniform(let r):
+            var rng = Xoshiro256(seed: seed ^ Self.seedSalt, stream: UInt64(index))
+            return r.lowerBound + (r.upperBound - r.lowerBound) * rng.uniform()
+        case .fixed(let e):
+            return e
+        case .list(let v):
+            return v[index % v.count]
+        }
+    }
+
+    /// Energies of events firstEventIndex ..< firstEventIndex + count.
+    public func energies(count: Int, seed: UInt64, firstEventIndex: Int = 0) -> [Double] {
+        (0..<max(0, count)).map { energy(at: firstEventIndex + $0, seed: seed) }
+    }
+}

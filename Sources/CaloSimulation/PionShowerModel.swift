@@ -1,0 +1,161 @@
+import CaloTensor
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Constants of the π+ model (reference-simulator.md section 5). Values marked [set] in the
+/// spec are our untuned choices; see the spec for their origin.
+public enum PionModel {
+    /// Pion inelastic interaction length of the Pb/LAr stack, mm.
+    public static let interactionLength = 437.0
+    /// Mean MIP energy loss κ, MeV/mm (relativistic rise included).
+    public static let mipLossPerMM = 0.60
+    /// Landau/Moyal width ξ, MeV/mm.
+    public static let moyalWidthPerMM = 0.0294
+    /// Mean of the Moyal variable M = −ln(g²), g ~ N(0,1).
+    public static let moyalMean = 1.27
+    /// Groom/Wigmans π0 fraction exponent m (E0 = 1 GeV).
+    public static let pi0Exponent = 0.83
+    /// Beta concentration κ of the per-event π0 fraction.
+    public static let pi0Concentration = 6.0
+    /// Probability of a charge-exchange-like event with f_em ~ U(0.8, 1).
+    public static let chargeExchangeProbability = 0.03
+    /// EM sub-showers below this energy (GeV) are deposited as one spot.
+    public static let minimumSubShower = 0.020
+    /// Lateral displacement scale of the second EM sub-shower axis, mm.
+    public static let subShowerDisplacement = 30.0
+
+    /// Mean π0 fraction f̄ = max(0.05, 1 − (max(E', 1 GeV)/1 GeV)^(m−1)); E' in GeV.
+    public static func meanPi0Fraction(energyGeV e: Double) -> Double {
+        max(0.05, 1 - pow(max(e, 1), pi0Exponent - 1))
+    }
+
+    /// Bock et al. gamma profile of the non-EM component in λ_I units before fluctuations:
+    /// α = max(0.6, 0.6165 + 0.3183 ln E'), β = 0.9099 − 0.0237 ln E' (per λ_I).
+    public static func hadronicProfile(energyGeV e: Double) -> (alpha: Double, beta: Double) {
+        let l = log(e)
+        return (max(0.6, 0.6165 + 0.3183 * l), 0.9099 - 0.0237 * l)
+    }
+}
+
+extension ShowerEngine {
+    /// One π+ shower: exponential interaction depth, MIP track up to it, then π0 (EM) and non-EM
+    /// components with invisible energy (section 5 steps 1–6).
+    func pionShower(energyGeV e: Double, rng: inout Xoshiro256, scratch: EventScratch) {
+        let cells = scratch.cells
+        let depth = grid.totalDepth
+        let zInt = -PionModel.interactionLength * log(rng.uniformOpen())
+        scratch.interactionDepth = zInt
+
+        // MIP track on the axis, displaced by (±0.1, ±0.1) mm into one central cell.
+        let signs = rng.next()
+        let mx = (signs & 1) == 0 ? 0.1 : -0.1, my = (signs & 2) == 0 ? 0.1 : -0.1
+        let zEnd = min(zInt, depth)
+        var mip = 0.0
+        let bounds = grid.layerBoundaries
+        for l in 0..<(bounds.count - 1) {
+            let seg = min(zEnd, bounds[l + 1]) - bounds[l]
+            if seg <= 0 { continue }
+            let g = rng.normal()
+            let m = min(15, -log(max(g * g, 1e-300)))
+            let kl = PionModel.mipLossPerMM * seg
+            let de = max(0.3 * kl, kl + PionModel.moyalWidthPerMM * seg * (m - PionModel.moyalMean))
+            let dep = min(de, 1000 * e - mip)
+            if dep <= 0 { break }
+            binnings[l].deposit(cells, x: mx, y: my, e: dep * mipScale)
+            mip += dep
+        }
+        scratch.mipEnergy = mip
+        if zInt >= depth { return }
+        let ePrime = e - mip / 1000
+        if ePrime <= 0 { return }
+
+        // π0 (EM) fraction.
+        let fbar = PionModel.meanPi0Fraction(energyGeV: ePrime)
+        let fem: Double
+        if rng.uniform() < PionModel.chargeExchangeProbability {
+            fem = rng.uniform(0.8, 1)
+        } else {
+            let k = PionModel.pi0Concentration
+            fem = rng.beta(k * fbar, k * (1 - fbar))
+        }
+        scratch.emFraction = fem
+        let eEM = fem * ePrime
+        let split = rng.uniform(0.4, 0.8)
+        let tInt = grid.radiationLengths(atDepth: zInt)
+        subShower(energyGeV: split * eEM, start: tInt + rng.exponential(mean: 9.0 / 7.0),
+                  axisX: 0, axisY: 0, rng: &rng, cells: cells)
+        let zStart2 = zInt + rng.exponential(mean: 0.5 * medium.interactionLength)
+        let uD = min(rng.uniform(), 1 - 1e-6)
+        let dr = PionModel.subShowerDisplacement * (uD / (1 - uD)).squareRoot()
+        let phi = 2 * Double.pi * rng.uniform()
+        subShower(energyGeV: (1 - split) * eEM, start: grid.radiationLengths(atDepth: zStart2),
+                  axisX: dr * cos(phi), axisY: dr * sin(phi), rng: &rng, cells: cells)
+
+        // Non-EM component: visible part h·E_h with a Bock gamma profile in λ_I.
+        let eH = (1 - fem) * ePrime
+        let h = min(0.85, max(0.4, 0.60 + 0.05 * rng.normal()))
+        let eHD = h * eH
+        let z3 = rng.normal(), z4 = rng.normal()
+        let prof = PionModel.hadronicProfile(energyGeV: ePrime)
+        let alpha = prof.alpha * exp(0.2 * z3), beta = prof.beta * exp(0.15 * (0.6 * z3 + 0.8 * z4))
+        hadronicComponent(energyGeV: eHD, alpha: alpha, beta: beta,
+                          startLambda: grid.interactionLengths(atDepth: zInt), rng: &rng, scratch: scratch)
+    }
+
+    /// An EM sub-shower of a pion; below 20 MeV one spot at the start point on its axis.
+    func subShower(energyGeV e: Double, start t0: Double, axisX xa: Double, axisY ya: Double,
+                   rng: inout Xoshiro256, cells: UnsafeMutablePointer<Double>) {
+        if e <= 0 { return }
+        if e < PionModel.minimumSubShower {
+            if let k = grid.stepIndex(atX0: t0) {
+                binnings[stepLayer[k]].deposit(cells, x: xa, y: ya, e: 1000 * e * emScale)
+            }
+            return
+        }
+        emShower(energyGeV: e, start: t0, axisX: xa, axisY: ya, rng: &rng, cells: cells)
+    }
+
+    /// Non-EM deposits: gamma profile in s (λ_I from the interaction point), N_h = 20 + 30 E^0.8
+    /// spots split over steps ∝ ΔF (stochastic rounding, ≥ 1), Exp(1) spot weights normalized
+    /// per step, radius law 2r R50²/(r²+R50²)² with R50 = (20 + 60 min(s, 2.5)) mm · e^(0.3 g).
+    func hadronicComponent(energyGeV e: Double, alpha: Double, beta: Double, startLambda s0: Double,
+                           rng: inout Xoshiro256, scratch: EventScratch) {
+        if e <= 0 { return }
+        let cells = scratch.cells
+        let lg = IncompleteGamma.logGamma(alpha)
+        let eMeV = 1000 * e * emScale
+        let spots = 20 + 30 * pow(e, 0.8)
+        let table = AngleTable.shared.pointer
+        var prev = 0.0
+        let n = stepLambdaHigh.count
+        var k = 0
+        while k < n && stepLambdaHigh[k] <= s0 { k += 1 }
+        while k < n {
+            let sLo = max(0, stepLambdaLow[k] - s0), sHi = stepLambdaHigh[k] - s0
+            let p = IncompleteGamma.regularizedP(alpha, beta * sHi, logGammaA: lg)
+            let dE = eMeV * (p - prev)
+            let count = max(1, Self.stochasticRound(spots * (p - prev), &rng))
+            prev = p
+            if dE > 0 {
+                let r50 = (20 + 60 * min(0.5 * (sLo + sHi), 2.5)) * exp(0.3 * rng.normal())
+                scratch.reserveWeights(count)
+                let w = scratch.weights
+                var sum = 0.0
+                for j in 0..<count { w[j] = -log(rng.uniformOpen()); sum += w[j] }
+                let scale = dE / sum
+                let binning = binnings[stepLayer[k]]
+                for j in 0..<count {
+                    let bits = rng.next()
+                    let idx = Int(truncatingIfNeeded: (bits >> 20) & 0xFFF) &* 2
+                    let u = min((Double(bits >> 32) + 0.5) * 0x1.0p-32, 1 - 1e-6)
+                    let rho = r50 * (u / (1 - u)).squareRoot()
+                    binning.deposit(cells, x: rho * Double(table[idx]), y: rho * Double(table[idx + 1]),
+                                    e: w[j] * scale)
+                }
+            }
+            if 1 - p < 1e-7 { break }
+            k += 1
+        }
+    }
+}
