@@ -6,6 +6,7 @@ public enum CaloflowCLI {
     /// each lives in one file under Commands/.
     public static var commands: [any Command.Type] {
         [
+            SimulateCommand.self,
             InfoCommand.self,
             VersionCommand.self,
         ]

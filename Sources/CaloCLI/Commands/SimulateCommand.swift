@@ -1,0 +1,126 @@
+import CaloData
+import CaloSimulation
+import CaloTensor
+
+/// `caloflow simulate`: reference showers from the built-in GFlash-style simulator, written
+/// in the CaloGAN layout.
+public struct SimulateCommand: Command {
+    public static let name = "simulate"
+    public static let abstract = "Simulate reference showers with the built-in GFlash-style simulator."
+    public static let discussion = """
+        Writes N showers of one particle (e+, gamma or pi+) in the CaloGAN HDF5 layout: \
+        energy (N,1) in GeV, layer_0 (N,3,96), layer_1 (N,12,12), layer_2 (N,12,6) and \
+        overflow (N,3) in MeV, float32, chunked and gzip-compressed, with the particle, \
+        generator, seed and version as attributes. Incident energies are uniform in \
+        [1, 100] GeV like the CaloGAN Geant4 samples, unless --energy, --energy-range or \
+        --energies says otherwise. The output is identical for a seed whatever the thread \
+        count. The file appears under its name only when complete.
+        """
+    static let particle = Option.string("particle", short: "p", default: "eplus",
+                                        help: "Incident particle: eplus (e+), gamma (photon) or piplus (pi+).")
+    static let events = Option.int("events", short: "n", default: 10_000, range: 1...100_000_000,
+                                   help: "Number of showers.")
+    static let output = Option.path("output", short: "o", default: nil, help: "Output HDF5 file.")
+    static let energy = Option.optionalDouble("energy", defaultLabel: "none", range: .between(0.001, 10_000),
+                                              help: "Fixed incident energy in GeV.")
+    static let energyRange = Option.doubleList("energy-range", default: [], range: .between(0.001, 10_000),
+                                               valueName: "lo,hi", help: "Uniform incident energies in [lo, hi] GeV (default 1,100).")
+    static let energies = Option.doubleList("energies", default: [], range: .between(0.001, 10_000),
+                                            valueName: "e1,e2,...", help: "Incident energies in GeV, used in order and cycled.")
+    static let mode = Option.choice("mode", default: DepositMode.total,
+                                    help: "total: Pb + LAr deposits as in the CaloGAN files; visible: LAr signal only with sampling fluctuations.")
+    static let batchSize = Option.int("batch-size", default: 10_000, range: 1...1_000_000,
+                                      help: "Showers simulated and written per batch (memory stays flat).")
+    static let force = Option.flag("force", short: "f", help: "Replace the output file if it exists.")
+
+    public static let options: [OptionSpec] = [particle.spec, events.spec, output.spec, energy.spec, energyRange.spec,
+                                               energies.spec, mode.spec, batchSize.spec, force.spec] + CommonOptions.specs
+    public static let examples = [
+        "simulate --particle eplus --events 100000 --seed 7 --output datasets/eplus.h5",
+        "simulate -p gamma -n 10000 --energy 50 -o gamma-50GeV.h5",
+        "simulate -p piplus -n 20000 --energy-range 10,20 -o piplus.h5",
+    ]
+
+    let particleKind: Particle
+    let count: Int
+    let outputPath: String
+    let spectrum: EnergySpectrum
+    let depositMode: DepositMode
+    let batch: Int
+    let overwrite: Bool
+    let common: CommonOptions
+
+    public init(_ a: ParsedArguments) throws {
+        guard let p = Particle(name: a[Self.particle]) else {
+            throw ValidationError("--particle: unknown particle '\(a[Self.particle])'; use eplus, gamma or piplus")
+        }
+        particleKind = p
+        count = a[Self.events]
+        outputPath = a[Self.output]
+        depositMode = a[Self.mode]
+        batch = a[Self.batchSize]
+        overwrite = a[Self.force]
+        common = try CommonOptions(a)
+        let given = [a.contains(Self.energy), a.contains(Self.energyRange), a.contains(Self.energies)].filter { $0 }.count
+        if given > 1 { throw ValidationError("give only one of --energy, --energy-range and --energies") }
+        if let e = a[Self.energy] {
+            spectrum = .fixed(e)
+        } else if a.contains(Self.energyRange) {
+            let r = a[Self.energyRange]
+            guard r.count == 2, r[0] < r[1] else {
+                throw ValidationError("--energy-range takes two increasing energies lo,hi in GeV, got \(r.map { String($0) }.joined(separator: ","))")
+            }
+            spectrum = .uniform(r[0]...r[1])
+        } else if a.contains(Self.energies) {
+            spectrum = .list(a[Self.energies])
+        } else {
+            spectrum = .caloGAN
+        }
+        try spectrum.validate()
+    }
+
+    public func run(_ context: CommandContext) throws {
+        common.applyThreadSettings()
+        let logger = common.makeLogger(context.console)
+        if !overwrite, FileSystem.exists(outputPath) {
+            throw ValidationError("\(outputPath) exists; pass --force to replace it")
+        }
+        let simulator = try ShowerSimulator(particle: particleKind, options: SimulationOptions(depositMode: depositMode))
+        var metadata = ShowerFileMetadata(particle: particleKind.rawValue,
+                                          generator: "caloflow built-in GFlash-style simulator (\(depositMode.rawValue) deposits)",
+                                          seed: common.seed, appVersion: BuildInfo.version)
+        metadata.extra["energy_spectrum"] = spectrum.description
+        let writer = try ShowerFileWriter(path: outputPath, metadata: metadata)
+        let progress = ProgressLine(label: "simulate \(particleKind.rawValue)", total: count, unit: "showers", logger: logger)
+        let start = monotonicSeconds()
+        var done = 0
+        do {
+            while done < count {
+                let n = min(batch, count - done)
+                let energies = spectrum.energies(count: n, seed: common.seed, firstEventIndex: done)
+                let showers = try simulator.simulate(energies: energies, seed: common.seed, firstEventIndex: done)
+                try writer.append(showers)
+                done += n
+                progress.update(done)
+            }
+            try writer.finish()
+        } catch {
+            writer.abort()
+            throw error
+        }
+        let elapsed = monotonicSeconds() - start
+        progress.finish()
+        logger.info("wrote \(count) \(particleKind.rawValue) showers to \(outputPath) in \(HumanFormat.duration(elapsed)) "
+                    + "(\(HumanFormat.rate(Double(count) / elapsed, unit: "showers")), \(common.threads) threads, seed \(common.seed))")
+    }
+}
+
+extension EnergySpectrum: CustomStringConvertible {
+    public var description: String {
+        switch self {
+        case .uniform(let r): return "uniform \(r.lowerBound)-\(r.upperBound) GeV"
+        case .fixed(let e): return "fixed \(e) GeV"
+        case .list(let l): return "list of \(l.count) energies (GeV): " + l.prefix(10).map { String($0) }.joined(separator: ",") + (l.count > 10 ? ",..." : "")
+        }
+    }
+}

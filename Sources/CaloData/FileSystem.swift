@@ -1,0 +1,26 @@
+import Glibc
+
+/// Small file-system queries shared by commands and writers.
+public enum FileSystem {
+    /// True when something exists at `path` (file, directory or link).
+    public static func exists(_ path: String) -> Bool {
+        var st = stat()
+        return stat(path, &st) == 0
+    }
+
+    /// True when `path` is a directory.
+    public static func isDirectory(_ path: String) -> Bool {
+        var st = stat()
+        return stat(path, &st) == 0 && (st.st_mode & S_IFMT) == S_IFDIR
+    }
+
+    /// Creates `path` and its missing parents (like `mkdir -p`).
+    public static func createDirectories(_ path: String) throws {
+        if path.isEmpty || isDirectory(path) { return }
+        let parent = String(path.split(separator: "/", omittingEmptySubsequences: false).dropLast().joined(separator: "/"))
+        if !parent.isEmpty && parent != path { try createDirectories(parent) }
+        if mkdir(path, 0o755) != 0 && errno != EEXIST {
+            throw CaloDataError.io(path: path, operation: "create directory", detail: String(cString: strerror(errno)))
+        }
+    }
+}
