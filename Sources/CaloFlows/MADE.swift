@@ -138,7 +138,9 @@ public final class MADE: @unchecked Sendable {
         }
         func masked(_ w: Matrix, _ mask: Matrix) -> Matrix {
             var v = w
-            for i in 0..<v.count { v.storage[i] *= mask.storage[i] }
+            mask.withUnsafeBufferPointer { mp in
+                v.withUnsafeMutableBufferPointer { vp in for i in 0..<vp.count { vp[i] *= mp[i] } }
+            }
             return v
         }
 
@@ -193,7 +195,9 @@ public final class MADE: @unchecked Sendable {
     public func applyMasks() {
         for p in parameters {
             guard let mask = p.mask else { continue }
-            for i in 0..<p.value.count { p.value.storage[i] *= mask.storage[i] }
+            mask.withUnsafeBufferPointer { mp in
+                p.value.withUnsafeMutableBufferPointer { vp in for i in 0..<vp.count { vp[i] *= mp[i] } }
+            }
         }
     }
 

@@ -37,9 +37,14 @@ public enum MADEDegrees {
         var m = Matrix(rows: outDegrees.count, cols: inDegrees.count)
         let n = inDegrees.count
         m.withUnsafeMutableBufferPointer { p in
-            for (o, dOut) in outDegrees.enumerated() {
-                for (i, dIn) in inDegrees.enumerated() where strict ? dOut > dIn : dOut >= dIn {
-                    p[o * n + i] = 1
+            inDegrees.withUnsafeBufferPointer { ind in
+                for o in 0..<outDegrees.count {
+                    let dOut = outDegrees[o], row = p.baseAddress! + o * n
+                    if strict {
+                        for i in 0..<n where dOut > ind[i] { row[i] = 1 }
+                    } else {
+                        for i in 0..<n where dOut >= ind[i] { row[i] = 1 }
+                    }
                 }
             }
         }

@@ -100,8 +100,16 @@ public struct MADEMaskedTiling: Sendable {
             }
         }
         zeroRuns = zr
+        // Inputs per degree, then a prefix sum: inputs with degree ≤ d.
+        let top = max(outDegrees.max() ?? 0, inDegrees.max() ?? 0) + 1
+        var atMost = [Int](repeating: 0, count: top + 1)
+        for i in inDegrees where i >= 0 { atMost[min(i, top)] += 1 }
+        for k in 1..<atMost.count { atMost[k] += atMost[k - 1] }
         var count = 0
-        for o in outDegrees { for i in inDegrees where connected(o, i) { count += 1 } }
+        for o in outDegrees {
+            let limit = strict ? o - 1 : o
+            if limit >= 0 { count += atMost[min(limit, top)] }
+        }
         connections = count
     }
 
