@@ -37,7 +37,7 @@ extension MADE {
         let count: [Int]
         let w0: [Float], b0: [Float]              // [H, D], [H]
         let wk: [[Float]], bk: [[Float]]          // [H, H], [H] per block
-        let wf: [Float], bf: [Float]              // [D·M, H], [D·M]
+        let wfT: [Float], bf: [Float]             // final weight transposed [H, D·M], [D·M]
         let cw: [Float], cb: [Float]              // [H, C], [H]
 
         // MARK: State
@@ -63,7 +63,8 @@ extension MADE {
             wk = made.blockWeights.map { p in (0..<(h * h)).map { p.value.storage[perm[$0 / h] * h + perm[$0 % h]] } }
             bk = made.blockBiases.map { p in perm.map { p.value.storage[$0] } }
             let fw = made.finalWeight.value.storage
-            wf = (0..<(d * m * h)).map { fw[($0 / h) * h + perm[$0 % h]] }
+            let dm = d * m
+            wfT = (0..<(h * dm)).map { fw[($0 % dm) * h + perm[$0 / dm]] }
             bf = made.finalBias.value.storage
             if let w = made.contextWeight, let b = made.contextBias {
                 cw = (0..<(h * c)).map { w.value.storage[perm[$0 / c] * c + $0 % c] }
@@ -119,10 +120,20 @@ extension MADE {
                 let o = op.baseAddress!
                 let ldob = groupSize * m
                 for b in 0..<bsz { (o + b * m).update(from: ob.pointer + b * ldob + (i - s) * m, count: m) }
+                // Units of degree (s, i]: a few rank-1 updates, kept out of BLAS (tiny, and no
+                // thread hand-off per feature).
                 if hi > lo {
-                    wf.withUnsafeBufferPointer { w in
-                        BLAS.sgemm(transB: true, m: bsz, n: m, k: hi - lo, a: hl + lo, lda: h,
-                                   b: w.baseAddress! + i * m * h + lo, ldb: h, beta: 1, c: o, ldc: m)
+                    let dm = features * m
+                    wfT.withUnsafeBufferPointer { w in
+                        for b in 0..<bsz {
+                            let orow = o + b * m, hrow = hl + b * h
+                            for j in lo..<hi {
+                                let v = hrow[j]
+                                if v == 0 { continue }
+                                let wrow = w.baseAddress! + j * dm + i * m
+                                for k in 0..<m { orow[k] += v * wrow[k] }
+                            }
+                        }
                     }
                 }
             }
@@ -196,9 +207,9 @@ extension MADE {
             bf.withUnsafeBufferPointer { bp in
                 madeBroadcastRows(ob.pointer, rows: bsz, n: n, ldy: ldob, bias: bp.baseAddress! + s * m)
             }
-            wf.withUnsafeBufferPointer { wp in
-                BLAS.sgemm(transB: true, m: bsz, n: n, k: known, a: act[hiddenLayers - 1].pointer, lda: h,
-                           b: wp.baseAddress! + s * m * h, ldb: h, beta: 1, c: ob.pointer, ldc: ldob)
+            wfT.withUnsafeBufferPointer { wp in
+                BLAS.sgemm(m: bsz, n: n, k: known, a: act[hiddenLayers - 1].pointer, lda: h,
+                           b: wp.baseAddress! + s * m, ldb: d * m, beta: 1, c: ob.pointer, ldc: ldob)
             }
         }
 
@@ -220,9 +231,17 @@ extension MADE {
             for b in 0..<bsz { madeReLU(a0 + b * h + f0, count: f1 - f0) }
             for k in 1..<max(1, hiddenLayers) {
                 let a = act[k].pointer, prev = act[k - 1].pointer
+                // Newly final units f0..<f1 of layer k−1 feed layer k's units f0..<hi.
                 wk[k - 1].withUnsafeBufferPointer { wp in
-                    BLAS.sgemm(transB: true, m: bsz, n: hi - f0, k: f1 - f0, a: prev + f0, lda: h,
-                               b: wp.baseAddress! + f0 * h + f0, ldb: h, beta: 1, c: a + f0, ldc: h)
+                    for j in f0..<f1 {
+                        for u in f0..<hi { wcol[u - f0] = wp[u * h + j] }
+                        for b in 0..<bsz {
+                            let v = prev[b * h + j]
+                            if v == 0 { continue }
+                            let row = a + b * h + f0
+                            for u in 0..<(hi - f0) { row[u] += v * wcol[u] }
+                        }
+                    }
                 }
                 for b in 0..<bsz { madeReLU(a + b * h + f0, count: f1 - f0) }
             }
