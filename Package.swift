@@ -57,5 +57,6 @@ let package = Package(
         .testTarget(name: "CaloPipelineTests", dependencies: ["CaloPipeline", "CaloData", "CaloTensor"],
                     swiftSettings: fast),
         .testTarget(name: "CaloCLITests", dependencies: ["CaloCLI"], swiftSettings: fast),
+        .testTarget(name: "CaloEvaluationTests", dependencies: ["CaloEvaluation", "CaloData", "CaloTensor"], swiftSettings: fast),
     ]
 )

@@ -5,7 +5,7 @@ import CaloData
 /// struct of arrays: 51 named features of N values each, in a fixed order.
 ///
 /// Voxels (MeV) are first clamped to [0, 1e5] MeV (NaN → 0), then voxels below `thresholdMeV`
-/// are set to 0. Per layer i (E_i in MeV inside the sums, reported in GeV):
+/// are set to 0 (compared in Float, so a voxel stored as Float(t) survives threshold t). Per layer i (E_i in MeV inside the sums, reported in GeV):
 /// - `E_i` (GeV), `E_tot` = ΣE_i (GeV), `E_tot_over_E_inc` (NaN when E_inc <= 0),
 ///   `f_i` = E_i / E_tot (0 for an empty shower);
 /// - `sparsity_i`: fraction of the layer's voxels with energy > 0 after the threshold;
@@ -99,7 +99,9 @@ struct ShowerKernel {
     let phi: [[Double]]
 
     init(threshold: Double) {
-        self.threshold = threshold
+        // Compare as Float, as the reference code does on float32 arrays: a voxel stored as
+        // Float(0.01) is not below a 0.01 MeV threshold.
+        self.threshold = Double(Float(threshold))
         func centres(_ cells: Int) -> [Double] {
             let w = 2 * CaloGANGeometry.halfWidth / Double(cells)
             return (0..<cells).map { -CaloGANGeometry.halfWidth + (Double($0) + 0.5) * w }

@@ -99,5 +99,5 @@ public struct IsotonicRegression: Sendable, Equatable, Codable {
     public func predict(_ xs: [Double]) -> [Double] { xs.map { predict($0) } }
 
     /// `predict` for each Float value.
-    public func predict(_ xs: [Float]) -> [Double] { xs.map { predict(Double($0)) } }
+    public func predict(scores xs: [Float]) -> [Double] { xs.map { predict(Double($0)) } }
 }
