@@ -57,11 +57,19 @@ public enum ClassifierInputs {
         for l in 0..<3 {
             let r = CaloGANGeometry.layerRange(l)
             var e = 0.0
-            for j in r {
-                var x = Double(v[j]) / 1e5
-                if options.threshold, x < cut { x = 0 }
-                o[j] = Float(x)
-                e += x
+            if options.threshold {
+                for j in r {
+                    let x = Double(v[j]) * 1e-5
+                    let kept = x < cut ? 0 : x
+                    o[j] = Float(kept)
+                    e += kept
+                }
+            } else {
+                for j in r {
+                    let x = Double(v[j]) * 1e-5
+                    o[j] = Float(x)
+                    e += x
+                }
             }
             if options.normalize || options.useLogit {
                 let inv = 1 / (e + 1e-16)

@@ -53,7 +53,7 @@ public struct HighLevelFeatures: Sendable {
                 let src = UnsafeSendable(vox.baseAddress!), dst = UnsafeSendable(out.baseAddress!)
                 let e = UnsafeSendable(einc)
                 Parallel.forEachChunk(n, minChunk: 4096) { range in
-                    var kernel = ShowerKernel(threshold: thresholdMeV)
+                    let kernel = ShowerKernel(threshold: thresholdMeV)
                     for i in range {
                         kernel.compute(src.value + i * CaloGANGeometry.voxelCount, incidentGeV: e.value[i],
                                        into: dst.value, shower: i, stride: n)
@@ -93,56 +93,74 @@ public struct HighLevelFeatures: Sendable {
 
 /// Computes every feature of one shower from its 504 voxels without allocating.
 struct ShowerKernel {
-    let threshold: Double
-    /// Cell centres in mm: η along the second axis, φ along the first, per layer.
-    let eta: [[Double]]
-    let phi: [[Double]]
+    /// Smallest kept voxel energy as Float: the threshold, or the smallest positive Float when
+    /// the threshold is 0, so one comparison drops zeros, negatives, NaN and sub-threshold cells.
+    /// Compared in Float as the reference code does on float32 arrays (Float(0.01) survives a
+    /// 0.01 MeV threshold).
+    let keepFrom: Float
+    /// Cell centres in mm, flat: η of layers 0, 1, 2 (96 + 12 + 6) then φ (3 + 12 + 12).
+    let centres: [Double]
+    static let etaOffsets = [0, 96, 108], phiOffsets = [114, 117, 129]
 
     init(threshold: Double) {
-        // Compare as Float, as the reference code does on float32 arrays: a voxel stored as
-        // Float(0.01) is not below a 0.01 MeV threshold.
-        self.threshold = Double(Float(threshold))
+        keepFrom = max(Float(threshold), Float.leastNonzeroMagnitude)
         func centres(_ cells: Int) -> [Double] {
             let w = 2 * CaloGANGeometry.halfWidth / Double(cells)
             return (0..<cells).map { -CaloGANGeometry.halfWidth + (Double($0) + 0.5) * w }
         }
-        eta = CaloGANGeometry.ny.map(centres)
-        phi = CaloGANGeometry.nx.map(centres)
+        self.centres = CaloGANGeometry.ny.flatMap(centres) + CaloGANGeometry.nx.flatMap(centres)
     }
 
     /// Writes the 51 features of the shower at `v` into `out[slot * stride + shower]`.
-    mutating func compute(_ v: UnsafePointer<Float>, incidentGeV: Double,
-                          into out: UnsafeMutablePointer<Double>, shower: Int, stride: Int) {
+    func compute(_ v: UnsafePointer<Float>, incidentGeV: Double,
+                 into out: UnsafeMutablePointer<Double>, shower: Int, stride: Int) {
+        centres.withUnsafeBufferPointer { c in
+            compute(v, centres: c.baseAddress!, incidentGeV: incidentGeV, into: out, shower: shower, stride: stride)
+        }
+    }
+
+    private func compute(_ v: UnsafePointer<Float>, centres: UnsafePointer<Double>, incidentGeV: Double,
+                         into out: UnsafeMutablePointer<Double>, shower: Int, stride: Int) {
         @inline(__always) func put(_ slot: Int, _ x: Double) { out[slot * stride + shower] = x }
+        let keep = keepFrom, clamp = Float(HighLevelFeatures.clampMeV)
+        let keepBits = Int64(keep.bitPattern), clampBits = Int64(clamp.bitPattern)
+        let infBits = Int64(Float.infinity.bitPattern)
         var layerE = (0.0, 0.0, 0.0), etaC = (0.0, 0.0, 0.0), phiC = (0.0, 0.0, 0.0)
         for l in 0..<3 {
-            let nx = CaloGANGeometry.nx[l], ny = CaloGANGeometry.ny[l]
-            let base = v + CaloGANGeometry.layerOffsets[l]
+            let nx = l == 0 ? 3 : 12, ny = l == 0 ? 96 : (l == 1 ? 12 : 6)
+            let base = v + (l == 0 ? 0 : (l == 1 ? 288 : 432))
+            let eta = centres + Self.etaOffsets[l], phi = centres + Self.phiOffsets[l]
             var e = 0.0, se = 0.0, see = 0.0, sp = 0.0, spp = 0.0
             var hits = 0
-            var t1 = 0.0, t2 = 0.0, t3 = 0.0, t4 = 0.0, t5 = 0.0 // brightest, descending
-            eta[l].withUnsafeBufferPointer { etaL in
-                for ix in 0..<nx {
-                    let p = phi[l][ix]
-                    var rowE = 0.0, rowEta = 0.0, rowEta2 = 0.0
-                    for iy in 0..<ny {
-                        var x = Double(base[ix * ny + iy])
-                        x = x > 0 ? min(x, HighLevelFeatures.clampMeV) : 0 // also NaN -> 0
-                        if x < threshold || x == 0 { continue }
-                        hits += 1
-                        let y = etaL[iy]
-                        rowE += x; rowEta += x * y; rowEta2 += x * y * y
-                        if x > t5 {
-                            if x > t1 { (t1, t2, t3, t4, t5) = (x, t1, t2, t3, t4) }
-                            else if x > t2 { (t2, t3, t4, t5) = (x, t2, t3, t4) }
-                            else if x > t3 { (t3, t4, t5) = (x, t3, t4) }
-                            else if x > t4 { (t4, t5) = (x, t4) }
-                            else { t5 = x }
-                        }
-                    }
-                    e += rowE; se += rowEta; see += rowEta2
-                    sp += rowE * p; spp += rowE * p * p
+            // Sums: branch-free, since which cells are hit is unpredictable.
+            for ix in 0..<nx {
+                var rowE = 0.0, rowEta = 0.0, rowEta2 = 0.0
+                let row = base + ix * ny
+                for iy in 0..<ny {
+                    // Integer compares on the bit pattern (ordered like the values for floats
+                    // >= 0): selects on Float compile to branches, which mispredict on sparse cells.
+                    let b = Int64(Int32(bitPattern: row[iy].bitPattern))
+                    let mask = ~(((b &- keepBits) | (infBits &- b)) >> 63) // all ones iff keepBits <= b <= +inf
+                    let x = Double(Float(bitPattern: UInt32(truncatingIfNeeded: min(b, clampBits) & mask)))
+                    hits &+= Int(mask & 1)
+                    let y = eta[iy]
+                    rowE += x; rowEta += x * y; rowEta2 += x * y * y
                 }
+                let p = phi[ix]
+                e += rowE; se += rowEta; see += rowEta2
+                sp += rowE * p; spp += rowE * p * p
+            }
+            // Five brightest cells, descending: after the first few cells a new entry is rare.
+            var t1: Float = 0, t2: Float = 0, t3: Float = 0, t4: Float = 0, t5: Float = 0
+            for k in 0..<(nx * ny) {
+                let xf = base[k]
+                guard xf > t5, xf >= keep else { continue }
+                let x = min(xf, clamp)
+                if x > t1 { (t1, t2, t3, t4, t5) = (x, t1, t2, t3, t4) }
+                else if x > t2 { (t2, t3, t4, t5) = (x, t2, t3, t4) }
+                else if x > t3 { (t3, t4, t5) = (x, t3, t4) }
+                else if x > t4 { (t4, t5) = (x, t4) }
+                else { t5 = x }
             }
             let ce = se / (e + 1e-8), cp = sp / (e + 1e-8)
             var we = 0.0, wp = 0.0
@@ -153,9 +171,10 @@ struct ShowerKernel {
             }
             put(FeatureSlot.layerEnergy + l, e / 1e3)
             put(FeatureSlot.sparsity + l, Double(hits) / Double(nx * ny))
-            put(FeatureSlot.energyRatio + l, (t1 - t2) / (t1 + t2 + 1e-16))
+            let b1 = Double(t1), b2 = Double(t2)
+            put(FeatureSlot.energyRatio + l, (b1 - b2) / (b1 + b2 + 1e-16))
             let b = FeatureSlot.brightest + 5 * l, d = e + 1e-16
-            put(b, t1 / d); put(b + 1, t2 / d); put(b + 2, t3 / d); put(b + 3, t4 / d); put(b + 4, t5 / d)
+            put(b, b1 / d); put(b + 1, b2 / d); put(b + 2, Double(t3) / d); put(b + 3, Double(t4) / d); put(b + 4, Double(t5) / d)
             put(FeatureSlot.etaCentroid + l, ce)
             put(FeatureSlot.phiCentroid + l, cp)
             put(FeatureSlot.etaWidth + l, we)
