@@ -37,6 +37,7 @@ public enum ClassifierInputs {
         let n = batch.count, nv = CaloGANGeometry.voxelCount, w = lowLevelWidth
         var out = Matrix(rows: n, cols: w)
         let einc = batch.incidentEnergy
+        guard n > 0 else { return out }
         batch.voxels.withUnsafeBufferPointer { vox in
             out.withUnsafeMutableBufferPointer { dst in
                 let s = UnsafeSendable(vox.baseAddress!), d = UnsafeSendable(dst.baseAddress!)

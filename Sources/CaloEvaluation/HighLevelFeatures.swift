@@ -48,7 +48,7 @@ public struct HighLevelFeatures: Sendable {
         let n = batch.count
         var flat = [Double](repeating: 0, count: FeatureSlot.count * n)
         let einc = batch.incidentEnergy.map { Double($0) }
-        batch.voxels.withUnsafeBufferPointer { vox in
+        if n > 0 { batch.voxels.withUnsafeBufferPointer { vox in
             flat.withUnsafeMutableBufferPointer { out in
                 let src = UnsafeSendable(vox.baseAddress!), dst = UnsafeSendable(out.baseAddress!)
                 let e = UnsafeSendable(einc)
@@ -60,7 +60,7 @@ public struct HighLevelFeatures: Sendable {
                     }
                 }
             }
-        }
+        } }
         var feats = [ShowerFeature]()
         feats.reserveCapacity(FeatureSlot.count)
         for (f, entry) in FeatureSlot.catalogue.enumerated() {

@@ -84,6 +84,13 @@ import CaloEvaluation
         #expect(throws: EvaluationError.self) { try HighLevelFeatures(b, thresholdMeV: -1) }
     }
 
+    @Test func emptyBatchGivesEmptyFeatures() throws {
+        let f = try HighLevelFeatures(ShowerBatch(count: 0))
+        #expect(f.count == 0 && f.features.count == 51 && f.features.allSatisfy { $0.values.isEmpty })
+        #expect(try ClassifierInputs.highLevel(f).rows == 0)
+        #expect(try ClassifierInputs.lowLevel(ShowerBatch(count: 0)).rows == 0)
+    }
+
     @Test func emptyShowerIsFinite() throws {
         let f = try HighLevelFeatures(shower([]))
         for feature in f.features { #expect(feature.values[0].isFinite, "\(feature.name)") }
