@@ -5,7 +5,8 @@ import CaloData
 /// struct of arrays: 51 named features of N values each, in a fixed order.
 ///
 /// Voxels (MeV) are first clamped to [0, 1e5] MeV (NaN → 0), then voxels below `thresholdMeV`
-/// are set to 0 (compared in Float, so a voxel stored as Float(t) survives threshold t). Per layer i (E_i in MeV inside the sums, reported in GeV):
+/// are set to 0 (compared in Float, so a voxel stored as Float(t) survives threshold t).
+/// Per layer i (E_i in MeV inside the sums, reported in GeV):
 /// - `E_i` (GeV), `E_tot` = ΣE_i (GeV), `E_tot_over_E_inc` (NaN when E_inc <= 0),
 ///   `f_i` = E_i / E_tot (0 for an empty shower);
 /// - `sparsity_i`: fraction of the layer's voxels with energy > 0 after the threshold;
@@ -51,11 +52,10 @@ public struct HighLevelFeatures: Sendable {
         if n > 0 { batch.voxels.withUnsafeBufferPointer { vox in
             flat.withUnsafeMutableBufferPointer { out in
                 let src = UnsafeSendable(vox.baseAddress!), dst = UnsafeSendable(out.baseAddress!)
-                let e = UnsafeSendable(einc)
                 Parallel.forEachChunk(n, minChunk: 4096) { range in
                     let kernel = ShowerKernel(threshold: thresholdMeV)
                     for i in range {
-                        kernel.compute(src.value + i * CaloGANGeometry.voxelCount, incidentGeV: e.value[i],
+                        kernel.compute(src.value + i * CaloGANGeometry.voxelCount, incidentGeV: einc[i],
                                        into: dst.value, shower: i, stride: n)
                     }
                 }
