@@ -23,15 +23,18 @@ extension SplineKernel {
             t = th * th1
             n = s * th * th + b.d0 * t
             np = s * th1 * th1 + b.d1 * t
-            invD = 1 / (n + np)
+            let d = n + np
+            invD = 1 / d
+            // s/D rather than s·(1/D): exactly 1 at both ends of the interval (θ ∈ {0, 1}), so
+            // the log-derivative is exactly 0 where the spline meets the identity tails.
+            sOverD = s / d
             m = b.d1 * th * th + 2 * s * t + b.d0 * th1 * th1
         }
 
+        let sOverD: T
+
         /// dy/dx = s² M / D².
-        @inline(__always) var slope: T {
-            let r = s * invD
-            return r * r * m
-        }
+        @inline(__always) var slope: T { sOverD * sOverD * m }
     }
 
     /// θ and 1 − θ of the point of bin `b` whose spline value is `y` (the quadratic root,
@@ -45,8 +48,9 @@ extension SplineKernel {
         let rt = T.splineSqrt(e * e + q)
         let g = e >= 0 ? e + rt : q / (rt - e)
         let a = 2 * s * dl
-        let inv = 1 / (a + g)
-        return (a * inv, g * inv)
+        let den = a + g
+        // Divisions, not a shared reciprocal: θ must come out exactly 1 (or 0) at the knots.
+        return (a / den, g / den)
     }
 
     // MARK: - Maps

@@ -22,6 +22,17 @@ func splineParams(_ n: Int, spline: RationalQuadraticSpline, style: SplineParame
     }
 }
 
+/// `raw` (one element's parameters) repeated `count` times, by block copies (debug builds
+/// make element-wise array code slow).
+func repeatedParams<T>(_ raw: [T], _ count: Int) -> [T] {
+    [T](unsafeUninitializedCapacity: raw.count * count) { out, initialized in
+        raw.withUnsafeBufferPointer { r in
+            for i in 0..<count { (out.baseAddress! + i * r.count).initialize(from: r.baseAddress!, count: r.count) }
+        }
+        initialized = raw.count * count
+    }
+}
+
 /// Thin array wrappers around the buffer API.
 extension RationalQuadraticSpline {
     func map(_ x: [Double], _ p: [Double], inverse: Bool) -> (out: [Double], ld: [Double]) {
@@ -90,6 +101,15 @@ struct NflowsSpline {
         let pad = log(exp(1 - md) - 1)
         let d = ([pad] + Array(r[(2 * k)...]) + [pad]).map { md + ($0 > 0 ? $0 + log1p(exp(-$0)) : log1p(exp($0))) }
         return (cum(Array(r[0..<k]), spline.minBinWidth), cum(Array(r[k..<(2 * k)]), spline.minBinHeight), d)
+    }
+
+    /// Width and height of the bin holding `v` (a y if `inverse`); (1, 1) outside [−B, B].
+    func binSize(_ v: Double, raw: ArraySlice<Double>, inverse: Bool) -> (w: Double, h: Double) {
+        guard v >= -b && v <= b else { return (1, 1) }
+        let (cw, ch, _) = knots(raw)
+        let loc = inverse ? ch : cw
+        let i = min(k - 1, loc.filter { v >= $0 }.count - 1)
+        return (cw[i + 1] - cw[i], ch[i + 1] - ch[i])
     }
 
     func callAsFunction(_ v: Double, raw: ArraySlice<Double>, inverse: Bool) -> (Double, Double) {
