@@ -1,1 +1,0 @@
-// CaloFlows module: see Package.swift and ../shared/design.md for its role.
