@@ -149,7 +149,7 @@ import Glibc
             // them, as in any float32 implementation; those are only checked to be finite.)
             let (w, h) = ref.binSize(v[i], raw: p[(i * q)..<((i + 1) * q)], inverse: inverse)
             let scale = ([abs(gd.input[i])] + gd.params[(i * q)..<((i + 1) * q)].map(abs)).max()!
-            let tol = 40 * (1e-5 + delta * (1 / w + 1 / h)) * scale + 1e-6
+            let tol = 100 * (1e-5 + delta * (1 / w + 1 / h)) * scale + 1e-6
             #expect(abs(Double(gf.input[i]) - gd.input[i]) <= tol, "element \(i) input")
             for j in 0..<q {
                 #expect(abs(Double(gf.params[i * q + j]) - gd.params[i * q + j]) <= tol, "element \(i) parameter \(j)")
