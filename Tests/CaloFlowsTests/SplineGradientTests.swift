@@ -90,7 +90,7 @@ import Glibc
         // their gradients sum to zero in any regime, including ±20 parameters (up to round-off
         // of the knot adjoints, which may exceed the resulting gradients).
         var rng = Xoshiro256(seed: 35)
-        let n = 400
+        let n = 200
         let (v, p) = interiorPoints(n, style: style, inverse: inverse, rng: &rng)
         let a = (0..<n).map { _ in rng.normal() }, c = (0..<n).map { _ in rng.normal() }
         let g = spline.gradients(v, p, gOut: a, gLog: c, inverse: inverse)
@@ -124,7 +124,7 @@ import Glibc
     @Test(arguments: [false, true])
     func floatGradientsAreFiniteForExtremeParameters(_ inverse: Bool) {
         var rng = Xoshiro256(seed: 34)
-        let n = 400
+        let n = 200
         let (v, p) = interiorPoints(n, style: .extreme, inverse: inverse, rng: &rng)
         let a = (0..<n).map { _ in Float(rng.normal()) }, c = (0..<n).map { _ in Float(rng.normal()) }
         let g = spline.gradients(v.map(Float.init), p.map(Float.init), gOut: a, gLog: c, inverse: inverse)
@@ -134,7 +134,7 @@ import Glibc
     @Test(arguments: [SplineParameterStyle.moderate, .wide], [false, true])
     func floatGradientsAgreeWithDouble(_ style: SplineParameterStyle, _ inverse: Bool) {
         var rng = Xoshiro256(seed: 33)
-        let n = 400
+        let n = 200
         let (vd, pd) = interiorPoints(n, style: style, inverse: inverse, rng: &rng)
         let v = vd.map { Double(Float($0)) }, p = pd.map { Double(Float($0)) }
         let a = (0..<n).map { _ in rng.normal() }, c = (0..<n).map { _ in rng.normal() }
