@@ -50,15 +50,7 @@ struct SplineKernel<T: SplineScalar> {
     /// Writes exp(u_j − max u) for the K raw values at `u` to `e` and returns their sum.
     @inline(__always)
     func exponentials(_ u: UnsafePointer<T>, _ e: UnsafeMutablePointer<T>) -> T {
-        var m = u[0]
-        for j in 1..<bins where u[j] > m { m = u[j] }
-        var sum: T = 0
-        for j in 0..<bins {
-            let v = T.splineExp(u[j] - m)
-            e[j] = v
-            sum += v
-        }
-        return sum
+        T.softmaxExponentials(u, e, count: bins)
     }
 
     /// Knot j given the sum of the exponentials of bins < j. The single definition both the
@@ -68,30 +60,27 @@ struct SplineKernel<T: SplineScalar> {
         (T(j) * step - bound) + scale * before
     }
 
-    /// Finds the bin of `v` on the axis whose exponentials are `e` (sum `sum`): the first k with
-    /// v < knot_{k+1}, else the last bin (this is nflows' search with the nudged last knot).
+    /// The bin of `v` on the axis whose exponentials are `e` (sum `sum`): the number of interior
+    /// knots ≤ v, which is nflows' search with the last knot nudged up. Counted over all knots
+    /// without an early exit: the bin is data-dependent, so a branchy search mispredicts.
     @inline(__always)
-    func search(_ v: T, _ e: UnsafePointer<T>, sum: T, step: T, scale: T)
-        -> (index: Int, lo: T, hi: T, before: T) {
+    func search(_ v: T, _ e: UnsafePointer<T>, sum: T, step: T, scale: T) -> Int {
         let a = scale / sum
-        var k = 0, before: T = 0, lo = -bound
-        while k < bins - 1 {
-            let next = before + e[k]
-            let kn = knot(k + 1, before: next, step: step, scale: a)
-            if v < kn { return (k, lo, kn, before) }
-            before = next
-            lo = kn
-            k += 1
+        var k = 0, before: T = 0
+        for j in 1..<bins {
+            before += e[j - 1]
+            k += v >= knot(j, before: before, step: step, scale: a) ? 1 : 0
         }
-        return (k, lo, bound, before)
+        return k
     }
 
-    /// Knots k and k+1 on an axis that was not searched.
+    /// Knots k and k+1 of an axis and the exponential sum of the bins before k, summed in the
+    /// same order as `search` (adding zeros), so the knots are bit-identical to those it compared.
     @inline(__always)
     func knots(_ k: Int, _ e: UnsafePointer<T>, sum: T, step: T, scale: T) -> (lo: T, hi: T, before: T) {
         let a = scale / sum
         var before: T = 0
-        for j in 0..<k { before += e[j] }
+        for j in 0..<bins { before += j < k ? e[j] : 0 }
         let lo = k == 0 ? -bound : knot(k, before: before, step: step, scale: a)
         let hi = k == bins - 1 ? bound : knot(k + 1, before: before + e[k], step: step, scale: a)
         return (lo, hi, before)
@@ -114,15 +103,10 @@ struct SplineKernel<T: SplineScalar> {
         let sw = exponentials(p, ew)
         let sh = exponentials(p + bins, eh)
         let k: Int, xLo: T, xHi: T, yLo: T, yHi: T, bw: T, bh: T
-        if inverse {
-            let s = search(v, eh, sum: sh, step: heightStep, scale: heightScale)
-            let o = knots(s.index, ew, sum: sw, step: widthStep, scale: widthScale)
-            (k, yLo, yHi, bh, xLo, xHi, bw) = (s.index, s.lo, s.hi, s.before, o.lo, o.hi, o.before)
-        } else {
-            let s = search(v, ew, sum: sw, step: widthStep, scale: widthScale)
-            let o = knots(s.index, eh, sum: sh, step: heightStep, scale: heightScale)
-            (k, xLo, xHi, bw, yLo, yHi, bh) = (s.index, s.lo, s.hi, s.before, o.lo, o.hi, o.before)
-        }
+        k = inverse ? search(v, eh, sum: sh, step: heightStep, scale: heightScale)
+                    : search(v, ew, sum: sw, step: widthStep, scale: widthScale)
+        (xLo, xHi, bw) = knots(k, ew, sum: sw, step: widthStep, scale: widthScale)
+        (yLo, yHi, bh) = knots(k, eh, sum: sh, step: heightStep, scale: heightScale)
         let r = p + 2 * bins
         let left = derivative(k, r), right = derivative(k + 1, r)
         return Bin(index: k, xLo: xLo, xHi: xHi, yLo: yLo, yHi: yHi,

@@ -21,7 +21,7 @@ import Glibc
     @Test(arguments: SplineParameterStyle.allCases)
     func inverseUndoesForwardInDouble(_ style: SplineParameterStyle) {
         var rng = Xoshiro256(seed: 21)
-        let n = 4000, p = splineParams(n, spline: spline, style: style, rng: &rng), x = inputs(n, rng: &rng)
+        let n = 2000, p = splineParams(n, spline: spline, style: style, rng: &rng), x = inputs(n, rng: &rng)
         let (y, ldf) = spline.map(x, p, inverse: false)
         let (xr, ldi) = spline.map(y, p, inverse: true)
         // The inverse's log-derivative is minus the forward one at the point it returns.
@@ -37,7 +37,7 @@ import Glibc
     @Test(arguments: SplineParameterStyle.allCases)
     func inverseUndoesForwardInFloat(_ style: SplineParameterStyle) {
         var rng = Xoshiro256(seed: 22)
-        let n = 2000, p = splineParams(n, spline: spline, style: style, rng: &rng)
+        let n = 1000, p = splineParams(n, spline: spline, style: style, rng: &rng)
         let x = inputs(n, rng: &rng).map(Float.init), pf = p.map(Float.init)
         let (y, _) = spline.map(x, pf, inverse: false)
         let (xr, ldi) = spline.map(y, pf, inverse: true)
@@ -154,7 +154,7 @@ import Glibc
     func floatAgreesWithDouble(_ style: SplineParameterStyle) {
         var rng = Xoshiro256(seed: 27)
         let ref = NflowsSpline(spline: spline)
-        let n = 2000, p = splineParams(n, spline: spline, style: style, rng: &rng)
+        let n = 1000, p = splineParams(n, spline: spline, style: style, rng: &rng)
         // Inputs exactly representable in Float so both paths see the same point.
         let x = (0..<n).map { _ in Double(Float(rng.uniform(-15, 15))) }
         for inverse in [false, true] {
@@ -162,10 +162,10 @@ import Glibc
             let f = spline.map(x.map(Float.init), p.map(Float.init), inverse: inverse)
             let dLdv = spline.gradients(x, p, gOut: nil, gLog: [Double](repeating: 1, count: n), inverse: inverse).input
             for i in 0..<n {
-                // Float knots and bin fractions h·N/D sit within δ ≈ 8 ulp(B) of the exact ones: that moves the output by
+                // Float knots and bin fractions h·N/D sit within δ ≈ 12 ulp(B) of the exact ones: that moves the output by
                 // about δ(1 + slope of this map), θ by δ/w and s = h/w by δ/w + δ/h relative.
                 let (w, h) = ref.binSize(x[i], raw: p[(i * q)..<((i + 1) * q)], inverse: inverse)
-                let slope = exp(d.ld[i]), delta = 8 * Double(Float(b).ulp)
+                let slope = exp(d.ld[i]), delta = 12 * Double(Float(b).ulp)
                 #expect(abs(Double(f.out[i]) - d.out[i]) <= 1e-6 + delta * (1 + slope))
                 #expect(abs(Double(f.ld[i]) - d.ld[i]) <= 1e-5 + delta * (abs(dLdv[i]) + 4 / w + 4 / h))
             }

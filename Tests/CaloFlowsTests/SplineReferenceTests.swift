@@ -5,9 +5,10 @@ import Glibc
 
 // MARK: - Fixtures shared by the spline suites
 
-/// Kinds of raw parameters: MADE-like N(0, 1), wide N(0, 3), and extreme (half the entries ±20).
+/// Kinds of raw parameters: MADE-like N(0, 1), wide N(0, 3), strong (half the entries ±6) and
+/// extreme (half the entries ±20: bins at the minimum width, slopes from 1e-10 to 1e9).
 enum SplineParameterStyle: String, CaseIterable, Sendable {
-    case moderate, wide, extreme
+    case moderate, wide, strong, extreme
 }
 
 /// Raw spline parameters for `n` elements in the nflows layout.
@@ -17,6 +18,7 @@ func splineParams(_ n: Int, spline: RationalQuadraticSpline, style: SplineParame
         switch style {
         case .moderate: return rng.normal()
         case .wide: return 3 * rng.normal()
+        case .strong: return rng.uniform() < 0.5 ? (rng.uniform() < 0.5 ? -6 : 6) : rng.normal()
         case .extreme: return rng.uniform() < 0.5 ? (rng.uniform() < 0.5 ? -20 : 20) : rng.normal()
         }
     }
