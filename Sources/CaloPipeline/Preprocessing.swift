@@ -29,6 +29,19 @@ public struct Preprocessing: Codable, Sendable, Equatable {
         self.thresholdMeV = thresholdMeV
     }
 
+    enum CodingKeys: String, CodingKey, CaseIterable { case alpha, noiseLevel, thresholdMeV }
+
+    public init(from decoder: Decoder) throws {
+        try decoder.rejectUnknownKeys(CodingKeys.allCases.map(\.rawValue))
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        alpha = try c.decodeIfPresent(Double.self, forKey: .alpha) ?? 1e-6
+        noiseLevel = try c.decodeIfPresent(Double.self, forKey: .noiseLevel) ?? 1e-8
+        thresholdMeV = try c.decodeIfPresent(Double.self, forKey: .thresholdMeV) ?? 0.01
+        try require(alpha > 0 && alpha < 0.5, decoder, "alpha", "must be in (0, 0.5), got \(alpha)")
+        try require(noiseLevel >= 0 && noiseLevel < 1e-3, decoder, "noiseLevel", "must be in [0, 1e-3) (units of 100 GeV), got \(noiseLevel)")
+        try require(thresholdMeV >= 0 && thresholdMeV.isFinite, decoder, "thresholdMeV", "must be >= 0, got \(thresholdMeV)")
+    }
+
     // MARK: - Units
 
     /// MeV to internal units (100 GeV).
