@@ -7,6 +7,8 @@ public enum CaloflowCLI {
     public static var commands: [any Command.Type] {
         [
             SimulateCommand.self,
+            TrainTeacherCommand.self,
+            GenerateCommand.self,
             InfoCommand.self,
             VersionCommand.self,
         ]

@@ -11,6 +11,15 @@ public struct FlowModelInfo: Codable, Sendable, Equatable {
     public var preprocessing: Preprocessing
     public var trainingData: TrainingDataSummary
 
+    public init(stage: FlowStage, kind: AutoregressiveKind, architecture: FlowArchitecture, preprocessing: Preprocessing,
+                trainingData: TrainingDataSummary) {
+        self.stage = stage
+        self.kind = kind
+        self.architecture = architecture
+        self.preprocessing = preprocessing
+        self.trainingData = trainingData
+    }
+
     enum CodingKeys: String, CodingKey {
         case stage, kind, architecture, preprocessing
         case trainingData = "training_data"

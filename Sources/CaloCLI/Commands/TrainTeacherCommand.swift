@@ -1,0 +1,110 @@
+import CaloData
+import CaloFlows
+import CaloPipeline
+import CaloTensor
+
+/// `caloflow train-teacher`: trains Flow I and the MAF teacher (CaloFlow v1) on a shower file.
+public struct TrainTeacherCommand: Command {
+    public static let name = "train-teacher"
+    public static let abstract = "Train Flow I (layer energies) and the MAF teacher (voxels) on a shower file."
+    public static let discussion = """
+        Reads a CaloGAN-layout file (simulated or real Geant4), splits it into training and \
+        validation showers by seed, and trains Flow I, p(E0, E1, E2 | E_inc), then the Flow II \
+        teacher, a masked autoregressive flow p(voxels | E_inc, E0, E1, E2), by maximum \
+        likelihood with the preprocessing, architectures and schedules of the config. The run \
+        directory receives config.json, run.json, log.txt, metrics.jsonl (one line per epoch), \
+        <stage>-best.h5 (best validation log-likelihood), <stage>-last.h5 (with optimizer and \
+        training state) and loss-<stage>.svg. Ctrl-C (SIGINT) or SIGTERM saves a last \
+        checkpoint; --resume continues from it and reaches the same weights as an \
+        uninterrupted run with the same seed and thread count.
+        """
+    static let data = Option.path("data", short: "d", default: nil, help: "Training showers (HDF5, CaloGAN layout).")
+    static let config = Option.path("config", short: "c", default: "configs/demo.json", help: "Run configuration (JSON).")
+    static let run = Option.path("run", short: "r", default: nil, help: "Run directory to create or resume.")
+    static let stage = Option.string("stage", default: "all", help: "What to train: all (Flow I then teacher), flow1 or teacher.")
+    static let resume = Option.flag("resume", help: "Continue an interrupted run from its last checkpoints.")
+    static let maxEvents = Option.optionalInt("max-events", defaultLabel: "config", range: 10..., help: "Use only the first N showers of the file.")
+    public static let options: [OptionSpec] = [data.spec, config.spec, run.spec, stage.spec, resume.spec, maxEvents.spec] + CommonOptions.specs
+    public static let examples = [
+        "train-teacher --data datasets/eplus.h5 --config configs/demo.json --run runs/eplus",
+        "train-teacher --data eplus.hdf5 --config configs/caloflow-paper-eplus.json --run runs/paper-eplus --seed 1",
+        "train-teacher --data datasets/eplus.h5 --run runs/eplus --resume",
+    ]
+
+    let dataPath: String
+    let configPath: String
+    let runPath: String
+    let stages: [FlowStage]
+    let resuming: Bool
+    let eventLimit: Int?
+    let common: CommonOptions
+
+    public init(_ a: ParsedArguments) throws {
+        dataPath = a[Self.data]
+        configPath = a[Self.config]
+        runPath = a[Self.run]
+        switch a[Self.stage] {
+        case "all": stages = [.flow1, .teacher]
+        case "flow1": stages = [.flow1]
+        case "teacher": stages = [.teacher]
+        default: throw ValidationError("--stage: unknown stage '\(a[Self.stage])'; use all, flow1 or teacher")
+        }
+        resuming = a[Self.resume]
+        eventLimit = a[Self.maxEvents]
+        common = try CommonOptions(a)
+    }
+
+    public func run(_ context: CommandContext) throws {
+        common.applyThreadSettings()
+        let logger = common.makeLogger(context.console)
+        var config = try CaloFlowConfig.load(path: configPath)
+        if let n = eventLimit { config.flowI.training.maxEvents = n; config.teacher.training.maxEvents = n }
+        let run = try RunDirectory.create(at: runPath)
+        try run.checkCanStart(resume: resuming, stages: stages.map(\.rawValue))
+        try logger.openLogFile(run.logPath)
+        defer { logger.closeLogFile() }
+        try run.writeConfig(config)
+        try run.recordInvocation(RunInvocation(command: Self.name, commandLine: CommandLine.arguments, seed: common.seed,
+                                               threads: common.threads, dataFile: dataPath, appVersion: BuildInfo.version,
+                                               started: ShowerFileMetadata.utcTimestamp(), resumed: resuming,
+                                               extra: ["openblas_core": BLASRuntime.coreName, "config": configPath]))
+        TrainingSignals.install()
+        defer { TrainingSignals.restoreDefaults() }
+        logger.info("run \(run.path): config \(config.name) (\(configPath)), seed \(common.seed), \(common.threads) threads")
+        for stage in stages {
+            let stageConfig = stage == .flow1 ? config.flowI : config.teacher
+            let data = try TrainingData(path: dataPath, maxEvents: stageConfig.training.maxEvents,
+                                        validationFraction: stageConfig.training.validationFraction, seed: common.seed)
+            logger.info("\(stage.rawValue): \(data.summary.trainingEvents) training and \(data.summary.validationEvents) validation showers "
+                        + "of \(data.summary.particle) from \(dataPath), E_inc \(data.summary.minimumEnergyGeV)-\(data.summary.maximumEnergyGeV) GeV")
+            var rng = Xoshiro256(seed: common.seed, stream: RandomStreams.initialization)
+            let flow = stage == .flow1
+                ? try CaloFlowModels.flowI(stageConfig.architecture, rng: &rng)
+                : try CaloFlowModels.flowII(kind: .maf, stageConfig.architecture, name: stage.rawValue, rng: &rng)
+            let parameterCount = flow.parameters.reduce(0) { $0 + $1.count }
+            logger.info("\(stage.rawValue): \(stageConfig.architecture.blocks) blocks, hidden \(stageConfig.architecture.hiddenFeatures) "
+                        + "x \(stageConfig.architecture.hiddenLayers), \(parameterCount) parameters")
+            let info = FlowModelInfo(stage: stage, kind: .maf, architecture: stageConfig.architecture,
+                                     preprocessing: config.preprocessing, trainingData: data.summary)
+            let trainer = FlowTrainer(stage: stage, flow: flow, info: info, settings: stageConfig.training, data: data,
+                                      run: run, seed: common.seed, appVersion: BuildInfo.version)
+            let observer = TrainingProgress(logger: logger)
+            let outcome = try trainer.train(resume: resuming && FileSystem.exists(run.checkpointPath(stage: stage.rawValue, .last)),
+                                            observer: observer)
+            observer.finish()
+            try writeLossPlot(run: run, stage: stage.rawValue, history: outcome.history)
+            if outcome.interrupted {
+                throw TrainingInterrupted(resumeCommand: "caloflow train-teacher --data \(dataPath) --config \(configPath) --run \(runPath) --seed \(common.seed) --threads \(common.threads) --resume")
+            }
+            let best = outcome.bestValidationLogLikelihood.map { HumanFormat.fixed($0, 3) } ?? "-"
+            logger.info("\(stage.rawValue): done after \(outcome.epochsCompleted) epochs; best validation log-likelihood \(best) "
+                        + "at epoch \(outcome.bestEpoch.map(String.init) ?? "-") -> \(run.checkpointPath(stage: stage.rawValue, .best))")
+        }
+    }
+}
+
+/// A training stopped by SIGINT/SIGTERM after saving its last checkpoint (exit code 1).
+struct TrainingInterrupted: Error, CustomStringConvertible {
+    let resumeCommand: String
+    var description: String { "training interrupted; the last checkpoint was saved. Continue with: \(resumeCommand)" }
+}
