@@ -38,8 +38,6 @@ public final class FlowTrainer {
     public let seed: UInt64
     public let appVersion: String
 
-    static let settingsAttribute = "training_settings"
-
     public init(stage: FlowStage, flow: Flow, info: FlowModelInfo, settings: TrainingSettings, data: TrainingData,
                 run: RunDirectory, seed: UInt64, appVersion: String) {
         self.stage = stage
@@ -155,46 +153,13 @@ public final class FlowTrainer {
 
     // MARK: - Checkpoints
 
-    func modelCheckpoint() throws -> Checkpoint {
-        var c = try ModelCheckpoint.make(flow: flow, info: info, seed: seed, appVersion: appVersion)
-        try c.setJSON(Self.settingsAttribute, settings)
-        return c
+    var checkpoints: StageCheckpoints<TrainingSettings> {
+        StageCheckpoints(stage: stage, flow: flow, info: info, settings: settings, run: run, seed: seed, appVersion: appVersion)
     }
 
-    func saveBest(state: TrainingState) throws {
-        var c = try modelCheckpoint()
-        c.training = state
-        try c.write(to: run.checkpointPath(stage: stage.rawValue, .best))
-    }
-
-    func saveLast(adam: Adam, state: TrainingState) throws {
-        var c = try modelCheckpoint()
-        c.setOptimizer(adam)
-        c.training = state
-        try c.write(to: run.checkpointPath(stage: stage.rawValue, .last))
-    }
-
-    /// Loads `<stage>-last.h5` into the flow and optimizer after checking it belongs to this run.
-    func restore(into adam: Adam) throws -> TrainingState {
-        let path = try run.resumeCheckpoint(stage: stage.rawValue)
-        let c = try Checkpoint.read(from: path, expectedKind: stage.rawValue)
-        let stored = try ModelCheckpoint.info(c)
-        guard stored.architecture == info.architecture, stored.kind == info.kind else {
-            throw PipelineError.modelMismatch("\(path) holds a different \(stage.rawValue) architecture than the config; resume with the run's own config")
-        }
-        try c.requireJSON(Self.settingsAttribute, matches: settings)
-        guard c.seed == seed else {
-            throw PipelineError.modelMismatch("\(path) was trained with seed \(c.seed), this run uses \(seed); resume with --seed \(c.seed)")
-        }
-        let (restored, _) = try ModelCheckpoint.flow(from: c)
-        guard restored.permutations == flow.permutations else {
-            throw PipelineError.modelMismatch("\(path) has other permutations than this run's model")
-        }
-        try c.loadParameters(into: flow.parameters)
-        if let s = try c.adamState(for: flow.parameters) { try adam.restore(s) }
-        guard let state = c.training else { throw PipelineError.modelMismatch("\(path) holds no training state; it cannot be resumed") }
-        return state
-    }
+    func saveBest(state: TrainingState) throws { try checkpoints.saveBest(state: state) }
+    func saveLast(adam: Adam, state: TrainingState) throws { try checkpoints.saveLast(adam: adam, state: state) }
+    func restore(into adam: Adam) throws -> TrainingState { try checkpoints.restore(into: adam) }
 
     func outcome(_ state: TrainingState, interrupted: Bool, earlyStopped: Bool) -> Outcome {
         Outcome(epochsCompleted: state.epoch, bestEpoch: state.bestEpoch, bestValidationLogLikelihood: state.bestMetric,

@@ -66,7 +66,9 @@ public struct TrainingSettings: Codable, Sendable, Equatable {
 /// JSON keys: `epochs`, `batchSize`, `schedule`, `scheduleUnit`, `beta` (weight of the
 /// data-driven term; L = (1 - beta) L_z + beta L_x), `studentWidth` (latent width of the
 /// noise-driven term), `guided` (include intermediate states and MADE outputs), `gradientClipNorm`,
-/// `maxEvents`, `validationFraction`.
+/// `maxEvents`, `validationFraction`, `accumulation` (pairs [fromEpoch, minibatches per optimizer
+/// step]; gradients are summed over the accumulated minibatches, as CaloFlow II does with
+/// [[0, 2], [10, 4], [40, 8], [70, 16]]; default [[0, 1]]).
 public struct DistillationSettings: Codable, Sendable, Equatable {
     public var epochs: Int
     public var batchSize: Int
@@ -78,10 +80,12 @@ public struct DistillationSettings: Codable, Sendable, Equatable {
     public var gradientClipNorm: Double
     public var maxEvents: Int
     public var validationFraction: Double
+    public var accumulation: [[Int]]
 
     public init(epochs: Int, batchSize: Int, schedule: LearningRateSchedule, scheduleUnit: TrainingSettings.ScheduleUnit = .epoch,
                 beta: Double = 0.5, studentWidth: Double = 1, guided: Bool = true, gradientClipNorm: Double = 0,
-                maxEvents: Int = 0, validationFraction: Double = 0.2) {
+                maxEvents: Int = 0, validationFraction: Double = 0.2, accumulation: [[Int]] = [[0, 1]]) {
+        self.accumulation = accumulation
         self.epochs = epochs
         self.batchSize = batchSize
         self.schedule = schedule
@@ -95,7 +99,7 @@ public struct DistillationSettings: Codable, Sendable, Equatable {
     }
 
     enum CodingKeys: String, CodingKey, CaseIterable {
-        case epochs, batchSize, schedule, scheduleUnit, beta, studentWidth, guided, gradientClipNorm, maxEvents, validationFraction
+        case epochs, batchSize, schedule, scheduleUnit, beta, studentWidth, guided, gradientClipNorm, maxEvents, validationFraction, accumulation
     }
 
     public init(from decoder: Decoder) throws {
@@ -111,6 +115,10 @@ public struct DistillationSettings: Codable, Sendable, Equatable {
         gradientClipNorm = try c.decodeIfPresent(Double.self, forKey: .gradientClipNorm) ?? 0
         maxEvents = try c.decodeIfPresent(Int.self, forKey: .maxEvents) ?? 0
         validationFraction = try c.decodeIfPresent(Double.self, forKey: .validationFraction) ?? 0.2
+        accumulation = try c.decodeIfPresent([[Int]].self, forKey: .accumulation) ?? [[0, 1]]
+        try require(accumulation.first?.first == 0 && accumulation.allSatisfy { $0.count == 2 && $0[0] >= 0 && $0[1] >= 1 }
+                    && zip(accumulation, accumulation.dropFirst()).allSatisfy { $0[0] < $1[0] },
+                    decoder, "accumulation", "must be pairs [fromEpoch, minibatches >= 1] with increasing epochs, the first from epoch 0")
         try require(epochs >= 1 && epochs <= 100_000, decoder, "epochs", "must be in 1...100000, got \(epochs)")
         try require(batchSize >= 1 && batchSize <= 1_000_000, decoder, "batchSize", "must be in 1...1000000, got \(batchSize)")
         try require(beta >= 0 && beta <= 1, decoder, "beta", "must be in [0, 1], got \(beta)")
@@ -122,6 +130,11 @@ public struct DistillationSettings: Codable, Sendable, Equatable {
 
     public func learningRate(epoch: Int, step: Int) -> Double {
         schedule.learningRate(at: scheduleUnit == .epoch ? epoch : step)
+    }
+
+    /// Minibatches summed per optimizer step in `epoch` (0-based).
+    public func accumulationSteps(epoch: Int) -> Int {
+        accumulation.last { $0[0] <= epoch }?[1] ?? 1
     }
 }
 
