@@ -8,6 +8,7 @@ public enum CaloflowCLI {
         [
             SimulateCommand.self,
             TrainTeacherCommand.self,
+            DistillCommand.self,
             GenerateCommand.self,
             InfoCommand.self,
             VersionCommand.self,

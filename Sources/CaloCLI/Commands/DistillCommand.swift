@@ -1,0 +1,89 @@
+import CaloData
+import CaloFlows
+import CaloPipeline
+import CaloTensor
+
+/// `caloflow distill`: the IAF student from the frozen teacher (CaloFlow II).
+public struct DistillCommand: Command {
+    public static let name = "distill"
+    public static let abstract = "Distill the fast IAF student from the trained teacher (probability density distillation)."
+    public static let discussion = """
+        Loads flow1-best.h5 and teacher-best.h5 from the run directory and trains an inverse \
+        autoregressive flow with the teacher's permutations to reproduce the teacher: matching \
+        data-path and latent-path endpoints, every intermediate state and every raw MADE \
+        output (CaloFlow II's fully guided loss, L = (1 - beta) L_z + beta L_x). The student \
+        with the lowest validation KL(student || teacher) is kept as student-best.h5. After \
+        training it reports the student-teacher agreement on held-out showers. Ctrl-C saves \
+        student-last.h5; --resume continues from it.
+        """
+    static let run = Option.path("run", short: "r", default: nil, help: "Run directory with flow1-best.h5 and teacher-best.h5.")
+    static let config = Option.optionalPath("config", defaultLabel: "the run's config.json", help: "Configuration whose 'student' section is used.")
+    static let data = Option.optionalPath("data", defaultLabel: "the teacher's training file", help: "Showers for the data-driven term (HDF5, CaloGAN layout).")
+    static let resume = Option.flag("resume", help: "Continue an interrupted distillation from student-last.h5.")
+    public static let options: [OptionSpec] = [run.spec, config.spec, data.spec, resume.spec] + CommonOptions.specs
+    public static let examples = ["distill --run runs/eplus", "distill --run runs/eplus --resume"]
+
+    let runPath: String
+    let configPath: String?
+    let dataPath: String?
+    let resuming: Bool
+    let common: CommonOptions
+
+    public init(_ a: ParsedArguments) throws {
+        runPath = a[Self.run]
+        configPath = a[Self.config]
+        dataPath = a[Self.data]
+        resuming = a[Self.resume]
+        common = try CommonOptions(a)
+    }
+
+    public func run(_ context: CommandContext) throws {
+        common.applyThreadSettings()
+        let logger = common.makeLogger(context.console)
+        let run = RunDirectory(path: runPath)
+        guard FileSystem.isDirectory(run.path) else { throw ValidationError("--run: \(runPath) is not a run directory") }
+        try run.checkCanStart(resume: resuming, stages: ["student"])
+        let config = try CaloFlowConfig.load(path: configPath ?? run.configPath)
+        let (flowI, flowIInfo, _) = try ModelCheckpoint.load(path: run.checkpointPath(stage: "flow1", .best), stage: .flow1)
+        let (teacher, teacherInfo, _) = try ModelCheckpoint.load(path: run.checkpointPath(stage: "teacher", .best), stage: .teacher)
+        let architecture = config.student.architecture
+        guard architecture.blocks == teacherInfo.architecture.blocks else {
+            throw ValidationError("the student needs the teacher's \(teacherInfo.architecture.blocks) blocks (config says \(architecture.blocks))")
+        }
+        let settings = config.student.training
+        let file = dataPath ?? teacherInfo.trainingData.file
+        try logger.openLogFile(run.logPath)
+        defer { logger.closeLogFile() }
+        try run.recordInvocation(RunInvocation(command: Self.name, commandLine: CommandLine.arguments, seed: common.seed,
+                                               threads: common.threads, dataFile: file, appVersion: BuildInfo.version,
+                                               started: ShowerFileMetadata.utcTimestamp(), resumed: resuming,
+                                               extra: ["openblas_core": BLASRuntime.coreName]))
+        let data = try TrainingData(path: file, maxEvents: settings.maxEvents, validationFraction: settings.validationFraction, seed: common.seed)
+        var rng = Xoshiro256(seed: common.seed, stream: RandomStreams.initialization &+ 16)
+        let student = try CaloFlowModels.flowII(kind: .iaf, architecture, name: "student", permutations: teacher.permutations, rng: &rng)
+        let info = FlowModelInfo(stage: .student, kind: .iaf, architecture: architecture, preprocessing: teacherInfo.preprocessing,
+                                 trainingData: data.summary)
+        logger.info("student: \(architecture.blocks) IAF blocks, hidden \(architecture.hiddenFeatures) x \(architecture.hiddenLayers), "
+                    + "\(student.parameters.reduce(0) { $0 + $1.count }) parameters; distilling from \(run.checkpointPath(stage: "teacher", .best)) "
+                    + "with \(data.summary.trainingEvents) showers of \(file) (beta \(settings.beta), \(settings.guided ? "guided" : "unguided"))")
+        let trainer = DistillationTrainer(teacher: teacher, student: student, flowI: flowI, flowIInfo: flowIInfo, info: info,
+                                          settings: settings, data: data, run: run, seed: common.seed, appVersion: BuildInfo.version)
+        TrainingSignals.install()
+        defer { TrainingSignals.restoreDefaults() }
+        let observer = TrainingProgress(logger: logger)
+        let outcome = try trainer.train(resume: resuming && FileSystem.exists(run.checkpointPath(stage: "student", .last)), observer: observer)
+        observer.finish()
+        try writeLossPlot(run: run, stage: "student", history: outcome.history)
+        if outcome.interrupted {
+            throw TrainingInterrupted(resumeCommand: "caloflow distill --run \(runPath) --seed \(common.seed) --threads \(common.threads) --resume")
+        }
+        if let a = outcome.agreement {
+            logger.info("student vs teacher on \(min(trainer.validationLimit, data.validationIndices.count)) held-out showers (last epoch): "
+                        + "KL \(HumanFormat.fixed(a.kl, 3)) nats, data-path MSE \(HumanFormat.fixed(a.dataReconstruction, 4)), "
+                        + "latent-path MSE \(HumanFormat.fixed(a.latentReconstruction, 4)), teacher log-likelihood of student samples "
+                        + "\(HumanFormat.fixed(a.teacherLogLikelihoodOfStudent, 2)) vs of real showers \(HumanFormat.fixed(a.teacherLogLikelihoodOfData, 2))")
+        }
+        logger.info("student: best KL \(outcome.bestKL.map { HumanFormat.fixed($0, 3) } ?? "-") at epoch "
+                    + "\(outcome.bestEpoch.map(String.init) ?? "-") -> \(run.checkpointPath(stage: "student", .best))")
+    }
+}
