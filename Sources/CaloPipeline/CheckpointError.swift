@@ -89,8 +89,13 @@ public enum CheckpointError: Error, CustomStringConvertible, Sendable {
         case .fileNotFound?: return .fileNotFound(path: path)
         case .notHDF5?: return .notHDF5(path: path)
         case .corruptFile(_, let d)?: return .truncated(path: path, detail: d)
-        case let e?: return .truncated(path: path, detail: e.description)
-        case nil: return .truncated(path: path, detail: "\(error)")
+        case .hdf5(_, let object, let operation, let d)?: return .truncated(path: path, detail: "\(operation) '\(object)': \(d)")
+        case .objectNotFound(_, let o)?: return .malformed(path: path, object: o, detail: "missing")
+        case .wrongObjectKind(_, let o, let expected, let found)?: return .malformed(path: path, object: o, detail: "is a \(found), expected a \(expected)")
+        case .attributeNotFound(_, let o, let n)?: return .malformed(path: path, object: "\(o) attribute '\(n)'", detail: "missing")
+        case .unsupportedType(_, let o, let found, let expected)?: return .malformed(path: path, object: o, detail: "type \(found), expected \(expected)")
+        case let e?: return .malformed(path: path, object: "/", detail: e.description)
+        case nil: return .malformed(path: path, object: "/", detail: "\(error)")
         }
     }
 }

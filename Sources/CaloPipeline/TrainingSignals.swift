@@ -10,6 +10,10 @@ import Synchronization
 /// Nothing is corrupted by that: checkpoints are written to a temporary file and renamed, so the
 /// previous `last` checkpoint stays intact.
 ///
+/// Delivery: a process-directed signal (terminal Ctrl-C, `kill`, a batch system) reaches any
+/// thread that does not block it; the app's main thread does not. Threads of a test runner may
+/// block SIGINT/SIGTERM, so tests unblock them around `raise` (see TrainingSignalsTests).
+///
 /// The handler touches only lock-free atomics and calls only async-signal-safe functions
 /// (write(2), _exit(2)). Process-wide state: install once per process.
 public enum TrainingSignals {

@@ -183,3 +183,18 @@ import CaloPipeline
         }
     }
 }
+
+@Suite struct CheckpointStructureTests {
+    @Test func parameterStoredAsGroupIsMalformed() throws {
+        let dir = CheckpointTestDirectory()
+        let path = dir.file("g.h5")
+        try Checkpoint(kind: "teacher", appVersion: "x", seed: 1, parameters: sampleParameters()).write(to: path)
+        let f = try HDF5File(path: path, mode: .readWrite)
+        try f.createGroup("/parameters/zz")
+        try f.close()
+        #expect { try Checkpoint.read(from: path) } throws: { e in
+            guard case CheckpointError.malformed = e else { return false }
+            return "\(e)".contains("zz")
+        }
+    }
+}

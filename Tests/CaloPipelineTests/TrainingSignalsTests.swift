@@ -1,0 +1,73 @@
+import Testing
+import Glibc
+import CaloPipeline
+
+/// Raises real signals in this process; the installed handler only sets the flag. Never raise a
+/// second signal without `reset()`: that is the forced exit.
+///
+/// Swift Testing runs tests on threads that block SIGINT and SIGTERM, so a signal `raise`d there
+/// would stay pending: `raiseUnblocked` unblocks both for this thread around the call (delivery
+/// is then synchronous) and restores the thread's mask.
+@Suite(.serialized) struct TrainingSignalsTests {
+    func currentHandlerIsDefault(_ sig: Int32) -> Bool {
+        var old = sigaction()
+        sigaction(sig, nil, &old)
+        return old.__sigaction_handler.sa_handler == nil  // SIG_DFL is the null handler
+    }
+
+    func raiseUnblocked(_ sig: Int32) {
+        var set = sigset_t(), saved = sigset_t()
+        sigemptyset(&set)
+        sigaddset(&set, SIGINT)
+        sigaddset(&set, SIGTERM)
+        pthread_sigmask(SIG_UNBLOCK, &set, &saved)
+        raise(sig)
+        pthread_sigmask(SIG_SETMASK, &saved, nil)
+    }
+
+    @Test func signalsSetTheFlagAndDefaultsComeBack() {
+        TrainingSignals.install()
+        defer { TrainingSignals.restoreDefaults(); TrainingSignals.reset() }
+        #expect(!currentHandlerIsDefault(SIGINT) && !currentHandlerIsDefault(SIGTERM))
+        #expect(!TrainingSignals.stopRequested && TrainingSignals.receivedSignal == nil)
+
+        raiseUnblocked(SIGINT)
+        #expect(TrainingSignals.stopRequested && TrainingSignals.receivedSignal == SIGINT)
+        #expect(TrainingSignals.stoppingMessage.hasPrefix("SIGINT received"))
+
+        TrainingSignals.reset()
+        #expect(!TrainingSignals.stopRequested)
+        raiseUnblocked(SIGTERM)
+        #expect(TrainingSignals.stopRequested && TrainingSignals.receivedSignal == SIGTERM)
+
+        TrainingSignals.restoreDefaults()
+        #expect(currentHandlerIsDefault(SIGINT) && currentHandlerIsDefault(SIGTERM))
+    }
+
+    /// A second signal exits at once with 128 + signal. Checked in a forked child, which only
+    /// calls async-signal-safe functions (the handler is inherited from this process).
+    @Test func secondSignalForcesExit() {
+        TrainingSignals.install()
+        defer { TrainingSignals.restoreDefaults(); TrainingSignals.reset() }
+        let child = fork()
+        if child == 0 {
+            raiseUnblocked(SIGINT)   // first: flag only
+            raiseUnblocked(SIGINT)   // second: _exit(130) inside the handler
+            _exit(0)
+        }
+        #expect(child > 0)
+        var status: Int32 = 0
+        waitpid(child, &status, 0)
+        let exited = (status & 0x7f) == 0, code = (status >> 8) & 0xff
+        #expect(exited && code == 128 + SIGINT, "status \(status)")
+        #expect(!TrainingSignals.stopRequested, "the parent saw no signal")
+    }
+
+    @Test func programmaticStopRequest() {
+        TrainingSignals.reset()
+        TrainingSignals.requestStop()
+        #expect(TrainingSignals.stopRequested && TrainingSignals.receivedSignal == SIGTERM)
+        TrainingSignals.reset()
+        #expect(!TrainingSignals.stopRequested)
+    }
+}
