@@ -27,9 +27,15 @@ final class TrainingProgress: TrainingObserver {
     }
 
     func epochCompleted(_ r: MetricsRecord, isBest: Bool) {
-        let val = r.validationLogLikelihood.map { HumanFormat.fixed($0, 3) } ?? "-"
-        logger.info("\(r.stage) epoch \(r.epoch)/\(epochs): train NLL \(HumanFormat.fixed(r.trainLoss, 3)), "
-                    + "validation log-likelihood \(val), lr \(r.learningRate), "
+        let quality: String
+        if r.stage == "student" {
+            let kl = r.extra["validation_kl"].map { HumanFormat.fixed($0, 3) } ?? "-"
+            quality = "distillation loss \(HumanFormat.fixed(r.trainLoss, 3)), validation KL(student||teacher) \(kl) nats"
+        } else {
+            let val = r.validationLogLikelihood.map { HumanFormat.fixed($0, 3) } ?? "-"
+            quality = "train NLL \(HumanFormat.fixed(r.trainLoss, 3)), validation log-likelihood \(val)"
+        }
+        logger.info("\(r.stage) epoch \(r.epoch)/\(epochs): \(quality), lr \(r.learningRate), "
                     + "\(HumanFormat.rate(r.showersPerSecond, unit: "showers")), \(HumanFormat.duration(r.seconds))"
                     + (isBest ? " [best]" : ""))
         if r.epoch == epochs { progress?.finish() }
@@ -49,6 +55,7 @@ func writeLossPlot(run: RunDirectory, stage: String, history: [MetricsRecord]) t
     if validation.count == history.count {
         series.append(LinePlot.Series(label: "validation", x: epochs, y: validation, dashed: true))
     }
-    let plot = LinePlot(title: "\(stage) loss", xLabel: "epoch", yLabel: "negative log-likelihood per shower [nats]", series: series)
+    let yLabel = stage == "student" ? "distillation loss (training) / KL (validation)" : "negative log-likelihood per shower [nats]"
+    let plot = LinePlot(title: "\(stage) loss", xLabel: "epoch", yLabel: yLabel, series: series)
     try AtomicFile.write(text: try plot.svg(), to: run.file("loss-\(stage).svg"))
 }

@@ -1,3 +1,4 @@
+import CaloData
 import CaloFlows
 import CaloNN
 
@@ -53,6 +54,10 @@ struct StageCheckpoints<Settings: Codable & Equatable> {
         try c.loadParameters(into: flow.parameters)
         if let s = try c.adamState(for: flow.parameters) { try adam.restore(s) }
         guard let state = c.training else { throw PipelineError.modelMismatch("\(path) holds no training state; it cannot be resumed") }
+        // Epochs after the checkpoint are redone: drop their metrics lines (if any were written).
+        if FileSystem.exists(run.metricsPath) {
+            try MetricsLog.truncate(run.metricsPath, stage: stage.rawValue, afterEpoch: state.epoch)
+        }
         return state
     }
 }
