@@ -59,6 +59,7 @@ public struct TrainTeacherCommand: Command {
         let logger = common.makeLogger(context.console)
         var config = try CaloFlowConfig.load(path: configPath)
         if let n = eventLimit { config.flowI.training.maxEvents = n; config.teacher.training.maxEvents = n }
+        _ = try ShowerFileReader(path: dataPath, maxEvents: 1) // layout errors before anything is created
         let run = try RunDirectory.create(at: runPath)
         try run.checkCanStart(resume: resuming, stages: stages.map(\.rawValue))
         try logger.openLogFile(run.logPath)
