@@ -8,6 +8,7 @@ public enum CaloflowCLI {
         [
             SimulateCommand.self,
             InfoCommand.self,
+            EvaluateCommand.self,
             VersionCommand.self,
         ]
     }
