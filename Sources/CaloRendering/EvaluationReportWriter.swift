@@ -101,7 +101,8 @@ public struct EvaluationReportWriter {
             \(o.standardize ? "Inputs are standardized with the mean and standard deviation of the training set (CaloFlow feeds them raw). " : "")\
             The epoch with the best validation accuracy is kept, an isotonic regression fitted on the validation set calibrates \
             its outputs, and all numbers below are on the held-out test set. JSD = (ln 2 − BCE of the calibrated \
-            probabilities) / ln 2. Variants: DNN-low = 504 voxels/(100 GeV), log10 E_inc and three log10 layer energies \
+            probabilities) / ln 2; it scatters around 0 (slightly negative values included) when the classifier cannot \
+            tell the samples apart. Variants: DNN-low = 504 voxels/(100 GeV), log10 E_inc and three log10 layer energies \
             (508 inputs); normalized = voxels divided by their layer energy; DNN-high = 41 high-level features.
             """)
         var rows: [[String]] = []
@@ -122,24 +123,31 @@ public struct EvaluationReportWriter {
                                Self.f(run.scores.jsd, 4), "\(run.bestEpoch)", run.stopReason])
             }
         }
-        r.table(header: ["classifier", "seed", "train/val/test showers", "AUC", "calibrated AUC", "accuracy", "JSD",
-                         "best epoch", "stopped by"], rows: perRun, caption: "Every run")
+        r.table(header: ["classifier", "seed", "train/val/test", "AUC", "calibrated AUC", "accuracy", "JSD",
+                         "best epoch", "stopped by"], rows: perRun, caption: "Every run (set sizes count both classes)")
         var figures: [HTMLReport.Figure] = []
         for s in res.classifiers {
             for (k, run) in s.runs.enumerated() {
                 let h = run.history, x = h.map { Double($0.epoch) }
-                var plot = LinePlot(title: "\(s.variant.title), run \(k + 1)", xLabel: "epoch", yLabel: "value", series: [
-                    .init(label: "train loss", x: x, y: h.map(\.trainLoss), color: PlotStyle.palette[0]),
-                    .init(label: "validation loss", x: x, y: h.map(\.validationLoss), color: PlotStyle.palette[0], dashed: true),
-                    .init(label: "validation accuracy", x: x, y: h.map(\.validationAccuracy), color: PlotStyle.palette[1]),
-                    .init(label: "validation AUC", x: x, y: h.map(\.validationAUC), color: PlotStyle.palette[2]),
+                let loss = LinePlot(title: "\(s.variant.title), run \(k + 1): loss", xLabel: "epoch", yLabel: "BCE", series: [
+                    .init(label: "training", x: x, y: h.map(\.trainLoss), color: PlotStyle.palette[0]),
+                    .init(label: "validation", x: x, y: h.map(\.validationLoss), color: PlotStyle.palette[1], dashed: true),
                 ])
-                plot.width = 560
-                plot.height = 380
-                let name = "plots/classifier_\(s.variant.rawValue)_run\(k + 1).svg"
-                let svg = try plot.svg()
-                try writeText(svg, name, &out)
-                figures.append(.svg(Self.uniqueIDs(svg), caption: "Training history, \(s.variant.title) run \(k + 1) (best epoch \(run.bestEpoch))"))
+                let metrics = LinePlot(title: "\(s.variant.title), run \(k + 1): validation", xLabel: "epoch",
+                                       yLabel: "accuracy, AUC", series: [
+                    .init(label: "accuracy", x: x, y: h.map(\.validationAccuracy), color: PlotStyle.palette[1]),
+                    .init(label: "AUC", x: x, y: h.map(\.validationAUC), color: PlotStyle.palette[2], dashed: true),
+                ])
+                for (kind, var plot) in [("loss", loss), ("validation", metrics)] {
+                    plot.width = 560
+                    plot.height = 380
+                    let name = "plots/classifier_\(s.variant.rawValue)_run\(k + 1)_\(kind).svg"
+                    let svg = try plot.svg()
+                    try writeText(svg, name, &out)
+                    figures.append(.svg(Self.uniqueIDs(svg), caption: kind == "loss"
+                        ? "\(s.variant.title) run \(k + 1): training and validation loss per epoch"
+                        : "\(s.variant.title) run \(k + 1): validation accuracy and AUC (best epoch \(run.bestEpoch) kept)"))
+                }
             }
         }
         r.figureGrid(figures, columnWidth: 440)

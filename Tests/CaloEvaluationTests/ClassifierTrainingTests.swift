@@ -41,11 +41,14 @@ struct ClassifierTrainingTests {
         #expect(abs(run.scores.accuracy - 0.5) < 0.06, "accuracy \(run.scores.accuracy)")
     }
 
+    /// Small batches so that 1200 training showers give enough Adam steps in 3 epochs.
     @Test("e+ against pi+ is separated (AUC > 0.95, JSD well above 0)", arguments: ClassifierVariant.allCases)
     func electronsVersusPions(_ variant: ClassifierVariant) throws {
         let e = SimulatedSamples.eplus.slice(0..<1000), p = SimulatedSamples.piplus
+        var options = Self.quick(epochs: 3)
+        options.batchSize = 100
         let run = try ClassifierTraining.run(variant: variant, reference: try Self.inputs(e, variant),
-                                             generated: try Self.inputs(p, variant), options: Self.quick(epochs: 3), seed: 7)
+                                             generated: try Self.inputs(p, variant), options: options, seed: 7)
         #expect(run.scores.auc > 0.95, "AUC \(run.scores.auc)")
         #expect(run.scores.calibratedAUC > 0.95, "calibrated AUC \(run.scores.calibratedAUC)")
         #expect(run.scores.jsd > 0.5, "JSD \(run.scores.jsd)")
