@@ -58,6 +58,6 @@ let package = Package(
                     swiftSettings: fast),
         .testTarget(name: "CaloRenderingTests", dependencies: ["CaloRendering", "CaloData", "CaloTensor"], swiftSettings: fast),
         .testTarget(name: "CaloCLITests", dependencies: ["CaloCLI"], swiftSettings: fast),
-        .testTarget(name: "CaloEvaluationTests", dependencies: ["CaloEvaluation", "CaloData", "CaloTensor"], swiftSettings: fast),
+        .testTarget(name: "CaloEvaluationTests", dependencies: ["CaloEvaluation", "CaloData", "CaloTensor", "CaloSimulation"], swiftSettings: fast),
     ]
 )

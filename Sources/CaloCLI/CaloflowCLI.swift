@@ -11,6 +11,7 @@ public enum CaloflowCLI {
             DistillCommand.self,
             GenerateCommand.self,
             InfoCommand.self,
+            EvaluateCommand.self,
             VersionCommand.self,
         ]
     }

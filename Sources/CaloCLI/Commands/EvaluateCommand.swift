@@ -1,0 +1,205 @@
+import CaloData
+import CaloEvaluation
+import CaloRendering
+import CaloTensor
+
+/// `caloflow evaluate`: reference vs generated showers → classifier AUCs, feature histograms
+/// with separation powers and layer images, in one self-contained HTML report plus JSON.
+public struct EvaluateCommand: Command {
+    public static let name = "evaluate"
+    public static let abstract = "Compare generated showers with reference showers: classifier AUC, histograms, images."
+    public static let discussion = """
+        Reads the same number of showers from both files (the first N of each), applies the \
+        voxel threshold to both, and runs the CaloFlow classifier test: a DNN with 3 hidden \
+        layers of 512 (LeakyReLU 0.01, BCE with logits, Adam) learns to separate the samples; \
+        the epoch with the best validation accuracy is kept and isotonic-calibrated on the \
+        validation set; AUC, accuracy and JSD are measured on a held-out test set (60/20/20 \
+        split of each class). Variants: low (504 voxels + energies), low-normalized (voxels \
+        divided by layer energy) and high (41 high-level features). It also histograms the 51 \
+        high-level observables with their separation power, and draws average showers (overall \
+        and in bins of incident energy) and single showers on a shared log colour scale. \
+        Output: <dir>/report.html (self-contained), report.json (every number, the per-epoch \
+        history included; written last, with "complete": true), images/*.png, plots/*.svg.
+        """
+    static let reference = Option.path("reference", short: "r", default: nil, help: "Reference shower file (e.g. Geant4), CaloGAN layout.")
+    static let generated = Option.path("generated", short: "g", default: nil, help: "Generated shower file, CaloGAN layout.")
+    static let output = Option.path("output", short: "o", default: nil, help: "Output folder (created if missing).")
+    static let events = Option.optionalInt("events", short: "n", defaultLabel: "all (the smaller file)", range: 100...100_000_000,
+                                           help: "Showers used from each file (the same number from both).")
+    static let classifier = Option.stringList("classifier", default: ClassifierVariant.allCases.map(\.rawValue),
+                                              valueName: "v1,v2", help: "Classifier variants: low, low-normalized, high, or none.")
+    static let runs = Option.int("classifier-runs", default: 1, range: 1...100,
+                                 help: "Independent runs per variant (seeds seed, seed+1, ...); mean and std are reported.")
+    static let epochs = Option.int("epochs", default: 50, range: 1...10_000, help: "Maximum classifier training epochs.")
+    static let patience = Option.int("patience", default: 8, range: 0...10_000,
+                                     help: "Stop when the validation accuracy has not improved for this many epochs (0 = never).")
+    static let learningRate = Option.double("learning-rate", default: 1e-3, range: .positive, help: "Adam learning rate of the classifier.")
+    static let batchSize = Option.int("batch-size", default: 1000, range: 1...1_000_000, help: "Classifier batch size.")
+    static let threshold = Option.double("threshold", default: 0.01, range: .nonNegative,
+                                         help: "Voxels below this energy in MeV are set to 0 in both samples.")
+    static let rawInputs = Option.flag("raw-inputs", help: "Feed classifier inputs unstandardized, as CaloFlow does.")
+    static let force = Option.flag("force", short: "f", help: "Replace an existing report in the output folder.")
+
+    public static let options: [OptionSpec] = [reference.spec, generated.spec, output.spec, events.spec, classifier.spec,
+                                               runs.spec, epochs.spec, patience.spec, learningRate.spec, batchSize.spec,
+                                               threshold.spec, rawInputs.spec, force.spec] + CommonOptions.specs
+    public static let examples = [
+        "evaluate --reference datasets/eplus.h5 --generated generated/eplus.h5 --output reports/eplus",
+        "evaluate -r eplus_geant4.h5 -g eplus_student.h5 -o reports/student --classifier low,high --classifier-runs 5",
+        "evaluate -r a.h5 -g b.h5 -o reports/quick --events 10000 --epochs 20 --classifier none",
+    ]
+
+    /// Fewest showers per sample: below this the 20% test set is too small for a meaningful AUC.
+    public static let minimumEvents = 100
+
+    let referencePath: String
+    let generatedPath: String
+    let outputDirectory: String
+    let maxEvents: Int?
+    let configuration: EvaluationConfiguration
+    let overwrite: Bool
+    let common: CommonOptions
+    let arguments: [String]
+
+    public init(_ a: ParsedArguments) throws {
+        referencePath = a[Self.reference]
+        generatedPath = a[Self.generated]
+        outputDirectory = a[Self.output]
+        maxEvents = a[Self.events]
+        overwrite = a[Self.force]
+        common = try CommonOptions(a)
+        var c = EvaluationConfiguration()
+        let names = a[Self.classifier]
+        if names == ["none"] {
+            c.variants = []
+        } else {
+            do { c.variants = try ClassifierVariant.parseList(names.joined(separator: ",")) } catch let e as EvaluationError {
+                throw ValidationError("--classifier: \(e.message)")
+            }
+        }
+        c.classifierRuns = a[Self.runs]
+        c.classifier.maxEpochs = a[Self.epochs]
+        c.classifier.patience = a[Self.patience]
+        c.classifier.learningRate = a[Self.learningRate]
+        c.classifier.batchSize = a[Self.batchSize]
+        c.classifier.standardize = !a[Self.rawInputs]
+        c.thresholdMeV = a[Self.threshold]
+        c.seed = common.seed
+        configuration = c
+        arguments = ["caloflow", Self.name] + Self.commandLine(a)
+    }
+
+    public func validate() throws {
+        if referencePath == generatedPath {
+            throw ValidationError("--reference and --generated are the same file; split one file yourself to test the classifier")
+        }
+    }
+
+    public func run(_ context: CommandContext) throws {
+        common.applyThreadSettings()
+        let logger = common.makeLogger(context.console)
+        let start = Clock.monotonicSeconds()
+        if !overwrite, FileSystem.exists(outputDirectory + "/report.json") {
+            throw ValidationError("\(outputDirectory) already holds a report; pass --force to replace it")
+        }
+        if FileSystem.exists(outputDirectory) && !FileSystem.isDirectory(outputDirectory) {
+            throw ValidationError("--output \(outputDirectory) exists and is not a folder")
+        }
+
+        // Validate both files completely before computing anything or creating the folder.
+        let refReader = try ShowerFileReader(path: referencePath)
+        let genReader = try ShowerFileReader(path: generatedPath)
+        let n = min(maxEvents ?? Int.max, refReader.eventsInFile, genReader.eventsInFile)
+        guard n >= Self.minimumEvents else {
+            throw ValidationError("too few showers: \(referencePath) has \(refReader.eventsInFile), \(generatedPath) has "
+                                  + "\(genReader.eventsInFile); evaluate needs at least \(Self.minimumEvents) in each")
+        }
+        var provenance = EvaluationProvenance(
+            referencePath: referencePath, generatedPath: generatedPath, referenceEventsInFile: refReader.eventsInFile,
+            generatedEventsInFile: genReader.eventsInFile, eventsUsed: n, referenceParticle: refReader.metadata.particle,
+            generatedParticle: genReader.metadata.particle, referenceGenerator: refReader.metadata.generator,
+            generatedGenerator: genReader.metadata.generator, appVersion: BuildInfo.version,
+            startedAt: ShowerFileMetadata.utcTimestamp(), threads: common.threads, commandLine: arguments.joined(separator: " "))
+        if let p = refReader.metadata.particle, let q = genReader.metadata.particle, p != q {
+            provenance.warnings.append("the files hold different particles: reference '\(p)', generated '\(q)'")
+        }
+        if refReader.eventsInFile != genReader.eventsInFile, maxEvents == nil || maxEvents! > n {
+            provenance.warnings.append("the files hold \(refReader.eventsInFile) and \(genReader.eventsInFile) showers; using the first \(n) of each")
+        }
+        logger.info("reading \(n) showers from \(referencePath) and \(generatedPath)")
+        let reference = try refReader.read(0..<n), generated = try genReader.read(0..<n)
+        try refReader.close(); try genReader.close()
+
+        let run = try EvaluationRun(reference: reference, generated: generated, configuration: configuration,
+                                    provenance: provenance) { event in
+            switch event {
+            case .stage(let s): logger.info(s)
+            case .epoch(let v, let k, let e):
+                logger.info("  \(v.title) run \(k + 1) epoch \(e.epoch)/\(configuration.classifier.maxEpochs): "
+                            + "train loss \(HumanFormat.fixed(e.trainLoss, 4)), val loss \(HumanFormat.fixed(e.validationLoss, 4)), "
+                            + "val acc \(HumanFormat.fixed(e.validationAccuracy, 4)), val AUC \(HumanFormat.fixed(e.validationAUC, 4)) "
+                            + "(\(HumanFormat.duration(e.seconds)))")
+            case .run(let r, let k):
+                logger.info("  \(r.variant.title) run \(k + 1): test AUC \(HumanFormat.fixed(r.scores.auc, 4)), "
+                            + "calibrated AUC \(HumanFormat.fixed(r.scores.calibratedAUC, 4)), JSD \(HumanFormat.fixed(r.scores.jsd, 4)) "
+                            + "(best epoch \(r.bestEpoch) of \(r.history.count), stopped by \(r.stopReason))")
+            }
+        }
+        for w in provenance.warnings { logger.warning(w) }
+        if run.result.incidentEnergy.pValue < 1e-3 {
+            logger.warning("the incident-energy spectra differ (KS p = \(run.result.incidentEnergy.pValue)); the classifier sees log E_inc")
+        }
+        logger.info("writing the report to \(outputDirectory)")
+        let (files, result) = try EvaluationReportWriter(directory: outputDirectory)
+            .write(run, elapsedBeforeReport: Clock.monotonicSeconds() - start)
+        context.console.output.write(Self.summary(result, reportPath: files.reportHTML))
+    }
+
+    // MARK: - Text
+
+    /// The final console summary: the AUC table and where the report is.
+    static func summary(_ r: EvaluationResult, reportPath: String) -> String {
+        var s = "\nclassifier test, \(r.provenance.eventsUsed) showers per sample (\(r.provenance.referencePath) vs \(r.provenance.generatedPath))\n"
+        if r.classifiers.isEmpty {
+            s += "  (no classifier trained)\n"
+        } else {
+            s += "  " + "classifier".padding(22) + "AUC".padding(18) + "calibrated AUC".padding(18) + "JSD\n"
+            for c in r.classifiers {
+                s += "  " + c.variant.title.padding(22) + pm(c.auc).padding(18) + pm(c.calibratedAUC).padding(18) + pm(c.jsd) + "\n"
+            }
+        }
+        if let worst = r.featuresBySeparation.first, let sp = worst.separationPower {
+            s += "largest separation power: \(worst.name) \(HumanFormat.fixed(sp, 4))\n"
+        }
+        s += "total time \(HumanFormat.duration(r.timings["total"] ?? 0))\n"
+        return s + "report: \(reportPath)\n"
+    }
+
+    static func pm(_ m: MeanAndSpread) -> String {
+        m.count > 1 ? "\(HumanFormat.fixed(m.mean, 4)) ± \(HumanFormat.fixed(m.standardDeviation, 4))" : HumanFormat.fixed(m.mean, 4)
+    }
+
+    /// The effective options as a command line (recorded in the report).
+    static func commandLine(_ a: ParsedArguments) -> [String] {
+        a.optionValues.keys.sorted().map { key -> String in
+            if case .flag = a.optionValues[key]! { return "--\(key)" }
+            return "--\(key) " + text(a.optionValues[key]!)
+        }
+    }
+
+    static func text(_ v: ParsedValue) -> String {
+        switch v {
+        case .flag(let b): return String(b)
+        case .integer(let i): return String(i)
+        case .unsignedInteger(let u): return String(u)
+        case .real(let x): return String(x)
+        case .text(let s): return s
+        case .list(let items): return items.map(text).joined(separator: ",")
+        }
+    }
+}
+
+extension String {
+    /// Left-aligned in a field of `width` characters.
+    func padding(_ width: Int) -> String { count >= width ? self + " " : self + String(repeating: " ", count: width - count) }
+}

@@ -1,0 +1,62 @@
+import CaloTensor
+import CaloData
+
+/// The input variants of the CaloFlow DNN classifier test (method §6.1; CaloChallenge
+/// `cls-low`, `cls-low-normed`, `cls-high`). The raw values are the command-line names.
+public enum ClassifierVariant: String, CaseIterable, Sendable, Codable {
+    /// DNN-low: 504 voxels (MeV / 1e5) ‖ log10(10·E_inc/100 GeV) ‖ log10(E_i/100 GeV + 1e-8) + 2; 508 inputs.
+    case low
+    /// DNN-low with every voxel divided by its layer energy (CaloFlow `--normalize`); 508 inputs.
+    case lowNormalized = "low-normalized"
+    /// DNN-high: 41 high-level features (see `ClassifierInputs.highLevel`).
+    case high
+
+    /// Short title for tables, e.g. "DNN-low (normalized)".
+    public var title: String {
+        switch self {
+        case .low: return "DNN-low"
+        case .lowNormalized: return "DNN-low (normalized)"
+        case .high: return "DNN-high"
+        }
+    }
+
+    /// Number of input features.
+    public var inputWidth: Int {
+        self == .high ? ClassifierInputs.highLevelWidth : ClassifierInputs.lowLevelWidth
+    }
+
+    /// Parses a comma-separated list such as "low,high" (duplicates removed, order kept).
+    /// Throws naming the unknown entry.
+    public static func parseList(_ text: String) throws -> [ClassifierVariant] {
+        var out: [ClassifierVariant] = []
+        for word in text.split(separator: ",").map({ String($0).trimmed }) where !word.isEmpty {
+            guard let v = ClassifierVariant(rawValue: word) else {
+                throw EvaluationError("unknown classifier variant '\(word)'; use "
+                                      + allCases.map(\.rawValue).joined(separator: ", "))
+            }
+            if !out.contains(v) { out.append(v) }
+        }
+        guard !out.isEmpty else { throw EvaluationError("no classifier variant given") }
+        return out
+    }
+
+    /// The classifier input matrix [N, inputWidth] of one sample.
+    ///
+    /// - Parameters:
+    ///   - batch: showers whose voxels were already thresholded (the threshold of the run).
+    ///   - features: their high-level features (used by `.high` only).
+    public func inputs(_ batch: ShowerBatch, features: HighLevelFeatures) throws -> Matrix {
+        switch self {
+        case .low: return try ClassifierInputs.lowLevel(batch)
+        case .lowNormalized: return try ClassifierInputs.lowLevel(batch, options: LowLevelInputOptions(normalize: true))
+        case .high: return try ClassifierInputs.highLevel(features)
+        }
+    }
+}
+
+extension String {
+    /// Without leading and trailing spaces and tabs (no Foundation needed).
+    var trimmed: String {
+        String(drop { $0 == " " || $0 == "\t" }.reversed().drop { $0 == " " || $0 == "\t" }.reversed())
+    }
+}
