@@ -118,9 +118,6 @@ public struct Program {
         return .usage
     }
 
-    /// The message of an error: its `description` when it has one.
-    static func describe(_ error: any Error) -> String {
-        if let described = error as? any CustomStringConvertible { return described.description }
-        return String(describing: error)
-    }
+    /// The message of an error: its `description` when it has one (String(describing:) uses it).
+    static func describe(_ error: any Error) -> String { String(describing: error) }
 }
