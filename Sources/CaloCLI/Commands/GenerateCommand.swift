@@ -150,7 +150,8 @@ public struct GenerateCommand: Command {
         var buffer = [CChar](repeating: 0, count: 4096)
         while fgets(&buffer, Int32(buffer.count), fp) != nil {
             lineNumber += 1
-            let line = String(cString: buffer).trimmingCharacters(in: .whitespacesAndNewlines)
+            let bytes = buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }
+            let line = String(decoding: bytes, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
             if line.isEmpty || line.hasPrefix("#") { continue }
             guard let v = Double(line), v > 0, v.isFinite else {
                 throw ValidationError("--energies-from: \(path) line \(lineNumber): '\(line)' is not a positive energy in GeV")
