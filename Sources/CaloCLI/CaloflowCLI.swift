@@ -7,6 +7,7 @@ public enum CaloflowCLI {
     public static var commands: [any Command.Type] {
         [
             SimulateCommand.self,
+            BenchCommand.self,
             InfoCommand.self,
             VersionCommand.self,
         ]
