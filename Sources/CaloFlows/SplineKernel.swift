@@ -50,6 +50,7 @@ struct SplineKernel<T: SplineScalar> {
     /// Writes exp(u_j − max u) for the K raw values at `u` to `e` and returns their sum.
     @inline(__always)
     func exponentials(_ u: UnsafePointer<T>, _ e: UnsafeMutablePointer<T>) -> T {
+        if bins == 8 { return T.splineExponentials8(u, e) }
         var m = u[0]
         for j in 1..<bins where u[j] > m { m = u[j] }
         var sum: T = 0
