@@ -214,7 +214,7 @@ public enum FlowBenchmark {
         let teacherContext = smallContext.rows == tb ? smallContext : Matrix.randomNormal(tb, options.contextFeatures, rng: &rng)
         let teacherSample = try measure(key: "teacher_sample", label: "teacher sampling (sequential, batch \(tb))",
                                         showers: tb, usefulFlops: 2 * teacherMACs * Double(tb),
-                                        repeats: max(1, options.repeats / 2), only: options.only) {
+                                        repeats: options.repeats, only: options.only) {
             _ = try teacher.sample(context: teacherContext, rng: &sampleRNG)
         }
 
