@@ -7,11 +7,12 @@ public enum CaloflowCLI {
     public static var commands: [any Command.Type] {
         [
             SimulateCommand.self,
+            InfoCommand.self,
             TrainTeacherCommand.self,
             DistillCommand.self,
             GenerateCommand.self,
-            InfoCommand.self,
             EvaluateCommand.self,
+            BenchCommand.self,
             VersionCommand.self,
         ]
     }

@@ -21,6 +21,8 @@ public final class Flow: @unchecked Sendable {
     /// The blocks in chain order, and the step index of each.
     public let blocks: [AutoregressiveSplineBlock]
     public let blockStepIndices: [Int]
+    /// Passes of freed traces, reused by the next trace (see `BlockPassRecycler`).
+    let recycler: BlockPassRecycler
 
     public init(steps: [Step]) throws {
         var blocks = [AutoregressiveSplineBlock](), indices = [Int]()
@@ -37,6 +39,7 @@ public final class Flow: @unchecked Sendable {
         self.contextFeatures = first.contextFeatures
         self.blocks = blocks
         self.blockStepIndices = indices
+        self.recycler = BlockPassRecycler(capacity: blocks.count)
     }
 
     /// Every trainable parameter, blocks in chain order.
@@ -60,7 +63,7 @@ public final class Flow: @unchecked Sendable {
     ///   - dropoutRNG: non-nil for training mode.
     /// - Returns: a trace with the latent code at `states[chainLength]` and the summed log|det|.
     public func forward(_ x: Matrix, context: Matrix, dropoutRNG: inout Xoshiro256?) throws -> FlowTrace {
-        let trace = FlowTrace(direction: .dataToLatent, chainLength: chainLength, blocks: blocks.count, rows: x.rows)
+        let trace = FlowTrace(direction: .dataToLatent, chainLength: chainLength, blocks: blocks.count, rows: x.rows, recycler: recycler)
         trace.context = context
         trace.states[0] = x
         var current = x, b = 0
@@ -89,7 +92,7 @@ public final class Flow: @unchecked Sendable {
     /// blocks take D sequential steps (evaluation only).
     /// - Returns: a trace with the data at `states[0]` and the summed log|det ∂x/∂z|.
     public func inverse(_ z: Matrix, context: Matrix, dropoutRNG: inout Xoshiro256?) throws -> FlowTrace {
-        let trace = FlowTrace(direction: .latentToData, chainLength: chainLength, blocks: blocks.count, rows: z.rows)
+        let trace = FlowTrace(direction: .latentToData, chainLength: chainLength, blocks: blocks.count, rows: z.rows, recycler: recycler)
         trace.context = context
         trace.states[chainLength] = z
         var current = z, b = blocks.count
@@ -178,7 +181,7 @@ public final class FlowTrace: @unchecked Sendable {
     /// States at chain positions 0 (data) ... chainLength (latent), each [B, D].
     public internal(set) var states: [Matrix]
     /// Per block (chain order): MADE activations, input and raw output θ of its fast pass.
-    public let passes: [BlockPass]
+    public private(set) var passes: [BlockPass]
     /// Summed log|det| of the pass direction per row.
     public internal(set) var logDet: [Double]
     public internal(set) var context = Matrix(rows: 0, cols: 0)
@@ -186,12 +189,21 @@ public final class FlowTrace: @unchecked Sendable {
     public internal(set) var differentiable = true
     public let rows: Int
 
-    init(direction: Direction, chainLength: Int, blocks: Int, rows: Int) {
+    private let recycler: BlockPassRecycler?
+
+    init(direction: Direction, chainLength: Int, blocks: Int, rows: Int, recycler: BlockPassRecycler? = nil) {
         self.direction = direction
         self.rows = rows
+        self.recycler = recycler
         states = [Matrix](repeating: Matrix(rows: 0, cols: 0), count: chainLength + 1)
-        passes = (0..<blocks).map { _ in BlockPass() }
+        passes = (0..<blocks).map { _ in recycler?.take() ?? BlockPass() }
         logDet = [Double](repeating: 0, count: rows)
+    }
+
+    deinit {
+        guard let recycler else { return }
+        // Only passes no one else references go back (a caller may keep a pass or the array).
+        for i in passes.indices where isKnownUniquelyReferenced(&passes[i]) { recycler.give(passes[i]) }
     }
 
     /// The data-side state (position 0).

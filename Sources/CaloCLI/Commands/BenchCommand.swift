@@ -1,0 +1,186 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import CaloData
+import CaloFlows
+import CaloTensor
+
+/// `caloflow bench`: throughput of the paper's Flow II models with random weights (see
+/// `FlowBenchmark`), as a table and optionally as JSON for comparisons between builds.
+public struct BenchCommand: Command {
+    public static let name = "bench"
+    public static let abstract = "Measure training and sampling speed of the paper's flow models."
+    public static let discussion = """
+        Builds the CaloFlow teacher (MAF, 8 blocks, MADE 2x378, dropout 0.05) and student \
+        (IAF, 8 blocks, MADE 2x504) for 504 voxels and 4 context inputs with random weights, \
+        and measures showers/s of a teacher training step (forward, backward, Adam, dropout \
+        on), teacher log-density, student sampling (one pass) and teacher sampling (504 \
+        sequential steps per block; a smaller batch). Also measures OpenBLAS sgemm on the \
+        models' largest shapes and the machine's fp32 peak in the same run, and reports every \
+        useful-FLOP rate as a fraction of that peak. Each timing is the best of several runs \
+        (wall clock) with the process CPU time of that run, so a busy machine shows up as \
+        CPU time below threads x wall time.
+        """
+    static let batch = Option.int("batch", short: "b", default: 1000, range: 1...100_000,
+                                  help: "Showers per batch for training, log-density and student sampling.")
+    static let teacherBatch = Option.int("teacher-sample-batch", default: 100, range: 1...10_000,
+                                         help: "Showers per batch for (sequential) teacher sampling.")
+    static let repeats = Option.int("repeats", default: 3, range: 1...100,
+                                    help: "Timed runs per measurement after a warm-up (best reported).")
+    static let quick = Option.flag("quick", help: "2 blocks, small batches, one repeat: a smoke check of seconds (tests).")
+    static let only = Option.stringList("only", default: [], valueName: "names",
+                                        help: "Run only these measurements: teacher_train, teacher_log_prob, student_sample, teacher_sample (for profiling).")
+    static let json = Option.optionalPath("json", help: "Also write the results as JSON to this file.")
+
+    public static let options: [OptionSpec] = [batch.spec, teacherBatch.spec, repeats.spec, quick.spec, only.spec, json.spec]
+        + CommonOptions.specs
+    public static let examples = ["bench --threads 2", "bench --quick --json bench.json", "bench -j 1 --batch 200"]
+
+    let benchOptions: FlowBenchmark.Options
+    let jsonPath: String?
+    let common: CommonOptions
+
+    public init(_ a: ParsedArguments) throws {
+        common = try CommonOptions(a)
+        var o = a[Self.quick] ? FlowBenchmark.Options.quick() : FlowBenchmark.Options()
+        if a.contains(Self.batch) || !a[Self.quick] { o.batch = a[Self.batch] }
+        if a.contains(Self.teacherBatch) || !a[Self.quick] { o.teacherSampleBatch = a[Self.teacherBatch] }
+        if a.contains(Self.repeats) || !a[Self.quick] { o.repeats = a[Self.repeats] }
+        let names = a[Self.only]
+        for n in names where !FlowBenchmark.Options.measurementKeys.contains(n) {
+            throw ValidationError("--only: unknown measurement '\(n)'; use " + FlowBenchmark.Options.measurementKeys.joined(separator: ", "))
+        }
+        if !names.isEmpty { o.only = Set(names) }
+        o.threads = common.threads
+        o.seed = common.seed
+        benchOptions = o
+        jsonPath = a[Self.json]
+    }
+
+    public func run(_ context: CommandContext) throws {
+        common.applyThreadSettings()
+        let logger = common.makeLogger(context.console)
+        let started = Clock.epochSeconds()
+        let report = try FlowBenchmark.run(benchOptions) { phase in logger.info("bench: \(phase)...") }
+        let finished = Clock.epochSeconds()
+        let cpu = Self.cpuModel()
+        context.console.output.write(Self.table(report, cpuModel: cpu))
+        if let jsonPath {
+            let text = Self.json(report, cpuModel: cpu, started: started, finished: finished)
+            let destination = try AtomicFileDestination(path: jsonPath)
+            try Self.writeFile(destination.temporaryPath, text)
+            try destination.commit()
+            logger.info("wrote \(jsonPath)")
+        }
+    }
+
+    // MARK: - Output
+
+    static func table(_ r: FlowBenchmark.Report, cpuModel: String) -> String {
+        func f(_ x: Double, _ d: Int) -> String { HumanFormat.fixed(x, d) }
+        func pad(_ s: String, _ n: Int) -> String { s.count >= n ? s : s + String(repeating: " ", count: n - s.count) }
+        func lpad(_ s: String, _ n: Int) -> String { s.count >= n ? s : String(repeating: " ", count: n - s.count) + s }
+        var lines = [String]()
+        lines.append("caloflow bench: \(r.options.threads) threads, OpenBLAS core \(r.blasCore), CPU \(cpuModel)")
+        lines.append("fp32 peak (FMA loop, \(r.options.threads) threads): \(f(r.peakGFLOPS, 1)) GFLOP/s")
+        for g in r.gemm {
+            lines.append("sgemm \(g.m)x\(g.k) · \(g.k)x\(g.n): \(f(g.gflops, 1)) GFLOP/s "
+                         + "(\(f(100 * g.gflops / r.peakGFLOPS, 1))% of peak)")
+        }
+        lines.append("")
+        lines.append(pad("measurement", 44) + lpad("showers/s", 11) + lpad("wall s", 9) + lpad("cpu s", 9)
+                     + lpad("cores", 7) + lpad("GFLOP/s", 9) + lpad("% peak", 8))
+        for m in r.measurements {
+            lines.append(pad(m.label, 44) + lpad(f(m.showersPerSecond, 1), 11) + lpad(f(m.seconds, 3), 9)
+                         + lpad(f(m.cpuSeconds, 3), 9) + lpad(f(m.coresBusy, 2), 7) + lpad(f(m.usefulGFLOPS, 1), 9)
+                         + lpad(f(100 * r.peakFraction(m), 1), 8))
+        }
+        lines.append("")
+        lines.append("\(r.options.blocks) blocks, batch \(r.options.batch) (teacher sampling \(r.options.teacherSampleBatch)); best of \(r.options.repeats) "
+                     + "runs after a warm-up; GFLOP/s count useful MADE multiply-adds only (masked weights skipped); "
+                     + "total \(f(r.totalSeconds, 1)) s")
+        return lines.joined(separator: "\n") + "\n"
+    }
+
+    static func json(_ r: FlowBenchmark.Report, cpuModel: String, started: Int, finished: Int) -> String {
+        var fields = [(String, String)]()
+        func num(_ k: String, _ v: Double) { fields.append((k, v.isFinite ? "\(v)" : "null")) }
+        func int(_ k: String, _ v: Int) { fields.append((k, "\(v)")) }
+        func str(_ k: String, _ v: String) { fields.append((k, jsonString(v))) }
+        num("teacher_train_showers_per_s", r.teacherTrain.showersPerSecond)
+        num("teacher_log_prob_showers_per_s", r.teacherLogProb.showersPerSecond)
+        num("student_sample_showers_per_s", r.studentSample.showersPerSecond)
+        num("teacher_sample_showers_per_s", r.teacherSample.showersPerSecond)
+        num("gemm_gflops", r.gemmGFLOPS)
+        num("gemm_peak_fraction", r.gemmPeakFraction)
+        num("peak_gflops", r.peakGFLOPS)
+        int("threads", r.options.threads)
+        int("batch", r.options.batch)
+        int("teacher_sample_batch", r.options.teacherSampleBatch)
+        int("repeats", r.options.repeats)
+        int("blocks", r.options.blocks)
+        str("blas_core", r.blasCore)
+        str("cpu_model", cpuModel)
+        str("build", BuildInfo.configuration)
+        str("version", BuildInfo.version)
+        str("started", Clock.iso8601(started))
+        str("finished", Clock.iso8601(finished))
+        int("started_epoch", started)
+        int("finished_epoch", finished)
+        num("total_seconds", r.totalSeconds)
+        for g in r.gemm {
+            num("gemm_\(g.m)x\(g.k)x\(g.n)_gflops", g.gflops)
+        }
+        for m in r.measurements {
+            num("\(m.key)_seconds", m.seconds)
+            num("\(m.key)_cpu_seconds", m.cpuSeconds)
+            int("\(m.key)_showers", m.showers)
+            num("\(m.key)_useful_gflops", m.usefulGFLOPS)
+            num("\(m.key)_peak_fraction", r.peakFraction(m))
+        }
+        return "{\n" + fields.map { "  \(jsonString($0.0)): \($0.1)" }.joined(separator: ",\n") + "\n}\n"
+    }
+
+    static func jsonString(_ s: String) -> String {
+        var out = "\""
+        for u in s.unicodeScalars {
+            switch u {
+            case "\"": out += "\\\""
+            case "\\": out += "\\\\"
+            case "\n": out += "\\n"
+            case "\t": out += "\\t"
+            default:
+                if u.value < 0x20 {
+                    let hex = String(u.value, radix: 16)
+                    out += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
+                } else {
+                    out.unicodeScalars.append(u)
+                }
+            }
+        }
+        return out + "\""
+    }
+
+    /// The `model name` line of /proc/cpuinfo ("unknown" when unavailable).
+    static func cpuModel() -> String {
+        guard let text = CPUFeatures.readSmallFile("/proc/cpuinfo") else { return "unknown" }
+        for line in text.split(separator: "\n") where line.hasPrefix("model name") {
+            if let colon = line.firstIndex(of: ":") {
+                return String(line[line.index(after: colon)...].drop(while: { $0 == " " || $0 == "\t" }))
+            }
+        }
+        return "unknown"
+    }
+
+    static func writeFile(_ path: String, _ text: String) throws {
+        guard let f = fopen(path, "w") else {
+            throw CaloDataError.io(path: path, operation: "opening for writing", detail: String(cString: strerror(errno)))
+        }
+        let bytes = Array(text.utf8)
+        let written = bytes.withUnsafeBytes { fwrite($0.baseAddress, 1, $0.count, f) }
+        let closed = fclose(f)
+        if written != bytes.count || closed != 0 {
+            throw CaloDataError.io(path: path, operation: "writing", detail: String(cString: strerror(errno)))
+        }
+    }
+}

@@ -1,0 +1,39 @@
+import CaloCLI
+import Foundation
+import Testing
+
+/// `caloflow bench --quick --json`: the command runs in-process, prints its table and writes
+/// a JSON file with every documented key. Timings are never asserted, only that each rate is
+/// a positive finite number.
+@Suite struct BenchCommandTests {
+    @Test func quickRunWritesJSONWithEveryKey() throws {
+        let path = NSTemporaryDirectory() + "caloflow-bench-\(getpid())-\(UInt32.random(in: 0...UInt32.max)).json"
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        let run = Invocation(["bench", "--quick", "--threads", "1", "--json", path], commands: [BenchCommand.self])
+        #expect(run.code == 0, "\(run.stderr)")
+        #expect(run.stdout.contains("teacher training step"))
+        #expect(run.stdout.contains("student sampling"))
+
+        let data = try #require(FileManager.default.contents(atPath: path))
+        let object = try #require(try JSONSerialization.jsonObject(with: data) as? [String: Any])
+        let positive = ["teacher_train_showers_per_s", "student_sample_showers_per_s", "teacher_sample_showers_per_s",
+                        "teacher_log_prob_showers_per_s", "gemm_gflops", "gemm_peak_fraction", "peak_gflops",
+                        "teacher_train_seconds", "student_sample_seconds", "teacher_sample_seconds",
+                        "teacher_log_prob_seconds", "teacher_train_useful_gflops", "teacher_train_peak_fraction"]
+        for key in positive {
+            let value = try #require(object[key] as? Double, "missing or non-numeric \(key)")
+            #expect(value.isFinite && value > 0, "\(key) = \(value)")
+        }
+        #expect(object["threads"] as? Int == 1)
+        #expect((object["batch"] as? Int ?? 0) > 0)
+        for key in ["blas_core", "cpu_model", "started", "finished"] {
+            #expect(!((object[key] as? String) ?? "").isEmpty, "missing \(key)")
+        }
+    }
+
+    @Test func rejectsNonsenseOptions() {
+        let run = Invocation(["bench", "--batch", "0"], commands: [BenchCommand.self])
+        #expect(run.code == 2)
+        #expect(run.stderr.contains("--batch"))
+    }
+}
