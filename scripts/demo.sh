@@ -39,7 +39,7 @@ echo "== 4/5 generate"
 
 echo "== 5/5 evaluate"
 "$bin" evaluate --reference datasets/eplus-reference.h5 --generated "$run/generated-student.h5" \
-    --output "$report" --seed 3
+    --model "$run" --output "$report" --seed 3
 
 echo
 echo "demo finished in $(( $(date +%s) - start )) s"

@@ -124,6 +124,8 @@ public struct EvaluationResult: Sendable, Equatable, Codable {
     public var energyBins: [[Double]]
     /// Wall times in seconds by stage ("features", "classifier low", ..., "report", "total").
     public var timings: [String: Double]
+    /// The teacher's latent calibration on the reference showers, when a model was given.
+    public var latentCalibration: LatentCalibrationSummary?
     /// True once every output file was written (the last thing recorded).
     public var complete: Bool = false
 

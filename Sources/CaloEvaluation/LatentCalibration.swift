@@ -65,3 +65,30 @@ public struct LatentCalibration: Sendable, Equatable, Codable {
         }
     }
 }
+
+/// The numbers of a `LatentCalibration` (without the per-shower norms), for report.json.
+public struct LatentCalibrationSummary: Codable, Sendable, Equatable {
+    public var model: String
+    public var showers: Int
+    public var dimension: Int
+    public var meanSquaredNorm: Double
+    public var expectedMean: Double
+    public var variance: Double
+    public var expectedVariance: Double
+    public var meanPull: Double
+    public var ksStatistic: Double
+    public var ksPValue: Double
+
+    public init(_ c: LatentCalibration, model: String) {
+        self.model = model
+        showers = c.squaredNorms.count
+        dimension = c.dimension
+        meanSquaredNorm = c.mean
+        expectedMean = c.expectedMean
+        variance = c.variance
+        expectedVariance = c.expectedVariance
+        meanPull = c.meanPull
+        ksStatistic = c.ks.statistic
+        ksPValue = c.ks.pValue
+    }
+}

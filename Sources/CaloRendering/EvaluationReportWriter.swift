@@ -11,8 +11,11 @@ public struct EvaluationReportWriter {
     public let directory: String
     /// Optional latent-space calibration of a flow, shown in its own section when given.
     public var latentCalibration: LatentCalibration?
+    /// Where the latents came from (the teacher checkpoint), for the report.
+    public var latentModel: String
 
-    public init(directory: String, latentCalibration: LatentCalibration? = nil) {
+    public init(directory: String, latentCalibration: LatentCalibration? = nil, latentModel: String = "") {
+        self.latentModel = latentModel
         self.directory = directory
         self.latentCalibration = latentCalibration
     }
@@ -40,7 +43,10 @@ public struct EvaluationReportWriter {
         try imageSections(&report, run, &output)
         try distributionSection(&report, result, &output)
         try featureSection(&report, result, &output)
-        if let latentCalibration { try Self.latentCalibrationSection(&report, latentCalibration, directory: directory, output: &output) }
+        if let latentCalibration {
+            try Self.latentCalibrationSection(&report, latentCalibration, directory: directory, output: &output)
+            result.latentCalibration = LatentCalibrationSummary(latentCalibration, model: latentModel)
+        }
 
         result.timings["report"] = Date().timeIntervalSince(start)
         result.timings["total"] = elapsedBeforeReport + result.timings["report"]!

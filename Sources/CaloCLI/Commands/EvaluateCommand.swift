@@ -1,5 +1,6 @@
 import CaloData
 import CaloEvaluation
+import CaloPipeline
 import CaloRendering
 import CaloTensor
 
@@ -39,10 +40,14 @@ public struct EvaluateCommand: Command {
                                          help: "Voxels below this energy in MeV are set to 0 in both samples.")
     static let rawInputs = Option.flag("raw-inputs", help: "Feed classifier inputs unstandardized, as CaloFlow does.")
     static let force = Option.flag("force", short: "f", help: "Replace an existing report in the output folder.")
+    static let model = Option.optionalPath("model", defaultLabel: "none",
+                                           help: "Run directory (or teacher checkpoint): adds the latent calibration of the reference showers under the teacher, ||z||² against chi-squared(504).")
+    static let latentEvents = Option.int("latent-events", default: 5000, range: 100...1_000_000,
+                                         help: "Reference showers used for the latent calibration.")
 
     public static let options: [OptionSpec] = [reference.spec, generated.spec, output.spec, events.spec, classifier.spec,
                                                runs.spec, epochs.spec, patience.spec, learningRate.spec, batchSize.spec,
-                                               threshold.spec, rawInputs.spec, force.spec] + CommonOptions.specs
+                                               threshold.spec, rawInputs.spec, force.spec, model.spec, latentEvents.spec] + CommonOptions.specs
     public static let examples = [
         "evaluate --reference datasets/eplus.h5 --generated generated/eplus.h5 --output reports/eplus",
         "evaluate -r eplus_geant4.h5 -g eplus_student.h5 -o reports/student --classifier low,high --classifier-runs 5",
@@ -60,6 +65,8 @@ public struct EvaluateCommand: Command {
     let overwrite: Bool
     let common: CommonOptions
     let arguments: [String]
+    let modelPath: String?
+    let latentCount: Int
 
     public init(_ a: ParsedArguments) throws {
         referencePath = a[Self.reference]
@@ -68,6 +75,8 @@ public struct EvaluateCommand: Command {
         maxEvents = a[Self.events]
         overwrite = a[Self.force]
         common = try CommonOptions(a)
+        modelPath = a[Self.model]
+        latentCount = a[Self.latentEvents]
         var c = EvaluationConfiguration()
         let names = a[Self.classifier]
         if names == ["none"] {
@@ -149,8 +158,20 @@ public struct EvaluateCommand: Command {
         if run.result.incidentEnergy.pValue < 1e-3 {
             logger.warning("the incident-energy spectra differ (KS p = \(run.result.incidentEnergy.pValue)); the classifier sees log E_inc")
         }
+        var latent: LatentCalibration? = nil
+        var teacherPath = ""
+        if let m = modelPath {
+            teacherPath = FileSystem.isDirectory(m) ? RunDirectory(path: m).checkpointPath(stage: "teacher", .best) : m
+            let k = min(latentCount, reference.count)
+            logger.info("latent calibration: \(k) reference showers through \(teacherPath)")
+            let z = try LatentCodes.compute(checkpointPath: teacherPath, showers: reference.slice(0..<k), seed: common.seed)
+            let c = try LatentCalibration(latents: z)
+            logger.info("latent calibration: mean ||z||² \(HumanFormat.fixed(c.mean, 1)) (chi-squared expects \(c.dimension)), "
+                        + "variance \(HumanFormat.fixed(c.variance, 1)) (expects \(2 * c.dimension)), KS p = \(c.ks.pValue)")
+            latent = c
+        }
         logger.info("writing the report to \(outputDirectory)")
-        let (files, result) = try EvaluationReportWriter(directory: outputDirectory)
+        let (files, result) = try EvaluationReportWriter(directory: outputDirectory, latentCalibration: latent, latentModel: teacherPath)
             .write(run, elapsedBeforeReport: Clock.monotonicSeconds() - start)
         context.console.output.write(Self.summary(result, reportPath: files.reportHTML))
     }
