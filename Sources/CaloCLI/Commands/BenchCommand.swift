@@ -3,6 +3,7 @@ import Glibc
 #endif
 import CaloData
 import CaloFlows
+import CaloPipeline
 import CaloTensor
 
 /// `caloflow bench`: throughput of the paper's Flow II models with random weights (see
@@ -31,14 +32,17 @@ public struct BenchCommand: Command {
     static let only = Option.stringList("only", default: [], valueName: "names",
                                         help: "Run only these measurements: teacher_train, teacher_log_prob, student_sample, teacher_sample (for profiling).")
     static let json = Option.optionalPath("json", help: "Also write the results as JSON to this file.")
+    static let pipelineEvents = Option.int("pipeline-events", default: 20_000, range: 0...10_000_000,
+                                           help: "Showers for the full generation pipeline measurement (Flow I + student + inverse preprocessing + HDF5 writing, batches of 10000); 0 skips it.")
 
-    public static let options: [OptionSpec] = [batch.spec, teacherBatch.spec, repeats.spec, quick.spec, only.spec, json.spec]
+    public static let options: [OptionSpec] = [batch.spec, teacherBatch.spec, repeats.spec, quick.spec, only.spec, json.spec, pipelineEvents.spec]
         + CommonOptions.specs
     public static let examples = ["bench --threads 2", "bench --quick --json bench.json", "bench -j 1 --batch 200"]
 
     let benchOptions: FlowBenchmark.Options
     let jsonPath: String?
     let common: CommonOptions
+    let generationEvents: Int
 
     public init(_ a: ParsedArguments) throws {
         common = try CommonOptions(a)
@@ -55,6 +59,7 @@ public struct BenchCommand: Command {
         o.seed = common.seed
         benchOptions = o
         jsonPath = a[Self.json]
+        generationEvents = a.contains(Self.pipelineEvents) || !a[Self.quick] ? a[Self.pipelineEvents] : 200
     }
 
     public func run(_ context: CommandContext) throws {
@@ -62,11 +67,31 @@ public struct BenchCommand: Command {
         let logger = common.makeLogger(context.console)
         let started = Clock.epochSeconds()
         let report = try FlowBenchmark.run(benchOptions) { phase in logger.info("bench: \(phase)...") }
+        var pipeline: GenerationBenchmark.Result? = nil
+        if generationEvents > 0 {
+            logger.info("bench: generation pipeline (\(generationEvents) showers)...")
+            let quick = benchOptions.blocks < 8
+            let f1 = quick ? FlowArchitecture(blocks: 2, hiddenFeatures: 16, hiddenLayers: 2) : .paperFlowI
+            var st = FlowArchitecture.paperStudent
+            if quick { st.blocks = benchOptions.blocks; st.hiddenFeatures = 64 }
+            pipeline = try GenerationBenchmark.run(flowI: f1, student: st, events: generationEvents, batch: min(10_000, generationEvents))
+        }
         let finished = Clock.epochSeconds()
         let cpu = Self.cpuModel()
-        context.console.output.write(Self.table(report, cpuModel: cpu))
+        var text = Self.table(report, cpuModel: cpu)
+        if let p = pipeline {
+            text += "generation pipeline (Flow I + student + inverse preprocessing + HDF5 writing): "
+                + "\(HumanFormat.fixed(p.showersPerSecond, 1)) showers/s, \(HumanFormat.fixed(1000 * p.seconds / Double(p.events), 3)) ms per shower "
+                + "(\(p.events) showers in batches of \(p.batch); writing \(HumanFormat.fixed(100 * p.writeSeconds / p.seconds, 1))% of the time)\n"
+        }
+        context.console.output.write(text)
         if let jsonPath {
-            let text = Self.json(report, cpuModel: cpu, started: started, finished: finished)
+            var text = Self.json(report, cpuModel: cpu, started: started, finished: finished)
+            if let p = pipeline {
+                text = String(text.dropLast(3)) + ",\n  \"generate_pipeline_showers_per_s\": \(p.showersPerSecond),\n"
+                    + "  \"generate_pipeline_events\": \(p.events),\n  \"generate_pipeline_batch\": \(p.batch),\n"
+                    + "  \"generate_pipeline_write_seconds\": \(p.writeSeconds),\n  \"generate_pipeline_seconds\": \(p.seconds)\n}\n"
+            }
             let destination = try AtomicFileDestination(path: jsonPath)
             try Self.writeFile(destination.temporaryPath, text)
             try destination.commit()

@@ -1,0 +1,51 @@
+import CaloData
+import CaloFlows
+import CaloTensor
+import Glibc
+
+/// Times the whole generation pipeline as CaloFlow II reports it: E_inc draws, Flow I sampling,
+/// student sampling, inverse preprocessing and writing the HDF5 file, in batches, for models of
+/// the given shape with random weights (speed does not depend on the weights' values).
+public enum GenerationBenchmark {
+    public struct Result: Sendable {
+        public var events: Int
+        public var batch: Int
+        public var seconds: Double
+        public var showersPerSecond: Double { Double(events) / seconds }
+        /// Seconds spent writing HDF5 (inside `seconds`).
+        public var writeSeconds: Double
+    }
+
+    /// - Parameters:
+    ///   - flowI, student: architectures (the paper's by default).
+    ///   - directory: where the temporary output file goes (removed afterwards).
+    public static func run(flowI: FlowArchitecture = .paperFlowI, student: FlowArchitecture = .paperStudent,
+                           events: Int, batch: Int, directory: String = "/tmp", seed: UInt64 = 1) throws -> Result {
+        var rng = Xoshiro256(seed: seed)
+        let f1 = try CaloFlowModels.flowI(flowI, rng: &rng)
+        let f2 = try CaloFlowModels.flowII(kind: .iaf, student, name: "student", rng: &rng)
+        let data = TrainingDataSummary(file: "(benchmark)", particle: "eplus", events: 0, trainingEvents: 0, validationEvents: 0,
+                                       minimumEnergyGeV: 1, maximumEnergyGeV: 100, splitSeed: seed)
+        let generator = try ShowerGenerator(
+            flowI: f1, flowIInfo: FlowModelInfo(stage: .flow1, kind: .maf, architecture: flowI, preprocessing: Preprocessing(), trainingData: data),
+            flowII: f2, flowIIInfo: FlowModelInfo(stage: .student, kind: .iaf, architecture: student, preprocessing: Preprocessing(), trainingData: data))
+        let path = "\(directory)/caloflow-bench-\(getpid()).h5"
+        let writer = try ShowerFileWriter(path: path, metadata: ShowerFileMetadata(generator: "caloflow bench"))
+        defer { writer.abort(); unlink(path) }
+        var energyRNG = Xoshiro256(seed: seed, stream: 1)
+        let start = monotonicSeconds()
+        var writeSeconds = 0.0, done = 0, index = 0
+        while done < events {
+            let n = min(batch, events - done)
+            let energies = (0..<n).map { _ in Float(energyRNG.uniform(1, 100)) }
+            let showers = try generator.generate(incidentGeV: energies, seed: seed, batchIndex: index)
+            let w0 = monotonicSeconds()
+            try writer.append(showers)
+            writeSeconds += monotonicSeconds() - w0
+            done += n
+            index += 1
+        }
+        try writer.finish()
+        return Result(events: events, batch: batch, seconds: monotonicSeconds() - start, writeSeconds: writeSeconds)
+    }
+}
