@@ -31,7 +31,8 @@ struct FlowTrainerResumeTests {
         // At an epoch boundary: the stop arrives after the last step of epoch 1.
         Case(stage: .flow1, hidden: 16, dropout: 0, showers: 1600, epochs: 3, batchSize: 200, stopAfter: 7),
         // The teacher (504 features) with dropout, whose masks must also be redrawn identically.
-        Case(stage: .teacher, hidden: 16, dropout: 0.05, showers: 500, epochs: 2, batchSize: 100, stopAfter: 3),
+        // 300 showers, 240 for training: 3 steps of 80 per epoch; the stop falls in epoch 2.
+        Case(stage: .teacher, hidden: 8, dropout: 0.05, showers: 300, epochs: 2, batchSize: 80, stopAfter: 4),
     ]
 
     @Test(arguments: cases)
