@@ -43,7 +43,8 @@ struct CLIRun {
 /// per-process file (separate open file descriptions exclude each other even inside one process).
 /// While held: 2 BLAS threads and 2 workers, and a cleared stop flag.
 func withTrainingLock<T>(_ body: () throws -> T) throws -> T {
-    let fd = open("/tmp/caloflow-training-tests-\(getpid()).lock", O_RDWR | O_CREAT, 0o600)
+    _ = removeTrainingLockAtExit
+    let fd = open(trainingLockPath, O_RDWR | O_CREAT, 0o600)
     guard fd >= 0 else { throw TestFailure("cannot open the training test lock") }
     defer { close(fd) }
     while flock(fd, LOCK_EX) != 0 { guard errno == EINTR else { throw TestFailure("flock failed") } }
@@ -59,6 +60,10 @@ func withTrainingLock<T>(_ body: () throws -> T) throws -> T {
     }
     return try body()
 }
+
+/// The lock file of this process (removed when the process exits).
+let trainingLockPath = "/tmp/caloflow-training-tests-\(getpid()).lock"
+private let removeTrainingLockAtExit: Void = { atexit { unlink(trainingLockPath) } }()
 
 struct TestFailure: Error, CustomStringConvertible {
     let description: String

@@ -14,7 +14,8 @@ import CaloPipeline
 /// The lock is an flock(2) on a per-process file: separate open file descriptions exclude each
 /// other even inside one process, so test targets need not share code.
 func withTrainingLock<T>(_ body: () throws -> T) throws -> T {
-    let fd = open("/tmp/caloflow-training-tests-\(getpid()).lock", O_RDWR | O_CREAT, 0o600)
+    _ = removeTrainingLockAtExit
+    let fd = open(trainingLockPath, O_RDWR | O_CREAT, 0o600)
     guard fd >= 0 else { throw PipelineTestError("cannot open the training test lock") }
     defer { close(fd) }
     while flock(fd, LOCK_EX) != 0 { guard errno == EINTR else { throw PipelineTestError("flock failed") } }
@@ -30,6 +31,10 @@ func withTrainingLock<T>(_ body: () throws -> T) throws -> T {
     }
     return try body()
 }
+
+/// The lock file of this process (removed when the process exits).
+let trainingLockPath = "/tmp/caloflow-training-tests-\(getpid()).lock"
+private let removeTrainingLockAtExit: Void = { atexit { unlink(trainingLockPath) } }()
 
 struct PipelineTestError: Error, CustomStringConvertible {
     let description: String
