@@ -59,12 +59,20 @@ public struct TrainTeacherCommand: Command {
         let logger = common.makeLogger(context.console)
         var config = try CaloFlowConfig.load(path: configPath)
         if let n = eventLimit { config.flowI.training.maxEvents = n; config.teacher.training.maxEvents = n }
-        _ = try ShowerFileReader(path: dataPath, maxEvents: 1) // layout errors before anything is created
+        // Check every input before the run directory is touched: a mistyped --data or a
+        // --resume with nothing to resume must not leave a half-made run behind.
+        _ = try ShowerFileReader(path: dataPath, maxEvents: 1)
+        let target = RunDirectory(path: runPath)
+        try target.checkCanStart(resume: resuming, stages: stages.map(\.rawValue))
+        if resuming, !stages.contains(where: { FileSystem.exists(target.checkpointPath(stage: $0.rawValue, .last)) }) {
+            throw RunDirectoryError.nothingToResume(directory: target.path,
+                                                    expected: stages.map { "\($0.rawValue)-last.h5" }.joined(separator: " or "))
+        }
         let run = try RunDirectory.create(at: runPath)
-        try run.checkCanStart(resume: resuming, stages: stages.map(\.rawValue))
         try logger.openLogFile(run.logPath)
         defer { logger.closeLogFile() }
-        try run.writeConfig(config)
+        // A resumed run keeps its recorded config; the checkpoints refuse a different one.
+        if !resuming || !FileSystem.exists(run.configPath) { try run.writeConfig(config) }
         try run.recordInvocation(RunInvocation(command: Self.name, commandLine: CommandLine.arguments, seed: common.seed,
                                                threads: common.threads, dataFile: dataPath, appVersion: BuildInfo.version,
                                                started: ShowerFileMetadata.utcTimestamp(), resumed: resuming,

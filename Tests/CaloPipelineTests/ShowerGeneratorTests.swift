@@ -1,0 +1,122 @@
+import Testing
+import Foundation
+import CaloData
+import CaloFlows
+import CaloTensor
+import CaloPipeline
+
+/// Generation output guarantees (design section 6, method section 2.4): whatever the flows
+/// sample, the showers are finite and non-negative, carry no voxel between 0 and the
+/// threshold, never deposit more than the incident energy, have zero overflow, pass the same
+/// validation as reference files, and depend only on (seed, batch index).
+@Suite("ShowerGenerator: output guarantees")
+struct ShowerGeneratorTests {
+    /// Untrained flows: their samples are wild, the harshest input for the inverse preprocessing.
+    static func untrainedGenerator(threshold: Double = 0.01) throws -> ShowerGenerator {
+        let data = try syntheticData(50)
+        let a1 = try architecture(blocks: 2, hidden: 8), a2 = try architecture(blocks: 2, hidden: 8, dropout: 0.05)
+        let p = Preprocessing(thresholdMeV: threshold)
+        let i1 = FlowModelInfo(stage: .flow1, kind: .maf, architecture: a1, preprocessing: p, trainingData: data.summary)
+        let i2 = FlowModelInfo(stage: .teacher, kind: .maf, architecture: a2, preprocessing: p, trainingData: data.summary)
+        return try ShowerGenerator(flowI: try freshFlow(.flow1, a1, seed: 5), flowIInfo: i1,
+                                   flowII: try freshFlow(.teacher, a2, seed: 6), flowIIInfo: i2)
+    }
+
+    static func energies(_ n: Int) -> [Float] {
+        var rng = Xoshiro256(seed: 3)
+        return (0..<n).map { _ in Float(rng.uniform(1, 100)) }
+    }
+
+    /// Checks every guarantee on `b` for incident energies `e` and a threshold (MeV).
+    static func checkGuarantees(_ b: ShowerBatch, _ e: [Float], threshold: Float) {
+        #expect(b.count == e.count)
+        #expect(b.incidentEnergy == e)
+        #expect(b.overflow.storage.allSatisfy { $0 == 0 })
+        let v = b.voxels.storage
+        #expect(v.allSatisfy { $0.isFinite })
+        #expect(v.allSatisfy { $0 >= 0 })
+        #expect(!v.contains { $0 > 0 && $0 < threshold }, "no voxel between 0 and the threshold")
+        #expect(v.contains { $0 > 0 }, "the showers are not empty")
+        for r in 0..<b.count {
+            let total = (0..<504).reduce(0.0) { $0 + Double(b.voxels[r, $1]) }
+            #expect(total <= Double(e[r]) * 1e3 * (1 + 1e-5), "shower \(r) deposits more than E_inc")
+        }
+    }
+
+    @Test("untrained flows still give finite, non-negative, thresholded showers below E_inc")
+    func guaranteesOnUntrainedFlows() throws {
+        let g = try Self.untrainedGenerator()
+        let e = Self.energies(300)
+        Self.checkGuarantees(try g.generate(incidentGeV: e, seed: 1, batchIndex: 0), e, threshold: 0.01)
+    }
+
+    @Test("the threshold can be raised for generation", arguments: [0.0, 0.5, 20.0])
+    func thresholdOverride(_ threshold: Double) throws {
+        let g = try Self.untrainedGenerator()
+        g.preprocessing.thresholdMeV = threshold
+        let e = Self.energies(100)
+        let b = try g.generate(incidentGeV: e, seed: 1, batchIndex: 0)
+        Self.checkGuarantees(b, e, threshold: Float(threshold))
+        if threshold == 0 {
+            // Without a threshold each layer carries its Flow I energy: E_tot/E_inc = u0 varies per shower.
+            #expect(b.voxels.storage.contains { $0 > 0 && $0 < 0.5 })
+        }
+    }
+
+    @Test("same seed and batch index give the same showers; another batch index gives others")
+    func reproducible() throws {
+        let g = try Self.untrainedGenerator()
+        let e = Self.energies(40)
+        let a = try g.generate(incidentGeV: e, seed: 9, batchIndex: 2)
+        let b = try g.generate(incidentGeV: e, seed: 9, batchIndex: 2)
+        let c = try g.generate(incidentGeV: e, seed: 9, batchIndex: 3)
+        let d = try g.generate(incidentGeV: e, seed: 10, batchIndex: 2)
+        #expect(a == b)
+        #expect(a.voxels != c.voxels)
+        #expect(a.voxels != d.voxels)
+    }
+
+    @Test("non-positive or non-finite incident energies are refused", arguments: [Float(0), -5, .nan, .infinity])
+    func invalidEnergies(_ bad: Float) throws {
+        let g = try Self.untrainedGenerator()
+        #expect(throws: PipelineError.self) { try g.generate(incidentGeV: [10, bad, 20], seed: 1, batchIndex: 0) }
+        #expect(try g.generate(incidentGeV: [], seed: 1, batchIndex: 0).count == 0)
+    }
+
+    @Test("a generator needs Flow I plus a Flow II model, in that order")
+    func wrongStages() throws {
+        let g = try Self.untrainedGenerator()
+        #expect(throws: PipelineError.self) {
+            try ShowerGenerator(flowI: g.flowII, flowIInfo: g.flowIIInfo, flowII: g.flowI, flowIIInfo: g.flowIInfo)
+        }
+        #expect(throws: PipelineError.self) {
+            try ShowerGenerator(flowI: g.flowI, flowIInfo: g.flowIInfo, flowII: g.flowI, flowIIInfo: g.flowIInfo)
+        }
+    }
+
+    @Test("a generator loaded from a trained run directory writes files that pass reader validation")
+    func fromRunDirectory() throws {
+        let dir = CheckpointTestDirectory()
+        let run = RunDirectory(path: dir.path)
+        try withTrainingLock {
+            let data = try syntheticData(400)
+            _ = try makeTrainer(.flow1, try architecture(blocks: 2, hidden: 8), try settings(epochs: 2, batchSize: 100),
+                                data: data, run: run).train(resume: false, observer: nil)
+            _ = try makeTrainer(.teacher, try architecture(blocks: 2, hidden: 8, dropout: 0.05), try settings(epochs: 1, batchSize: 100),
+                                data: data, run: run).train(resume: false, observer: nil)
+        }
+        let g = try ShowerGenerator(run: run, stage: .teacher)
+        #expect(g.trainingEnergyRange.lowerBound >= 1 && g.trainingEnergyRange.upperBound <= 100)
+        let e = Self.energies(200)
+        let b = try g.generate(incidentGeV: e, seed: 4, batchIndex: 0)
+        Self.checkGuarantees(b, e, threshold: 0.01)
+        let path = dir.file("generated.h5")
+        let writer = try ShowerFileWriter(path: path, metadata: ShowerFileMetadata())
+        try writer.append(b)
+        try writer.finish()
+        let back = try ShowerFileReader(path: path).readAll()
+        #expect(back == b)
+        // A student is not there: asking for one names the missing file.
+        #expect(throws: CheckpointError.self) { try ShowerGenerator(run: run, stage: .student) }
+    }
+}
