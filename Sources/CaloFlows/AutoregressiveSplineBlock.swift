@@ -95,8 +95,9 @@ public final class AutoregressiveSplineBlock: @unchecked Sendable {
     ///   - madeOutputGradient: an extra dL/dθ [B, D·(3K−1)] on the raw MADE output (distillation
     ///     matches these), or nil.
     /// - Returns: dL/d(input) [B, D]. Parameter gradients are added into `parameters`.
+    ///   - parameterGradients: false for a frozen block (gradients only pass through).
     public func fastBackward(_ pass: BlockPass, outputGradient: Matrix?, logDetGradient: [Float]?,
-                             madeOutputGradient: Matrix? = nil) throws -> Matrix {
+                             madeOutputGradient: Matrix? = nil, parameterGradients: Bool = true) throws -> Matrix {
         let rows = pass.input.rows, d = features, m = spline.parameterCount
         var direct = Matrix(rows: rows, cols: d)
         // Fully overwritten by the spline backward: a recycled buffer avoids a 46 MB zero-fill
@@ -129,7 +130,8 @@ public final class AutoregressiveSplineBlock: @unchecked Sendable {
             }
         }
         if let extra = madeOutputGradient { paramGradient.add(extra) }
-        try made.backward(outputGradient: paramGradient, workspace: pass.workspace, inputGradient: true, contextGradient: false)
+        try made.backward(outputGradient: paramGradient, workspace: pass.workspace, inputGradient: true, contextGradient: false,
+                          parameterGradients: parameterGradients)
         try pass.workspace.withInputGradient { g, _, _ in
             direct.withUnsafeMutableBufferPointer { dx in
                 for i in 0..<dx.count { dx[i] += g[i] }

@@ -143,8 +143,10 @@ public final class Flow: @unchecked Sendable {
     ///   - stateGradients: extra dL/d(state) at chain positions (distillation's intermediate terms).
     ///   - madeOutputGradients: extra dL/dθ per block index.
     /// - Returns: dL/d(starting state) [B, D].
+    ///   - parameterGradients: false for a frozen flow: only the input gradient is computed.
     public func backward(_ trace: FlowTrace, endGradient: Matrix?, logDetGradient: [Float]?,
-                         stateGradients: [Int: Matrix] = [:], madeOutputGradients: [Int: Matrix] = [:]) throws -> Matrix {
+                         stateGradients: [Int: Matrix] = [:], madeOutputGradients: [Int: Matrix] = [:],
+                         parameterGradients: Bool = true) throws -> Matrix {
         guard trace.differentiable else {
             throw FlowError.invalidConfiguration("this trace went through sequential (slow-direction) blocks and cannot be differentiated")
         }
@@ -165,7 +167,7 @@ public final class Flow: @unchecked Sendable {
             case .block(let block):
                 let b = blockIndexOfStep[k]!
                 g = try block.fastBackward(trace.passes[b], outputGradient: g, logDetGradient: logDetGradient,
-                                           madeOutputGradient: madeOutputGradients[b])
+                                           madeOutputGradient: madeOutputGradients[b], parameterGradients: parameterGradients)
             }
             let reached = forwardTrace ? k : k + 1
             if let extra = stateGradients[reached] { g.add(extra) }

@@ -138,9 +138,14 @@ extension MADE {
     /// parameter's `gradient` (masked entries stay exactly 0) and, when asked, stores dL/dx
     /// `[B, D]` and dL/dc `[B, C]` in the workspace (`inputGradient`, `contextGradient`).
     ///
-    /// - Parameter outputGradient: dL/d(output), `[B, D·M]`.
+    /// - Parameters:
+    ///   - outputGradient: dL/d(output), `[B, D·M]`.
+    ///   - parameterGradients: false skips every weight and bias gradient (a frozen network that
+    ///     only passes gradients through, like the teacher during distillation): about a third
+    ///     of the backward products.
     public func backward(outputGradient: Matrix, workspace ws: Workspace,
-                         inputGradient: Bool = true, contextGradient: Bool = true) throws {
+                         inputGradient: Bool = true, contextGradient: Bool = true,
+                         parameterGradients: Bool = true) throws {
         let bsz = ws.batch, d = features, c = contextFeatures, h = hiddenFeatures, o = outputWidth
         guard ws.shape == (d, c, h) else {
             throw MADEError.outOfOrder("workspace was last used by a MADE of another shape; run forward first")
@@ -156,6 +161,7 @@ extension MADE {
 
         /// Adds the column sums of `dy` `[B, n]` into a bias gradient `[1, n]`.
         func addBiasGradient(_ p: Parameter, _ dy: UnsafePointer<Float>, _ n: Int) {
+            guard parameterGradients else { return }
             p.gradient.withUnsafeMutableBufferPointer { g in
                 BLAS.sgemm(m: 1, n: n, k: bsz, a: ones, lda: bsz, b: dy, ldb: n, beta: 1, c: g.baseAddress!, ldc: n)
             }
@@ -166,8 +172,10 @@ extension MADE {
         let hl = UnsafePointer(ws.hidden[hiddenLayers - 1].pointer)
         outputGradient.withUnsafeBufferPointer { gp in
             let dy = gp.baseAddress!
-            finalWeight.gradient.withUnsafeMutableBufferPointer { g in
-                finalTiling.backwardWeight(batch: bsz, dy: dy, lddy: o, x: hl, ldx: h, gradient: g.baseAddress!)
+            if parameterGradients {
+                finalWeight.gradient.withUnsafeMutableBufferPointer { g in
+                    finalTiling.backwardWeight(batch: bsz, dy: dy, lddy: o, x: hl, ldx: h, gradient: g.baseAddress!)
+                }
             }
             addBiasGradient(finalBias, dy, o)
             dh.update(repeating: 0, count: bsz * h)
@@ -180,8 +188,10 @@ extension MADE {
         for k in stride(from: hiddenLayers - 1, through: 1, by: -1) {
             madeReLUBackward(dh, ws.hidden[k].pointer, count: bsz * h, scale: scale)
             let prev = UnsafePointer(ws.hidden[k - 1].pointer)
-            blockWeights[k - 1].gradient.withUnsafeMutableBufferPointer { g in
-                blockTiling.backwardWeight(batch: bsz, dy: dh, lddy: h, x: prev, ldx: h, gradient: g.baseAddress!)
+            if parameterGradients {
+                blockWeights[k - 1].gradient.withUnsafeMutableBufferPointer { g in
+                    blockTiling.backwardWeight(batch: bsz, dy: dh, lddy: h, x: prev, ldx: h, gradient: g.baseAddress!)
+                }
             }
             addBiasGradient(blockBiases[k - 1], dh, h)
             spare.update(repeating: 0, count: bsz * h)
@@ -193,8 +203,10 @@ extension MADE {
 
         // Initial layer: dh now holds dL/dh0; da0 = dh0 · [h0 > 0].
         madeReLUBackward(dh, ws.hidden[0].pointer, count: bsz * h, scale: 1)
-        initialWeight.gradient.withUnsafeMutableBufferPointer { g in
-            initialTiling.backwardWeight(batch: bsz, dy: dh, lddy: h, x: ws.x.pointer, ldx: d, gradient: g.baseAddress!)
+        if parameterGradients {
+            initialWeight.gradient.withUnsafeMutableBufferPointer { g in
+                initialTiling.backwardWeight(batch: bsz, dy: dh, lddy: h, x: ws.x.pointer, ldx: d, gradient: g.baseAddress!)
+            }
         }
         addBiasGradient(initialBias, dh, h)
         if inputGradient {
@@ -209,9 +221,11 @@ extension MADE {
         // Context branch: the same da0 flows into ReLU(W_c c + b_c).
         if c > 0, let cw = contextWeight, let cb = contextBias {
             madeReLUBackward(dh, ws.r.pointer, count: bsz * h, scale: 1)
-            cw.gradient.withUnsafeMutableBufferPointer { g in
-                BLAS.sgemm(transA: true, m: h, n: c, k: bsz, a: dh, lda: h, b: ws.c.pointer, ldb: c,
-                           beta: 1, c: g.baseAddress!, ldc: c)
+            if parameterGradients {
+                cw.gradient.withUnsafeMutableBufferPointer { g in
+                    BLAS.sgemm(transA: true, m: h, n: c, k: bsz, a: dh, lda: h, b: ws.c.pointer, ldb: c,
+                               beta: 1, c: g.baseAddress!, ldc: c)
+                }
             }
             addBiasGradient(cb, dh, h)
             if contextGradient {

@@ -106,8 +106,7 @@ public struct DistillationLoss {
                 }
             }
             let gx = try teacher.backward(t, endGradient: gz, logDetGradient: nil, stateGradients: teacherStates,
-                                          madeOutputGradients: teacherMade)
-            for p in teacher.parameters { p.zeroGradient() }
+                                          madeOutputGradients: teacherMade, parameterGradients: false)
             _ = try student.backward(s, endGradient: gx, logDetGradient: nil, stateGradients: studentStates,
                                      madeOutputGradients: studentMade)
             kl = DistillationLoss.klEstimate(z: z, studentTrace: s, teacherTrace: t)

@@ -81,6 +81,24 @@ import CaloTensor
         #expect(report.passes(tolerance: 3e-2), "\(report)")
     }
 
+    /// A frozen flow (distillation's teacher) skips weight gradients but passes the same input gradient.
+    @Test func frozenBackwardPassesTheSameInputGradient() throws {
+        let flow = try FlowFixtures.flow(.maf, features: 4, context: 2, blocks: 2, hidden: 12, spline: spline, seed: 35, scale: 2)
+        var rng = Xoshiro256(seed: 36)
+        let x = Matrix.randomNormal(5, 4, rng: &rng), c = Matrix.randomNormal(5, 2, rng: &rng)
+        let gz = Matrix.randomNormal(5, 4, rng: &rng), gs = [1: Matrix.randomNormal(5, 4, rng: &rng)]
+        var none: Xoshiro256? = nil
+        for p in flow.parameters { p.zeroGradient() }
+        let t1 = try flow.forward(x, context: c, dropoutRNG: &none)
+        let full = try flow.backward(t1, endGradient: gz, logDetGradient: nil, stateGradients: gs)
+        #expect(flow.parameters.contains { $0.gradient.maxAbs() > 0 })
+        for p in flow.parameters { p.zeroGradient() }
+        let t2 = try flow.forward(x, context: c, dropoutRNG: &none)
+        let frozen = try flow.backward(t2, endGradient: gz, logDetGradient: nil, stateGradients: gs, parameterGradients: false)
+        #expect(frozen == full)
+        #expect(flow.parameters.allSatisfy { $0.gradient.maxAbs() == 0 })
+    }
+
     @Test func slowDirectionTracesRefuseBackward() throws {
         let flow = try FlowFixtures.flow(.maf, features: 3, context: 1, blocks: 1, spline: spline, seed: 41)
         var rng = Xoshiro256(seed: 42)
