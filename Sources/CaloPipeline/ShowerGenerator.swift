@@ -13,6 +13,10 @@ public final class ShowerGenerator: @unchecked Sendable {
     public let flowIIInfo: FlowModelInfo
     /// Preprocessing constants of Flow II (the threshold may be overridden for generation).
     public var preprocessing: Preprocessing
+    /// Showers per pass through the flows. A write batch of 10,000 is split into passes of
+    /// this size: at 1000 a block's MADE output (46 MB) is reused across passes, where 10,000
+    /// rows would hold 464 MB per block and run from main memory.
+    public var flowBatch = 1000
 
     public init(flowI: Flow, flowIInfo: FlowModelInfo, flowII: Flow, flowIIInfo: FlowModelInfo) throws {
         guard flowIInfo.stage == .flow1, flowIIInfo.stage != .flow1 else {
@@ -46,13 +50,18 @@ public final class ShowerGenerator: @unchecked Sendable {
             throw PipelineError.invalidData("incident energies must be positive and finite, got \(e) GeV")
         }
         var rng = Xoshiro256(seed: seed, stream: (RandomStreams.generation << 40) | UInt64(batchIndex))
-        var c1 = Matrix(rows: n, cols: 1)
-        for r in 0..<n { c1[r, 0] = Float(Preprocessing.flowIContext(incidentGeV: Double(incidentGeV[r]))) }
-        let t = try flowI.sample(context: c1, rng: &rng)
-        let layers = flowIInfo.preprocessing.layerEnergies(fromFlowI: t, incidentGeV: incidentGeV)
-        let c2 = preprocessing.flowIIContext(incidentGeV: incidentGeV, layerEnergiesMeV: layers)
-        let x = try flowII.sample(context: c2, rng: &rng)
-        let voxels = preprocessing.voxels(fromFlowII: x, layerEnergiesMeV: layers)
-        return ShowerBatch(incidentEnergy: incidentGeV, voxels: voxels, overflow: Matrix(rows: n, cols: 3))
+        var parts = [Matrix]()
+        for lo in stride(from: 0, to: n, by: max(1, flowBatch)) {
+            let energies = Array(incidentGeV[lo..<min(n, lo + max(1, flowBatch))])
+            var c1 = Matrix(rows: energies.count, cols: 1)
+            for r in 0..<energies.count { c1[r, 0] = Float(Preprocessing.flowIContext(incidentGeV: Double(energies[r]))) }
+            let t = try flowI.sample(context: c1, rng: &rng)
+            let layers = flowIInfo.preprocessing.layerEnergies(fromFlowI: t, incidentGeV: energies)
+            let c2 = preprocessing.flowIIContext(incidentGeV: energies, layerEnergiesMeV: layers)
+            let x = try flowII.sample(context: c2, rng: &rng)
+            parts.append(preprocessing.voxels(fromFlowII: x, layerEnergiesMeV: layers))
+        }
+        return ShowerBatch(incidentEnergy: incidentGeV, voxels: parts.count == 1 ? parts[0] : Matrix.vstack(parts),
+                           overflow: Matrix(rows: n, cols: 3))
     }
 }
