@@ -32,9 +32,16 @@ set -e
 
 echo
 echo "== test summary =="
-grep -E "^Test Suite 'All tests' (passed|failed)" "$log" | tail -n 1 || true
-grep -E "Executed [0-9]+ tests?, with" "$log" | tail -n 1 || true
+# The suites use Swift Testing; XCTest's own line ("Executed 0 tests") is not shown to avoid confusion.
 grep -E "(✔|✘) Test run with" "$log" | tail -n 1 || true
 grep -E "✘ (Test|Suite) " "$log" | grep -v "Test run with" | head -n 40 || true
-if [ "$status" -eq 0 ]; then echo "test: all tests passed"; else echo "test: FAILED (swift test exit $status)"; fi
+total=$(grep -oE "Test run with [0-9]+ tests?" "$log" | tail -n 1 | grep -oE "[0-9]+" || echo 0)
+failed=$(grep -cE "^✘ Test .* failed" "$log" || true)
+if [ "$status" -eq 0 ] && [ "${total:-0}" -gt 0 ]; then
+    echo "test: all tests passed"
+else
+    echo "test: FAILED (swift test exit $status)"
+    [ "$status" -eq 0 ] && status=1   # no test ran: that is a failure too
+fi
+echo "$(( ${total:-0} - ${failed:-0} )) passed, ${failed:-0} failed"
 exit "$status"

@@ -1,0 +1,69 @@
+import Testing
+import CaloData
+import CaloFlows
+import CaloTensor
+import CaloPipeline
+
+/// Distillation stops and resumes like maximum-likelihood training: a run stopped mid-epoch and
+/// resumed from student-last.h5 reaches the same student weights as an uninterrupted one.
+@Suite("DistillationTrainer: stop and resume reproduce the uninterrupted run")
+struct DistillationResumeTests {
+    /// A tiny trained Flow I and teacher to distil from (shared by both runs).
+    func teacherRun(_ data: TrainingData) throws -> (flowI: Flow, flowIInfo: FlowModelInfo, teacher: Flow) {
+        let dir = CheckpointTestDirectory()
+        let a = try architecture(blocks: 2, hidden: 8)
+        let s = try settings(epochs: 1, batchSize: 80)
+        let f1 = try makeTrainer(.flow1, a, s, data: data, run: RunDirectory(path: dir.path))
+        _ = try f1.train(resume: false, observer: nil)
+        let t = try makeTrainer(.teacher, a, s, data: data, run: RunDirectory(path: dir.path))
+        _ = try t.train(resume: false, observer: nil)
+        return (f1.flow, f1.info, t.flow)
+    }
+
+    func distiller(_ base: (flowI: Flow, flowIInfo: FlowModelInfo, teacher: Flow), data: TrainingData,
+                   settings: DistillationSettings, run: RunDirectory) throws -> DistillationTrainer {
+        let a = try architecture(blocks: 2, hidden: 10, dropout: 0.05)
+        var rng = Xoshiro256(seed: 11, stream: RandomStreams.initialization &+ 16)
+        let student = try CaloFlowModels.flowII(kind: .iaf, a, name: "student", permutations: base.teacher.permutations, rng: &rng)
+        let info = FlowModelInfo(stage: .student, kind: .iaf, architecture: a, preprocessing: Preprocessing(), trainingData: data.summary)
+        let trainer = DistillationTrainer(teacher: base.teacher, student: student, flowI: base.flowI, flowIInfo: base.flowIInfo,
+                                          info: info, settings: settings, data: data, run: run, seed: 11, appVersion: "test")
+        trainer.validationLimit = 40
+        return trainer
+    }
+
+    @Test(arguments: [1, 2])
+    func resumeIsBitExact(accumulation: Int) throws {
+        try withTrainingLock {
+            let data = try syntheticData(300)   // 240 for training: 3 steps of 80 per epoch
+            let base = try teacherRun(data)
+            let s = DistillationSettings(epochs: 2, batchSize: 80, schedule: .constant(rate: 1e-3), accumulation: [[0, accumulation]])
+
+            let dirA = CheckpointTestDirectory()
+            let straight = try distiller(base, data: data, settings: s, run: RunDirectory(path: dirA.path))
+            let outcomeA = try straight.train(resume: false, observer: nil)
+            #expect(!outcomeA.interrupted && outcomeA.epochsCompleted == 2)
+
+            // Stop requested after step 4 (epoch 2, step 1); with accumulation 2 the stop waits
+            // for the end of the accumulation window (after step 4 too: windows are 2 steps).
+            let dirB = CheckpointTestDirectory()
+            let runB = RunDirectory(path: dirB.path)
+            let first = StopAfterStep(stopAfter: 4)
+            let interrupted = try distiller(base, data: data, settings: s, run: runB)
+            let outcomeB1 = try interrupted.train(resume: false, observer: first)
+            #expect(outcomeB1.interrupted)
+            #expect(FileSystem.exists(runB.checkpointPath(stage: "student", .last)))
+            #expect(!bitDifferences(interrupted.student, straight.student).isEmpty)
+
+            TrainingSignals.reset()
+            let second = StopAfterStep(stopAfter: nil)
+            let resumed = try distiller(base, data: data, settings: s, run: runB)
+            let outcomeB2 = try resumed.train(resume: true, observer: second)
+            #expect(!outcomeB2.interrupted && outcomeB2.epochsCompleted == 2)
+            #expect(first.steps + second.steps == 6, "every step runs exactly once")
+            let differences = bitDifferences(resumed.student, straight.student)
+            #expect(differences.isEmpty, "resumed student must be bit-identical: \(differences)")
+            #expect(outcomeB2.history.map { $0.validationLoss?.bitPattern } == outcomeA.history.map { $0.validationLoss?.bitPattern })
+        }
+    }
+}
