@@ -1,63 +1,22 @@
 import Glibc
+import CaloTensor
 
 /// Special functions in Double for the latent-space checks: the regularized incomplete gamma
 /// function, the chi-squared distribution and the Kolmogorov distribution.
 public enum SpecialFunctions {
     // MARK: - Incomplete gamma
 
-    /// Regularized lower incomplete gamma P(a, x) = γ(a, x) / Γ(a), a > 0, x >= 0.
-    ///
-    /// Series for x < a + 1, Lentz continued fraction for Q = 1 − P otherwise (Numerical
-    /// Recipes §6.2); relative accuracy about 1e-14. Returns NaN for a <= 0, x < 0 or NaN input.
+    /// Regularized lower incomplete gamma P(a, x) = γ(a, x) / Γ(a), a > 0, x >= 0 (CaloTensor's
+    /// `IncompleteGamma`, shared with the simulator). Returns NaN for a <= 0, x < 0 or NaN input.
     public static func regularizedGammaP(_ a: Double, _ x: Double) -> Double {
         guard a > 0, x >= 0, a.isFinite else { return .nan }
-        if x == 0 { return 0 }
-        if x == .infinity { return 1 }
-        return x < a + 1 ? gammaSeries(a, x) : 1 - gammaContinuedFraction(a, x)
+        return IncompleteGamma.regularizedP(a, x)
     }
 
     /// Regularized upper incomplete gamma Q(a, x) = 1 − P(a, x), accurate in the upper tail.
     public static func regularizedGammaQ(_ a: Double, _ x: Double) -> Double {
         guard a > 0, x >= 0, a.isFinite else { return .nan }
-        if x == 0 { return 1 }
-        if x == .infinity { return 0 }
-        return x < a + 1 ? 1 - gammaSeries(a, x) : gammaContinuedFraction(a, x)
-    }
-
-    /// log of the prefactor x^a e^-x / Γ(a).
-    private static func logPrefactor(_ a: Double, _ x: Double) -> Double {
-        a * Glibc.log(x) - x - Glibc.lgamma(a)
-    }
-
-    /// P(a, x) = e^-x x^a / Γ(a+1) Σ_n x^n / ((a+1)...(a+n)).
-    private static func gammaSeries(_ a: Double, _ x: Double) -> Double {
-        var term = 1.0 / a, sum = term, ap = a
-        for _ in 0..<100_000 {
-            ap += 1
-            term *= x / ap
-            sum += term
-            if abs(term) < abs(sum) * 1e-16 { break }
-        }
-        return sum * Glibc.exp(logPrefactor(a, x))
-    }
-
-    /// Q(a, x) by the continued fraction e^-x x^a / Γ(a) · 1/(x+1−a− 1·(1−a)/(x+3−a− ...)).
-    private static func gammaContinuedFraction(_ a: Double, _ x: Double) -> Double {
-        let tiny = 1e-300
-        var b = x + 1 - a, c = 1 / tiny, d = 1 / b, h = d
-        for i in 1...100_000 {
-            let an = -Double(i) * (Double(i) - a)
-            b += 2
-            d = an * d + b
-            if abs(d) < tiny { d = tiny }
-            c = b + an / c
-            if abs(c) < tiny { c = tiny }
-            d = 1 / d
-            let delta = d * c
-            h *= delta
-            if abs(delta - 1) < 1e-16 { break }
-        }
-        return Glibc.exp(logPrefactor(a, x)) * h
+        return IncompleteGamma.regularizedQ(a, x)
     }
 
     // MARK: - Chi-squared

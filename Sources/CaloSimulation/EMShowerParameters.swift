@@ -1,4 +1,5 @@
 #if canImport(Glibc)
+import CaloTensor
 import Glibc
 #endif
 

@@ -1,3 +1,4 @@
+import CaloTensor
 /// The longitudinal gamma profile dE/dt = E (βt)^(α−1) β e^(−βt) / Γ(α) integrated over the
 /// readout layers (reference-simulator.md section 2).
 public enum LongitudinalProfile {

@@ -1,3 +1,4 @@
+import CaloTensor
 import Foundation
 import Testing
 import CaloSimulation
