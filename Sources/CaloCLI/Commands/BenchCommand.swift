@@ -4,6 +4,7 @@ import Glibc
 import CaloData
 import CaloFlows
 import CaloPipeline
+import CaloSimulation
 import CaloTensor
 
 /// `caloflow bench`: throughput of the paper's Flow II models with random weights (see
@@ -35,7 +36,10 @@ public struct BenchCommand: Command {
     static let pipelineEvents = Option.int("pipeline-events", default: 20_000, range: 0...10_000_000,
                                            help: "Showers for the full generation pipeline measurement (Flow I + student + inverse preprocessing + HDF5 writing, batches of 10000); 0 skips it.")
 
-    public static let options: [OptionSpec] = [batch.spec, teacherBatch.spec, repeats.spec, quick.spec, only.spec, json.spec, pipelineEvents.spec]
+    static let simulatorEvents = Option.int("simulator-events", default: 20_000, range: 0...10_000_000,
+                                            help: "e+ showers for the built-in simulator's throughput, on 1 thread and on all threads (no file writing); 0 skips it.")
+    public static let options: [OptionSpec] = [batch.spec, teacherBatch.spec, repeats.spec, quick.spec, only.spec, json.spec, pipelineEvents.spec,
+                                               simulatorEvents.spec]
         + CommonOptions.specs
     public static let examples = ["bench --threads 2", "bench --quick --json bench.json", "bench -j 1 --batch 200"]
 
@@ -43,6 +47,7 @@ public struct BenchCommand: Command {
     let jsonPath: String?
     let common: CommonOptions
     let generationEvents: Int
+    let simulationEvents: Int
 
     public init(_ a: ParsedArguments) throws {
         common = try CommonOptions(a)
@@ -60,6 +65,7 @@ public struct BenchCommand: Command {
         benchOptions = o
         jsonPath = a[Self.json]
         generationEvents = a.contains(Self.pipelineEvents) || !a[Self.quick] ? a[Self.pipelineEvents] : 200
+        simulationEvents = a.contains(Self.simulatorEvents) || !a[Self.quick] ? a[Self.simulatorEvents] : 200
     }
 
     public func run(_ context: CommandContext) throws {
@@ -76,9 +82,23 @@ public struct BenchCommand: Command {
             if quick { st.blocks = benchOptions.blocks; st.hiddenFeatures = 64 }
             pipeline = try GenerationBenchmark.run(flowI: f1, student: st, events: generationEvents, batch: min(10_000, generationEvents))
         }
+        var simulator: (one: Double, all: Double)? = nil
+        if simulationEvents > 0 {
+            logger.info("bench: simulator (\(simulationEvents) e+ showers, 1 and \(common.threads) threads)...")
+            let sim = try ShowerSimulator(particle: .eplus)
+            let workers = Parallel.maxWorkers
+            Parallel.maxWorkers = 1
+            let one = try sim.measureThroughput(events: simulationEvents)
+            Parallel.maxWorkers = workers
+            simulator = (one, try sim.measureThroughput(events: simulationEvents))
+        }
         let finished = Clock.epochSeconds()
         let cpu = Self.cpuModel()
         var text = Self.table(report, cpuModel: cpu)
+        if let s = simulator {
+            text += "built-in simulator, e+ 1-100 GeV (no file writing): \(HumanFormat.fixed(s.one, 0)) showers/s on 1 thread, "
+                + "\(HumanFormat.fixed(s.all, 0)) on \(common.threads)\n"
+        }
         if let p = pipeline {
             text += "generation pipeline (Flow I + student + inverse preprocessing + HDF5 writing): "
                 + "\(HumanFormat.fixed(p.showersPerSecond, 1)) showers/s, \(HumanFormat.fixed(1000 * p.seconds / Double(p.events), 3)) ms per shower "
@@ -87,6 +107,10 @@ public struct BenchCommand: Command {
         context.console.output.write(text)
         if let jsonPath {
             var text = Self.json(report, cpuModel: cpu, started: started, finished: finished)
+            if let s = simulator {
+                text = String(text.dropLast(3)) + ",\n  \"simulator_showers_per_s_1_thread\": \(s.one),\n"
+                    + "  \"simulator_showers_per_s\": \(s.all)\n}\n"
+            }
             if let p = pipeline {
                 text = String(text.dropLast(3)) + ",\n  \"generate_pipeline_showers_per_s\": \(p.showersPerSecond),\n"
                     + "  \"generate_pipeline_events\": \(p.events),\n  \"generate_pipeline_batch\": \(p.batch),\n"
