@@ -12,8 +12,8 @@ public struct SimulateCommand: Command {
         energy (N,1) in GeV, layer_0 (N,3,96), layer_1 (N,12,12), layer_2 (N,12,6) and \
         overflow (N,3) in MeV, float32, chunked and gzip-compressed, with the particle, \
         generator, seed and version as attributes. Incident energies are uniform in \
-        [1, 100] GeV like the CaloGAN Geant4 samples, unless --energy, --energy-range or \
-        --energies says otherwise. The output is identical for a seed whatever the thread \
+        [1, 100] GeV like the CaloGAN Geant4 samples, unless --energy, --energy-range, \
+        --energies or --energies-from says otherwise. The output is identical for a seed whatever the thread \
         count. The file appears under its name only when complete.
         """
     static let particle = Option.string("particle", short: "p", default: "eplus",
@@ -21,20 +21,14 @@ public struct SimulateCommand: Command {
     static let events = Option.int("events", short: "n", default: 10_000, range: 1...100_000_000,
                                    help: "Number of showers.")
     static let output = Option.path("output", short: "o", default: nil, help: "Output HDF5 file.")
-    static let energy = Option.optionalDouble("energy", defaultLabel: "none", range: .between(0.001, 10_000),
-                                              help: "Fixed incident energy in GeV.")
-    static let energyRange = Option.doubleList("energy-range", default: [], range: .between(0.001, 10_000),
-                                               valueName: "lo,hi", help: "Uniform incident energies in [lo, hi] GeV (default 1,100).")
-    static let energies = Option.doubleList("energies", default: [], range: .between(0.001, 10_000),
-                                            valueName: "e1,e2,...", help: "Incident energies in GeV, used in order and cycled.")
     static let mode = Option.choice("mode", default: DepositMode.total,
                                     help: "total: Pb + LAr deposits as in the CaloGAN files; visible: LAr signal only with sampling fluctuations.")
     static let batchSize = Option.int("batch-size", default: 10_000, range: 1...1_000_000,
                                       help: "Showers simulated and written per batch (memory stays flat).")
     static let force = Option.flag("force", short: "f", help: "Replace the output file if it exists.")
 
-    public static let options: [OptionSpec] = [particle.spec, events.spec, output.spec, energy.spec, energyRange.spec,
-                                               energies.spec, mode.spec, batchSize.spec, force.spec] + CommonOptions.specs
+    public static let options: [OptionSpec] = [particle.spec, events.spec, output.spec] + EnergyOptions.specs
+        + [mode.spec, batchSize.spec, force.spec] + CommonOptions.specs
     public static let examples = [
         "simulate --particle eplus --events 100000 --seed 7 --output datasets/eplus.h5",
         "simulate -p gamma -n 10000 --energy 50 -o gamma-50GeV.h5",
@@ -44,7 +38,7 @@ public struct SimulateCommand: Command {
     let particleKind: Particle
     let count: Int
     let outputPath: String
-    let spectrum: EnergySpectrum
+    let energyOptions: EnergyOptions
     let depositMode: DepositMode
     let batch: Int
     let overwrite: Bool
@@ -61,22 +55,7 @@ public struct SimulateCommand: Command {
         batch = a[Self.batchSize]
         overwrite = a[Self.force]
         common = try CommonOptions(a)
-        let given = [a.contains(Self.energy), a.contains(Self.energyRange), a.contains(Self.energies)].filter { $0 }.count
-        if given > 1 { throw ValidationError("give only one of --energy, --energy-range and --energies") }
-        if let e = a[Self.energy] {
-            spectrum = .fixed(e)
-        } else if a.contains(Self.energyRange) {
-            let r = a[Self.energyRange]
-            guard r.count == 2, r[0] < r[1] else {
-                throw ValidationError("--energy-range takes two increasing energies lo,hi in GeV, got \(r.map { String($0) }.joined(separator: ","))")
-            }
-            spectrum = .uniform(r[0]...r[1])
-        } else if a.contains(Self.energies) {
-            spectrum = .list(a[Self.energies])
-        } else {
-            spectrum = .caloGAN
-        }
-        try spectrum.validate()
+        energyOptions = try EnergyOptions(a)
     }
 
     public func run(_ context: CommandContext) throws {
@@ -85,6 +64,7 @@ public struct SimulateCommand: Command {
         if !overwrite, FileSystem.exists(outputPath) {
             throw ValidationError("\(outputPath) exists; pass --force to replace it")
         }
+        let spectrum = try energyOptions.spectrum(default: 1...100)   // the CaloGAN Geant4 samples' range
         let simulator = try ShowerSimulator(particle: particleKind, options: SimulationOptions(depositMode: depositMode))
         var metadata = ShowerFileMetadata(particle: particleKind.rawValue,
                                           generator: "caloflow built-in GFlash-style simulator (\(depositMode.rawValue) deposits)",
