@@ -57,7 +57,7 @@ public final class FlowTrainer {
         let adam = try Adam(parameters: flow.parameters, learningRate: settings.learningRate(epoch: 0, step: 0))
         let patience = settings.earlyStoppingPatience > 0 ? settings.earlyStoppingPatience : nil
         var state = TrainingState(schedule: settings.schedule, earlyStopping: EarlyStopping(mode: .max, patience: patience))
-        if resume { state = try restore(into: adam) }
+        if resume { state = try checkpoints.restore(into: adam) }
         let stepsPerEpoch = self.stepsPerEpoch
         let validation = validationInputs()
         observer?.trainingStarted(stage: stage.rawValue, epochs: settings.epochs, stepsPerEpoch: stepsPerEpoch,
@@ -72,7 +72,7 @@ public final class FlowTrainer {
             var trainSeconds = 0.0
             for k in (state.globalStep - epoch * stepsPerEpoch)..<stepsPerEpoch {
                 if TrainingSignals.stopRequested {
-                    try saveLast(adam: adam, state: state)
+                    try checkpoints.saveLast(adam: adam, state: state)
                     observer?.note("\(stage.rawValue): \(TrainingSignals.stoppingMessage); saved \(run.checkpointPath(stage: stage.rawValue, .last)) at epoch \(epoch + 1), step \(k + 1)")
                     return outcome(state, interrupted: true, earlyStopped: false)
                 }
@@ -118,8 +118,8 @@ public final class FlowTrainer {
             state.history.append(record)
             let verdict = state.earlyStopping.observe(validationLL, epoch: epoch + 1)
             let isBest = verdict == .improved
-            if isBest { try saveBest(state: state) }
-            try saveLast(adam: adam, state: state)
+            if isBest { try checkpoints.saveBest(state: state) }
+            try checkpoints.saveLast(adam: adam, state: state)
             try run.appendMetrics(record)
             observer?.epochCompleted(record, isBest: isBest)
             if state.earlyStopping.shouldStop {
@@ -156,10 +156,6 @@ public final class FlowTrainer {
     var checkpoints: StageCheckpoints<TrainingSettings> {
         StageCheckpoints(stage: stage, flow: flow, info: info, settings: settings, run: run, seed: seed, appVersion: appVersion)
     }
-
-    func saveBest(state: TrainingState) throws { try checkpoints.saveBest(state: state) }
-    func saveLast(adam: Adam, state: TrainingState) throws { try checkpoints.saveLast(adam: adam, state: state) }
-    func restore(into adam: Adam) throws -> TrainingState { try checkpoints.restore(into: adam) }
 
     func outcome(_ state: TrainingState, interrupted: Bool, earlyStopped: Bool) -> Outcome {
         Outcome(epochsCompleted: state.epoch, bestEpoch: state.bestEpoch, bestValidationLogLikelihood: state.bestMetric,

@@ -106,16 +106,16 @@ public struct BenchCommand: Command {
         }
         context.console.output.write(text)
         if let jsonPath {
-            var text = Self.json(report, cpuModel: cpu, started: started, finished: finished)
+            var extra = [(String, Double)]()
             if let s = simulator {
-                text = String(text.dropLast(3)) + ",\n  \"simulator_showers_per_s_1_thread\": \(s.one),\n"
-                    + "  \"simulator_showers_per_s\": \(s.all)\n}\n"
+                extra += [("simulator_showers_per_s_1_thread", s.one), ("simulator_showers_per_s", s.all)]
             }
             if let p = pipeline {
-                text = String(text.dropLast(3)) + ",\n  \"generate_pipeline_showers_per_s\": \(p.showersPerSecond),\n"
-                    + "  \"generate_pipeline_events\": \(p.events),\n  \"generate_pipeline_batch\": \(p.batch),\n"
-                    + "  \"generate_pipeline_write_seconds\": \(p.writeSeconds),\n  \"generate_pipeline_seconds\": \(p.seconds)\n}\n"
+                extra += [("generate_pipeline_showers_per_s", p.showersPerSecond), ("generate_pipeline_events", Double(p.events)),
+                          ("generate_pipeline_batch", Double(p.batch)), ("generate_pipeline_write_seconds", p.writeSeconds),
+                          ("generate_pipeline_seconds", p.seconds)]
             }
+            let text = Self.json(report, cpuModel: cpu, started: started, finished: finished, extra: extra)
             let destination = try AtomicFileDestination(path: jsonPath)
             try Self.writeFile(destination.temporaryPath, text)
             try destination.commit()
@@ -151,7 +151,9 @@ public struct BenchCommand: Command {
         return lines.joined(separator: "\n") + "\n"
     }
 
-    static func json(_ r: FlowBenchmark.Report, cpuModel: String, started: Int, finished: Int) -> String {
+    /// - Parameter extra: further numbers measured outside `FlowBenchmark` (simulator, generation pipeline).
+    static func json(_ r: FlowBenchmark.Report, cpuModel: String, started: Int, finished: Int,
+                     extra: [(String, Double)] = []) -> String {
         var fields = [(String, String)]()
         func num(_ k: String, _ v: Double) { fields.append((k, v.isFinite ? "\(v)" : "null")) }
         func int(_ k: String, _ v: Int) { fields.append((k, "\(v)")) }
@@ -187,6 +189,7 @@ public struct BenchCommand: Command {
             num("\(m.key)_useful_gflops", m.usefulGFLOPS)
             num("\(m.key)_peak_fraction", r.peakFraction(m))
         }
+        for (k, v) in extra { num(k, v) }
         return "{\n" + fields.map { "  \(jsonString($0.0)): \($0.1)" }.joined(separator: ",\n") + "\n}\n"
     }
 

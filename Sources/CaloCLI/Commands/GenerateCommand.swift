@@ -2,7 +2,6 @@ import CaloData
 import CaloPipeline
 import CaloSimulation
 import CaloTensor
-import Glibc
 
 /// `caloflow generate`: showers from a trained run (Flow I + student or teacher).
 public struct GenerateCommand: Command {
@@ -84,23 +83,10 @@ public struct GenerateCommand: Command {
         let writer = try ShowerFileWriter(path: outputPath, metadata: metadata)
         let progress = ProgressLine(label: "generate (\(stage.rawValue))", total: count, unit: "showers", logger: logger)
         let start = monotonicSeconds()
-        var done = 0, batchIndex = 0
-        do {
-            while done < count {
-                let n = min(batch, count - done)
-                let energies = spectrum.energies(count: n, seed: common.seed, firstEventIndex: done).map { Float($0) }
-                let showers = try generator.generate(incidentGeV: energies, seed: common.seed, batchIndex: batchIndex)
-                try writer.append(showers)
-                done += n
-                batchIndex += 1
-                progress.update(done)
-            }
-            try writer.finish()
-        } catch {
-            writer.abort()
-            throw error
+        try streamShowers(count: count, batch: batch, into: writer, progress: progress) { range, batchIndex in
+            let energies = spectrum.energies(count: range.count, seed: common.seed, firstEventIndex: range.lowerBound).map { Float($0) }
+            return try generator.generate(incidentGeV: energies, seed: common.seed, batchIndex: batchIndex)
         }
-        progress.finish()
         let elapsed = monotonicSeconds() - start
         logger.info("wrote \(count) showers to \(outputPath) with the \(stage.rawValue): \(HumanFormat.fixed(1000 * elapsed / Double(count), 3)) ms per shower "
                     + "(\(HumanFormat.rate(Double(count) / elapsed, unit: "showers")), \(common.threads) threads, seed \(common.seed))")

@@ -73,23 +73,11 @@ public struct SimulateCommand: Command {
         let writer = try ShowerFileWriter(path: outputPath, metadata: metadata)
         let progress = ProgressLine(label: "simulate \(particleKind.rawValue)", total: count, unit: "showers", logger: logger)
         let start = monotonicSeconds()
-        var done = 0
-        do {
-            while done < count {
-                let n = min(batch, count - done)
-                let energies = spectrum.energies(count: n, seed: common.seed, firstEventIndex: done)
-                let showers = try simulator.simulate(energies: energies, seed: common.seed, firstEventIndex: done)
-                try writer.append(showers)
-                done += n
-                progress.update(done)
-            }
-            try writer.finish()
-        } catch {
-            writer.abort()
-            throw error
+        try streamShowers(count: count, batch: batch, into: writer, progress: progress) { range, _ in
+            let energies = spectrum.energies(count: range.count, seed: common.seed, firstEventIndex: range.lowerBound)
+            return try simulator.simulate(energies: energies, seed: common.seed, firstEventIndex: range.lowerBound)
         }
         let elapsed = monotonicSeconds() - start
-        progress.finish()
         logger.info("wrote \(count) \(particleKind.rawValue) showers to \(outputPath) in \(HumanFormat.duration(elapsed)) "
                     + "(\(HumanFormat.rate(Double(count) / elapsed, unit: "showers")), \(common.threads) threads, seed \(common.seed))")
     }
