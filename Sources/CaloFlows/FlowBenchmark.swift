@@ -91,11 +91,25 @@ public enum FlowBenchmark {
         public var gflops: Double { 2 * Double(m) * Double(k) * Double(n) / seconds / 1e9 }
     }
 
+    /// The rational-quadratic spline alone (K = 8, MADE-like N(0, 1) raw parameters) over a
+    /// [batch, features] block of elements, rows split over the worker threads.
+    public struct SplineMeasurement: Sendable {
+        public var inverse: Bool
+        /// False for the one-element-at-a-time baseline kernel, true for the 8-lane production one.
+        public var lanes: Bool
+        public var elements: Int
+        public var seconds: Double
+        public var nanosecondsPerElement: Double { seconds * 1e9 / Double(elements) }
+    }
+
     public struct Report: Sendable {
         public var options: Options
         public var blasCore: String
         public var peakGFLOPS: Double
         public var gemm: [GemmMeasurement]
+        /// Spline forward (x → y) and inverse (y → x, the student's sampling direction), each with
+        /// the element-wise baseline kernel and the 8-lane kernel.
+        public var spline: [SplineMeasurement]
         public var teacherTrain: Measurement
         public var teacherLogProb: Measurement
         public var studentSample: Measurement
@@ -170,6 +184,11 @@ public enum FlowBenchmark {
             measureGemm(m: b, k: $0, n: outputWidth, repeats: options.repeats)
         }
 
+        progress("spline")
+        let spline = [false, true].flatMap { inverse in
+            [false, true].map { measureSpline(rows: b, features: d, inverse: inverse, lanes: $0, repeats: options.repeats) }
+        }
+
         var rng = Xoshiro256(seed: options.seed)
         progress("building models")
         let teacher = try paperFlow(kind: .maf, features: d, contextFeatures: options.contextFeatures,
@@ -218,7 +237,7 @@ public enum FlowBenchmark {
             _ = try teacher.sample(context: teacherContext, rng: &sampleRNG)
         }
 
-        return Report(options: options, blasCore: BLASRuntime.coreName, peakGFLOPS: peak, gemm: gemm,
+        return Report(options: options, blasCore: BLASRuntime.coreName, peakGFLOPS: peak, gemm: gemm, spline: spline,
                       teacherTrain: train, teacherLogProb: logProb, studentSample: studentSample,
                       teacherSample: teacherSample, totalSeconds: monotonicSeconds() - start)
     }
@@ -249,6 +268,30 @@ public enum FlowBenchmark {
         }
         return Measurement(key: key, label: label, showers: showers, seconds: best, cpuSeconds: bestCPU,
                            usefulFlops: usefulFlops)
+    }
+
+    static func measureSpline(rows: Int, features: Int, inverse: Bool, lanes: Bool, repeats: Int) -> SplineMeasurement {
+        let spline = RationalQuadraticSpline.caloFlow
+        var rng = Xoshiro256(seed: 98)
+        let x = Matrix.randomNormal(rows, features, rng: &rng)
+        let p = Matrix.randomNormal(rows, features * spline.parameterCount, rng: &rng)
+        var y = Matrix(rows: rows, cols: features), ld = Matrix(rows: rows, cols: features)
+        func once() {
+            x.withUnsafeBufferPointer { xp in p.withUnsafeBufferPointer { pp in
+                y.withUnsafeMutableBufferPointer { yp in ld.withUnsafeMutableBufferPointer { lp in
+                    SplineRows.map(spline, inverse: inverse, xp.baseAddress!, pp.baseAddress!, yp.baseAddress!,
+                                   lp.baseAddress!, rows: rows, features: features, elementwise: !lanes)
+                } }
+            } }
+        }
+        once()
+        var best = Double.infinity
+        for _ in 0..<max(3, repeats) {
+            let t0 = monotonicSeconds()
+            once()
+            best = min(best, monotonicSeconds() - t0)
+        }
+        return SplineMeasurement(inverse: inverse, lanes: lanes, elements: rows * features, seconds: best)
     }
 
     static func measureGemm(m: Int, k: Int, n: Int, repeats: Int) -> GemmMeasurement {

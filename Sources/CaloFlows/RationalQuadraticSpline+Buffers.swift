@@ -1,5 +1,8 @@
 /// Batched entry points over raw buffers, in Float (production) and Double (reference).
 ///
+/// The Float maps run eight elements per SIMD lane group (`SplineLanes`), bit-identical to the
+/// per-element kernel that the backward passes and the Double overloads use.
+///
 /// Shapes: `count` elements (rows × features, row-major); `params` holds count·(3K − 1) raw
 /// numbers, element i's at [i·(3K − 1), (i+1)·(3K − 1)) in the order K widths, K heights,
 /// K − 1 interior derivatives. Every function writes (never accumulates into) its outputs.
@@ -11,14 +14,14 @@ extension RationalQuadraticSpline {
     public func forward(inputs: UnsafePointer<Float>, params: UnsafePointer<Float>,
                         outputs: UnsafeMutablePointer<Float>, logDerivatives: UnsafeMutablePointer<Float>,
                         count: Int) {
-        map(inverse: false, inputs, params, outputs, logDerivatives, count)
+        SplineLanes(self).map(inverse: false, inputs, params, outputs, logDerivatives, count: count)
     }
 
     /// x = spline⁻¹(y) per element and log|dx/dy| = −log|dy/dx| at x (0 outside [−B, B]).
     public func inverse(inputs: UnsafePointer<Float>, params: UnsafePointer<Float>,
                         outputs: UnsafeMutablePointer<Float>, logDerivatives: UnsafeMutablePointer<Float>,
                         count: Int) {
-        map(inverse: true, inputs, params, outputs, logDerivatives, count)
+        SplineLanes(self).map(inverse: true, inputs, params, outputs, logDerivatives, count: count)
     }
 
     /// Backward pass of `forward`, recomputing it from `inputs` and `params`.
@@ -83,6 +86,14 @@ extension RationalQuadraticSpline {
                                 paramGradients: UnsafeMutablePointer<Double>, count: Int) {
         backward(inverse: true, inputs, params, outputGradients, logDerivativeGradients,
                  inputGradients, paramGradients, count)
+    }
+
+    /// The Float maps one element at a time through `SplineKernel` (no lanes): the baseline
+    /// `caloflow bench` compares the lane kernel with.
+    func mapElementwise(inverse: Bool, inputs: UnsafePointer<Float>, params: UnsafePointer<Float>,
+                        outputs: UnsafeMutablePointer<Float>, logDerivatives: UnsafeMutablePointer<Float>,
+                        count: Int) {
+        map(inverse: inverse, inputs, params, outputs, logDerivatives, count)
     }
 
     // MARK: - Generic loops

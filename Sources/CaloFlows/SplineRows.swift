@@ -7,15 +7,20 @@ enum SplineRows {
     /// Rows per worker below which a second worker does not pay for its wake-up (~0.3 ms of work).
     static let minimumRowsPerWorker = 32
 
+    /// - Parameter elementwise: use the one-element-at-a-time kernel instead of the 8-lane one
+    ///   (same results bit for bit; the benchmark's baseline).
     static func map(_ spline: RationalQuadraticSpline, inverse: Bool,
                     _ x: UnsafePointer<Float>, _ p: UnsafePointer<Float>,
                     _ y: UnsafeMutablePointer<Float>, _ ld: UnsafeMutablePointer<Float>,
-                    rows: Int, features d: Int) {
+                    rows: Int, features d: Int, elementwise: Bool = false) {
         let m = spline.parameterCount
         let xs = UnsafeSendable(x), ps = UnsafeSendable(p), ys = UnsafeSendable(y), ls = UnsafeSendable(ld)
         Parallel.forEachChunk(rows, minChunk: minimumRowsPerWorker) { r in
             let o = r.lowerBound * d, n = r.count * d
-            if inverse {
+            if elementwise {
+                spline.mapElementwise(inverse: inverse, inputs: xs.value + o, params: ps.value + o * m,
+                                      outputs: ys.value + o, logDerivatives: ls.value + o, count: n)
+            } else if inverse {
                 spline.inverse(inputs: xs.value + o, params: ps.value + o * m, outputs: ys.value + o,
                                logDerivatives: ls.value + o, count: n)
             } else {

@@ -1,3 +1,4 @@
+import CaloTensor
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -35,55 +36,50 @@ extension SplineScalar {
 }
 
 extension Float: SplineScalar {
-    @inline(__always) static func splineExp(_ x: Float) -> Float { expf(x) }
-    @inline(__always) static func splineLog(_ x: Float) -> Float { logf(x) }
+    /// The scalar functions are lane 0 of `VectorMath`'s, which `SplineLanes` uses, so
+    /// `SplineKernel` (one element at a time) and `SplineLanes` (eight) agree bit for bit.
+    @inline(__always) static func splineExp(_ x: Float) -> Float { VectorMath.exp(SIMD8(repeating: x))[0] }
+    @inline(__always) static func splineLog(_ x: Float) -> Float { VectorMath.log(SIMD8(repeating: x))[0] }
     @inline(__always) static func splineSqrt(_ x: Float) -> Float { x.squareRoot() }
-    /// glibc's log1pf costs about 4x logf; with u = 1 + z rounded, log(u) − ((u − 1) − z)/u
-    /// corrects the rounding of u to first order, which is exact enough for z in [0, 1].
-    @inline(__always) static func splineLog1p(_ z: Float) -> Float {
-        let u = 1 + z
-        return logf(u) - ((u - 1) - z) / u
-    }
+    @inline(__always) static func splineLog1p(_ z: Float) -> Float { VectorMath.log1p(SIMD8(repeating: z))[0] }
 
-    /// Eight bins (the CaloFlow setting) go through one AVX2 vector exp; other counts are scalar.
+    /// Softmax exponentials through one vector exp per eight bins; the sum in a fixed order
+    /// (`exponentialSum`) shared with `SplineLanes`.
     @inline(__always)
     static func softmaxExponentials(_ u: UnsafePointer<Float>, _ e: UnsafeMutablePointer<Float>,
                                     count: Int) -> Float {
-        guard count == 8 else { return scalarSoftmaxExponentials(u, e, count: count) }
-        // Scalar max/min: the SIMD reductions and pointwiseMax compile to out-of-line calls.
-        var hi = u[0], lo = u[0]
-        for j in 1..<8 {
-            hi = u[j] > hi ? u[j] : hi
-            lo = u[j] < lo ? u[j] : lo
+        // Scalar max: the SIMD reductions compile to out-of-line calls.
+        var hi = u[0]
+        for j in 1..<count { hi = u[j] > hi ? u[j] : hi }
+        if count == 8 {
+            let v = UnsafeRawPointer(u).loadUnaligned(as: SIMD8<Float>.self)
+            let x = VectorMath.exp(v - SIMD8(repeating: hi))
+            UnsafeMutableRawPointer(e).storeBytes(of: x, as: SIMD8<Float>.self)
+        } else {
+            for j in 0..<count { e[j] = splineExp(u[j] - hi) }
         }
-        // Beyond 87 the smallest exponentials underflow: rare, so take the scalar path.
-        guard hi - lo < 87 else { return scalarSoftmaxExponentials(u, e, count: count) }
-        let v = UnsafeRawPointer(u).loadUnaligned(as: SIMD8<Float>.self)
-        let x = vectorExp(v - SIMD8(repeating: hi))
-        UnsafeMutableRawPointer(e).storeBytes(of: x, as: SIMD8<Float>.self)
-        return ((x[0] + x[1]) + (x[2] + x[3])) + ((x[4] + x[5]) + (x[6] + x[7]))
+        return exponentialSum(e, count: count)
     }
 
-    /// exp for x in [−87, 0] (Cephes expf reduction and polynomial, about 1 ulp; no range
-    /// check, the caller guarantees the interval).
+    /// Σ e_j: pairwise for eight terms, left to right otherwise. Generic over the lane type so
+    /// the scalar kernel and the eight-lane kernel add in the same order.
     @inline(__always)
-    static func vectorExp(_ x: SIMD8<Float>) -> SIMD8<Float> {
-        // Adding 1.5·2^23 rounds x·log2(e) to an integer n held in the low mantissa bits.
-        let magic: Float = 12_582_912
-        let t = x * 1.442_695_04 + magic
-        let n = t - magic
-        let r = x - n * 0.693_359_375 + n * 2.121_944_4e-4
-        var p = 1.987_569_15e-4 * r + 1.398_199_95e-3
-        p = p * r + 8.333_451_9e-3
-        p = p * r + 4.166_579_59e-2
-        p = p * r + 1.666_666_55e-1
-        p = p * r + 5.000_000_12e-1
-        p = p * r * r + r + 1
-        // 2^n from n's bits: (n + 127) << 23, with n = bits(t) − bits(1.5·2^23).
-        let bits = (unsafeBitCast(t, to: SIMD8<UInt32>.self) &- 0x4B3F_FF81) &<< 23
-        return p * unsafeBitCast(bits, to: SIMD8<Float>.self)
+    static func exponentialSum<V: SIMDOrScalarFloat>(_ e: UnsafePointer<V>, count: Int) -> V {
+        if count == 8 {
+            return ((e[0] + e[1]) + (e[2] + e[3])) + ((e[4] + e[5]) + (e[6] + e[7]))
+        }
+        var sum = e[0]
+        for j in 1..<count { sum = sum + e[j] }
+        return sum
     }
 }
+
+/// Float or SIMD8<Float>: what `Float.exponentialSum` adds.
+protocol SIMDOrScalarFloat {
+    static func + (lhs: Self, rhs: Self) -> Self
+}
+extension Float: SIMDOrScalarFloat {}
+extension SIMD8: SIMDOrScalarFloat where Scalar == Float {}
 
 extension Double: SplineScalar {
     @inline(__always) static func splineExp(_ x: Double) -> Double { Glibc.exp(x) }

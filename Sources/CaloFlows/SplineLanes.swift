@@ -1,0 +1,222 @@
+import CaloTensor
+
+/// The Float spline maps for eight elements at once, one element per SIMD lane (AVX2).
+///
+/// `SplineKernel` evaluates one element at a time: its bin search, knot selection and
+/// divisions are scalar and branchy (`caloflow bench` times it at 3-5x this kernel).
+/// Here each group of eight consecutive elements is transposed into structure-of-arrays form
+/// (raw parameter j of all eight elements in one vector) and every step — softmax, search,
+/// knot and derivative selection, root, slope, log — runs as vector operations with selects
+/// instead of branches.
+///
+/// The arithmetic is the scalar kernel's, operation for operation and in the same order, and
+/// the Float elementary functions of the scalar kernel are lane 0 of the `VectorMath`
+/// polynomials used here, so an element gets bit-identical results whether it goes
+/// through a lane or through `SplineKernel` (the backward passes and the sequential teacher
+/// sampler use the latter). Elements outside [−B, B] are computed with garbage bins and then
+/// replaced by the identity, exactly as the scalar guard does.
+struct SplineLanes {
+    typealias V = SIMD8<Float>
+
+    let bins: Int
+    let bound: Float
+    let widthStep: Float, heightStep: Float
+    let widthScale: Float, heightScale: Float
+    let minDerivative: Float
+    /// The scalar kernel for the elements that do not fill a group of eight.
+    let scalar: SplineKernel<Float>
+
+    init(_ spline: RationalQuadraticSpline) {
+        scalar = SplineKernel<Float>(spline)
+        bins = scalar.bins
+        bound = scalar.bound
+        widthStep = scalar.widthStep
+        heightStep = scalar.heightStep
+        widthScale = scalar.widthScale
+        heightScale = scalar.heightScale
+        minDerivative = scalar.minDerivative
+    }
+
+    /// y = spline(x) (or x = spline⁻¹(y) when `inverse`) and the log-derivative for `count`
+    /// elements in the layout of `RationalQuadraticSpline.forward(inputs:params:...)`.
+    func map(inverse: Bool, _ x: UnsafePointer<Float>, _ p: UnsafePointer<Float>,
+             _ y: UnsafeMutablePointer<Float>, _ ld: UnsafeMutablePointer<Float>, count: Int) {
+        let k = bins, m = 3 * k - 1
+        let groups = count / 8
+        // Scratch, in vectors: m transposed raw parameters, then K width and K height exponentials.
+        withUnsafeTemporaryAllocation(of: V.self, capacity: m + 2 * k) { scratch in
+            let raw = scratch.baseAddress!, ew = raw + m, eh = ew + k
+            for g in 0..<groups {
+                let base = g * 8
+                transpose(p + base * m, into: raw, parameters: m)
+                let v = UnsafeRawPointer(x + base).loadUnaligned(as: V.self)
+                let (out, logDerivative) = inverse
+                    ? inverseLanes(v, raw: raw, ew: ew, eh: eh)
+                    : forwardLanes(v, raw: raw, ew: ew, eh: eh)
+                UnsafeMutableRawPointer(y + base).storeBytes(of: out, as: V.self)
+                UnsafeMutableRawPointer(ld + base).storeBytes(of: logDerivative, as: V.self)
+            }
+        }
+        let done = groups * 8
+        guard done < count else { return }
+        withUnsafeTemporaryAllocation(of: Float.self, capacity: 2 * k) { s in
+            let ew = s.baseAddress!, eh = ew + k
+            for i in done..<count {
+                (y[i], ld[i]) = inverse
+                    ? scalar.inverse(x[i], params: p + i * m, ew: ew, eh: eh)
+                    : scalar.forward(x[i], params: p + i * m, ew: ew, eh: eh)
+            }
+        }
+    }
+
+    // MARK: - Steps
+
+    /// raw[j] lane l = p[l·m + j]: the eight elements' parameter j in one vector.
+    @inline(__always)
+    private func transpose(_ p: UnsafePointer<Float>, into raw: UnsafeMutablePointer<V>, parameters m: Int) {
+        for j in 0..<m {
+            raw[j] = V(p[j], p[m + j], p[2 * m + j], p[3 * m + j],
+                       p[4 * m + j], p[5 * m + j], p[6 * m + j], p[7 * m + j])
+        }
+    }
+
+    /// exp(u_j − max u) of the K raw values starting at `u` into `e`, and their sum (summed in
+    /// the order of `Float.softmaxExponentials`).
+    @inline(__always)
+    private func exponentials(_ u: UnsafePointer<V>, _ e: UnsafeMutablePointer<V>) -> V {
+        var hi = u[0]
+        for j in 1..<bins { hi = hi.replacing(with: u[j], where: u[j] .> hi) }
+        for j in 0..<bins { e[j] = VectorMath.exp(u[j] - hi) }
+        return Float.exponentialSum(UnsafePointer(e), count: bins)
+    }
+
+    /// Number of interior knots ≤ v (as a Float per lane), as `SplineKernel.search`.
+    @inline(__always)
+    private func search(_ v: V, _ e: UnsafePointer<V>, sum: V, step: Float, scale: Float) -> V {
+        let a = V(repeating: scale) / sum
+        var k = V(), before = V()
+        for j in 1..<bins {
+            before += e[j - 1]
+            let knot = V(repeating: Float(j) * step - bound) + a * before
+            k = k.replacing(with: k + 1, where: v .>= knot)
+        }
+        return k
+    }
+
+    /// Knots k and k+1 of an axis, as `SplineKernel.knots` (same summation order).
+    @inline(__always)
+    private func knots(_ k: V, _ e: UnsafePointer<V>, sum: V, step: Float, scale: Float) -> (lo: V, hi: V) {
+        let a = V(repeating: scale) / sum
+        var before = V(), ek = V()
+        for j in 0..<bins {
+            let jf = V(repeating: Float(j))
+            before += V().replacing(with: e[j], where: jf .< k)
+            ek = ek.replacing(with: e[j], where: jf .== k)
+        }
+        let lo = (k * step - bound + a * before)
+            .replacing(with: -bound, where: k .== 0)
+        let hi = ((k + 1) * step - bound + a * (before + ek))
+            .replacing(with: bound, where: k .== Float(bins - 1))
+        return (lo, hi)
+    }
+
+    /// Derivatives at knots k and k+1 (1 at the ends), as `SplineKernel.derivative`.
+    @inline(__always)
+    private func derivatives(_ k: V, _ r: UnsafePointer<V>) -> (d0: V, d1: V) {
+        var left = V(), right = V()
+        for j in 1..<bins {
+            let jf = V(repeating: Float(j))
+            left = left.replacing(with: r[j - 1], where: k .== jf)
+            right = right.replacing(with: r[j - 1], where: k + 1 .== jf)
+        }
+        let d0 = softplusDerivative(left).replacing(with: 1, where: k .== 0)
+        let d1 = softplusDerivative(right).replacing(with: 1, where: k .== Float(bins - 1))
+        return (d0, d1)
+    }
+
+    @inline(__always)
+    private func flipSign(_ v: V) -> V {
+        unsafeBitCast(unsafeBitCast(v, to: SIMD8<UInt32>.self) ^ 0x8000_0000, to: V.self)
+    }
+
+    /// m_d + softplus(raw) = m_d + max(raw, 0) + log1p(exp(−|raw|)).
+    @inline(__always)
+    private func softplusDerivative(_ raw: V) -> V {
+        let negAbs = unsafeBitCast(unsafeBitCast(raw, to: SIMD8<UInt32>.self) | 0x8000_0000, to: V.self)
+        let e = VectorMath.exp(negAbs)
+        let positive = V().replacing(with: raw, where: raw .> 0)
+        return (minDerivative + positive) + VectorMath.log1p(e)
+    }
+
+    /// The bin geometry of `v` (an x, or a y when `inverse`).
+    @inline(__always)
+    private func bin(_ v: V, inverse: Bool, raw: UnsafePointer<V>, ew: UnsafeMutablePointer<V>,
+                     eh: UnsafeMutablePointer<V>) -> (xLo: V, xHi: V, yLo: V, yHi: V, d0: V, d1: V) {
+        let sw = exponentials(raw, ew)
+        let sh = exponentials(raw + bins, eh)
+        let k = inverse ? search(v, eh, sum: sh, step: heightStep, scale: heightScale)
+                        : search(v, ew, sum: sw, step: widthStep, scale: widthScale)
+        let x = knots(k, ew, sum: sw, step: widthStep, scale: widthScale)
+        let y = knots(k, eh, sum: sh, step: heightStep, scale: heightScale)
+        let d = derivatives(k, raw + 2 * bins)
+        return (x.lo, x.hi, y.lo, y.hi, d.d0, d.d1)
+    }
+
+    /// dy/dx = (s/D)² M at (θ, 1 − θ), with N, N' and D as in `SplineKernel.Local`; also returns
+    /// h N/D and h N'/D for the forward map.
+    @inline(__always)
+    private func local(xLo: V, xHi: V, yLo: V, yHi: V, d0: V, d1: V, th: V, th1: V)
+        -> (w: V, h: V, n: V, np: V, invD: V, slope: V) {
+        let w = xHi - xLo, h = yHi - yLo
+        let invW = 1 / w
+        let s = h * invW
+        let t = th * th1
+        let n = s * th * th + d0 * t
+        let np = s * th1 * th1 + d1 * t
+        let d = n + np
+        let invD = 1 / d
+        let sOverD = s / d
+        let m = d1 * th * th + 2 * s * t + d0 * th1 * th1
+        return (w, h, n, np, invD, sOverD * sOverD * m)
+    }
+
+    // MARK: - Maps
+
+    @inline(__always)
+    private func forwardLanes(_ x: V, raw: UnsafePointer<V>, ew: UnsafeMutablePointer<V>,
+                              eh: UnsafeMutablePointer<V>) -> (V, V) {
+        let inside = (x .>= -bound) .& (x .<= bound)
+        let b = bin(x, inverse: false, raw: raw, ew: ew, eh: eh)
+        let w = b.xHi - b.xLo
+        let th = (x - b.xLo) / w, th1 = (b.xHi - x) / w
+        let l = local(xLo: b.xLo, xHi: b.xHi, yLo: b.yLo, yHi: b.yHi, d0: b.d0, d1: b.d1, th: th, th1: th1)
+        let lower = b.yLo + l.h * l.n * l.invD
+        let upper = b.yHi - l.h * l.np * l.invD
+        let y = upper.replacing(with: lower, where: th .<= th1)
+        let logSlope = VectorMath.log(l.slope)
+        return (x.replacing(with: y, where: inside), V().replacing(with: logSlope, where: inside))
+    }
+
+    @inline(__always)
+    private func inverseLanes(_ y: V, raw: UnsafePointer<V>, ew: UnsafeMutablePointer<V>,
+                              eh: UnsafeMutablePointer<V>) -> (V, V) {
+        let inside = (y .>= -bound) .& (y .<= bound)
+        let b = bin(y, inverse: true, raw: raw, ew: ew, eh: eh)
+        // The quadratic root, as `SplineKernel.root`.
+        let s = (b.yHi - b.yLo) / (b.xHi - b.xLo)
+        let dl = y - b.yLo, dr = b.yHi - y
+        let e = b.d0 * dr - b.d1 * dl
+        let q = 4 * s * s * dl * dr
+        let rt = (e * e + q).squareRoot()
+        let g = (q / (rt - e)).replacing(with: e + rt, where: e .>= 0)
+        let a = 2 * s * dl
+        let den = a + g
+        let th = a / den, th1 = g / den
+        let l = local(xLo: b.xLo, xHi: b.xHi, yLo: b.yLo, yHi: b.yHi, d0: b.d0, d1: b.d1, th: th, th1: th1)
+        let x = (b.xHi - th1 * l.w).replacing(with: b.xLo + th * l.w, where: th .<= th1)
+        // Negation by the sign bit, as the scalar kernel's `-`: SIMD's prefix minus is 0 − x,
+        // which turns log 1 = 0 into +0 instead of −0.
+        let logSlope = flipSign(VectorMath.log(l.slope))
+        return (y.replacing(with: x, where: inside), V().replacing(with: logSlope, where: inside))
+    }
+}
