@@ -102,7 +102,7 @@ public struct BenchCommand: Command {
         if let p = pipeline {
             text += "generation pipeline (Flow I + student + inverse preprocessing + HDF5 writing): "
                 + "\(HumanFormat.fixed(p.showersPerSecond, 1)) showers/s, \(HumanFormat.fixed(1000 * p.seconds / Double(p.events), 3)) ms per shower "
-                + "(\(p.events) showers in batches of \(p.batch); writing \(HumanFormat.fixed(100 * p.writeSeconds / p.seconds, 1))% of the time)\n"
+                + "(\(p.events) showers in batches of \(p.batch); the writer thread, overlapped with the next batch, was busy for \(HumanFormat.fixed(100 * p.writeSeconds / p.seconds, 1))% of the time)\n"
         }
         context.console.output.write(text)
         if let jsonPath {
