@@ -1,4 +1,6 @@
 import CaloData
+import Dispatch
+import Synchronization
 import CaloFlows
 import CaloTensor
 
@@ -15,7 +17,8 @@ public final class ShowerGenerator: @unchecked Sendable {
     public var preprocessing: Preprocessing
     /// Showers per pass through the flows. A write batch of 10,000 is split into passes of
     /// this size: at 1000 a block's MADE output (46 MB) is reused across passes, where 10,000
-    /// rows would hold 464 MB per block and run from main memory.
+    /// rows would hold 464 MB per block and run from main memory. Part of the random-stream
+    /// layout: changing it changes the showers a seed gives.
     public var flowBatch = 1000
 
     public init(flowI: Flow, flowIInfo: FlowModelInfo, flowII: Flow, flowIIInfo: FlowModelInfo) throws {
@@ -41,27 +44,67 @@ public final class ShowerGenerator: @unchecked Sendable {
         flowIInfo.trainingData.minimumEnergyGeV...flowIInfo.trainingData.maximumEnergyGeV
     }
 
-    /// Generates one shower per entry of `incidentGeV`; randomness from stream `batchIndex` of `seed`,
-    /// so a run split into batches differently gives the same showers per batch index.
-    public func generate(incidentGeV: [Float], seed: UInt64, batchIndex: Int) throws -> ShowerBatch {
+    /// Generates one shower per entry of `incidentGeV`.
+    ///
+    /// The batch is cut into passes of `flowBatch` showers; pass p draws from its own random
+    /// stream (seed, batch index, p), so the showers do not depend on how passes are spread
+    /// over threads. With more than one worker (`workers`, default `Parallel.maxWorkers`) and more than one pass,
+    /// each worker runs whole passes with single-threaded BLAS: the passes are independent,
+    /// so the cores never wait for each other inside a pass (OpenBLAS's own threads would
+    /// synchronise and spin at every product).
+    public func generate(incidentGeV: [Float], seed: UInt64, batchIndex: Int,
+                         workers: Int = Parallel.maxWorkers) throws -> ShowerBatch {
         let n = incidentGeV.count
         guard n > 0 else { return ShowerBatch(count: 0) }
         for e in incidentGeV where !(e > 0 && e.isFinite) {
             throw PipelineError.invalidData("incident energies must be positive and finite, got \(e) GeV")
         }
-        var rng = Xoshiro256(seed: seed, stream: (RandomStreams.generation << 40) | UInt64(batchIndex))
-        var parts = [Matrix]()
-        for lo in stride(from: 0, to: n, by: max(1, flowBatch)) {
-            let energies = Array(incidentGeV[lo..<min(n, lo + max(1, flowBatch))])
-            var c1 = Matrix(rows: energies.count, cols: 1)
-            for r in 0..<energies.count { c1[r, 0] = Float(Preprocessing.flowIContext(incidentGeV: Double(energies[r]))) }
-            let t = try flowI.sample(context: c1, rng: &rng)
-            let layers = flowIInfo.preprocessing.layerEnergies(fromFlowI: t, incidentGeV: energies)
-            let c2 = preprocessing.flowIIContext(incidentGeV: energies, layerEnergiesMeV: layers)
-            let x = try flowII.sample(context: c2, rng: &rng)
-            parts.append(preprocessing.voxels(fromFlowII: x, layerEnergiesMeV: layers))
+        let size = max(1, flowBatch)
+        let passes = stride(from: 0, to: n, by: size).map { $0..<min(n, $0 + size) }
+        let workers = min(max(1, workers), passes.count)
+        var parts = [Matrix?](repeating: nil, count: passes.count)
+        if workers <= 1 {
+            for (p, r) in passes.enumerated() {
+                parts[p] = try pass(Array(incidentGeV[r]), seed: seed, batchIndex: batchIndex, pass: p)
+            }
+        } else {
+            let savedBLAS = BLASRuntime.threads, savedWorkers = Parallel.maxWorkers
+            BLASRuntime.threads = 1
+            Parallel.maxWorkers = 1
+            defer { BLASRuntime.threads = savedBLAS; Parallel.maxWorkers = savedWorkers }
+            let results = PassResults(count: passes.count)
+            let me = UnsafeSendable(self)
+            DispatchQueue.concurrentPerform(iterations: workers) { w in
+                for p in stride(from: w, to: passes.count, by: workers) {
+                    results.store(p, Result { try me.value.pass(Array(incidentGeV[passes[p]]), seed: seed,
+                                                                 batchIndex: batchIndex, pass: p) })
+                }
+            }
+            parts = try results.values()
         }
-        return ShowerBatch(incidentEnergy: incidentGeV, voxels: parts.count == 1 ? parts[0] : Matrix.vstack(parts),
+        let voxels = parts.map { $0! }
+        return ShowerBatch(incidentEnergy: incidentGeV, voxels: voxels.count == 1 ? voxels[0] : Matrix.vstack(voxels),
                            overflow: Matrix(rows: n, cols: 3))
+    }
+
+    /// Voxels [m, 504] (MeV) for one pass of m incident energies.
+    func pass(_ energies: [Float], seed: UInt64, batchIndex: Int, pass: Int) throws -> Matrix {
+        var rng = Xoshiro256(seed: seed, stream: RandomStreams.generation(batch: batchIndex, pass: pass))
+        var c1 = Matrix(rows: energies.count, cols: 1)
+        for r in 0..<energies.count { c1[r, 0] = Float(Preprocessing.flowIContext(incidentGeV: Double(energies[r]))) }
+        let t = try flowI.sample(context: c1, rng: &rng)
+        let layers = flowIInfo.preprocessing.layerEnergies(fromFlowI: t, incidentGeV: energies)
+        let c2 = preprocessing.flowIIContext(incidentGeV: energies, layerEnergiesMeV: layers)
+        let x = try flowII.sample(context: c2, rng: &rng)
+        return preprocessing.voxels(fromFlowII: x, layerEnergiesMeV: layers)
+    }
+
+    /// One slot per pass, filled by whichever worker ran it.
+    private final class PassResults: Sendable {
+        private let slots: Mutex<[Result<Matrix, any Error>?]>
+        init(count: Int) { slots = Mutex(Array(repeating: nil, count: count)) }
+        func store(_ p: Int, _ r: Result<Matrix, any Error>) { slots.withLock { $0[p] = r } }
+        /// The matrices in pass order, or the first failed pass's error.
+        func values() throws -> [Matrix?] { try slots.withLock { $0 }.map { try $0!.get() } }
     }
 }

@@ -105,6 +105,11 @@ public enum RandomStreams {
         return (1 << 62) | (s << 56) | (purpose << 48) | (UInt64(epoch) << 24) | UInt64(batch)
     }
 
+    /// Stream for generation pass `pass` (< 2^16) of write batch `batch` (< 2^40).
+    public static func generation(batch: Int, pass: Int) -> UInt64 {
+        (generation << 56) | (UInt64(batch) << 16) | UInt64(pass)
+    }
+
     public static let shuffle: UInt64 = 1, noise: UInt64 = 2, dropout: UInt64 = 3, latent: UInt64 = 4, conditions: UInt64 = 5
 }
 

@@ -76,6 +76,22 @@ struct ShowerGeneratorTests {
         #expect(a.voxels != d.voxels)
     }
 
+    @Test("the showers do not depend on how many workers run the passes")
+    func independentOfWorkers() throws {
+        let g = try Self.untrainedGenerator()
+        g.flowBatch = 16
+        let e = Self.energies(100)
+        let one = try g.generate(incidentGeV: e, seed: 4, batchIndex: 1, workers: 1)
+        for w in [2, 3, 8] {
+            #expect(try g.generate(incidentGeV: e, seed: 4, batchIndex: 1, workers: w) == one)
+        }
+        Self.checkGuarantees(one, e, threshold: 0.01)
+        // Passes draw from different streams: two passes with equal energies give different showers.
+        let same = [Float](repeating: 30, count: 32)
+        let b = try g.generate(incidentGeV: same, seed: 4, batchIndex: 0, workers: 2)
+        #expect(b.voxels.rows(0..<16) != b.voxels.rows(16..<32))
+    }
+
     @Test("non-positive or non-finite incident energies are refused", arguments: [Float(0), -5, .nan, .infinity])
     func invalidEnergies(_ bad: Float) throws {
         let g = try Self.untrainedGenerator()
