@@ -1,3 +1,4 @@
+import Dispatch
 import CaloNN
 import CaloTensor
 import Glibc
@@ -53,7 +54,8 @@ public enum FlowBenchmark {
             self.peakSeconds = peakSeconds
         }
 
-        public static let measurementKeys = ["teacher_train", "teacher_log_prob", "student_sample", "teacher_sample"]
+        public static let measurementKeys = ["teacher_train", "teacher_log_prob", "student_sample", "student_sample_per_worker",
+                                             "teacher_sample"]
 
         /// The paper's layer shapes with 2 blocks instead of 8, small batches and a single
         /// repeat: a smoke check that takes seconds even in a debug build (tests).
@@ -114,10 +116,13 @@ public enum FlowBenchmark {
         public var teacherLogProb: Measurement
         public var studentSample: Measurement
         public var teacherSample: Measurement
+        /// Student sampling as `caloflow generate` runs it: one batch per worker thread, each with
+        /// single-threaded BLAS (showers = batch × threads).
+        public var studentSamplePerWorker: Measurement
         /// Monotonic seconds of the whole run.
         public var totalSeconds: Double
 
-        public var measurements: [Measurement] { [teacherTrain, teacherLogProb, studentSample, teacherSample] }
+        public var measurements: [Measurement] { [teacherTrain, teacherLogProb, studentSample, studentSamplePerWorker, teacherSample] }
         /// Mean sgemm rate over the measured shapes.
         public var gemmGFLOPS: Double { gemm.isEmpty ? 0 : gemm.map(\.gflops).reduce(0, +) / Double(gemm.count) }
         public var gemmPeakFraction: Double { gemmGFLOPS / peakGFLOPS }
@@ -227,6 +232,22 @@ public enum FlowBenchmark {
             _ = try student.sample(context: context, rng: &sampleRNG)
         }
 
+        progress("student sampling per worker")
+        let workers = options.threads
+        let perWorker = try measure(key: "student_sample_per_worker",
+                                    label: "student sampling (\(workers) x \(b), 1 BLAS thread each)",
+                                    showers: b * workers, usefulFlops: 2 * studentMACs * Double(b * workers),
+                                    repeats: options.repeats, only: options.only) {
+            BLASRuntime.threads = 1
+            Parallel.maxWorkers = 1
+            defer { BLASRuntime.threads = options.threads; Parallel.maxWorkers = options.threads }
+            let shared = UnsafeSendable((student, context))
+            DispatchQueue.concurrentPerform(iterations: workers) { w in
+                var r = Xoshiro256(seed: options.seed, stream: 100 + UInt64(w))
+                _ = try? shared.value.0.sample(context: shared.value.1, rng: &r)
+            }
+        }
+
         progress("teacher sampling")
         let tb = options.teacherSampleBatch
         let smallContext = context.rows(0..<min(tb, b))
@@ -239,7 +260,8 @@ public enum FlowBenchmark {
 
         return Report(options: options, blasCore: BLASRuntime.coreName, peakGFLOPS: peak, gemm: gemm, spline: spline,
                       teacherTrain: train, teacherLogProb: logProb, studentSample: studentSample,
-                      teacherSample: teacherSample, totalSeconds: monotonicSeconds() - start)
+                      teacherSample: teacherSample, studentSamplePerWorker: perWorker,
+                      totalSeconds: monotonicSeconds() - start)
     }
 
     // MARK: - Timing

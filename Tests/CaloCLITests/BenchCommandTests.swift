@@ -19,7 +19,9 @@ import Testing
         let positive = ["teacher_train_showers_per_s", "student_sample_showers_per_s", "teacher_sample_showers_per_s",
                         "teacher_log_prob_showers_per_s", "gemm_gflops", "gemm_peak_fraction", "peak_gflops",
                         "teacher_train_seconds", "student_sample_seconds", "teacher_sample_seconds",
-                        "teacher_log_prob_seconds", "teacher_train_useful_gflops", "teacher_train_peak_fraction"]
+                        "teacher_log_prob_seconds", "teacher_train_useful_gflops", "teacher_train_peak_fraction",
+                        "student_sample_per_worker_showers_per_s", "spline_inverse_ns_per_element",
+                        "spline_forward_ns_per_element", "spline_inverse_elementwise_ns_per_element"]
         for key in positive {
             let value = try #require(object[key] as? Double, "missing or non-numeric \(key)")
             #expect(value.isFinite && value > 0, "\(key) = \(value)")

@@ -31,7 +31,7 @@ public struct BenchCommand: Command {
                                     help: "Timed runs per measurement after a warm-up (best reported).")
     static let quick = Option.flag("quick", help: "2 blocks, small batches, one repeat: a smoke check of seconds (tests).")
     static let only = Option.stringList("only", default: [], valueName: "names",
-                                        help: "Run only these measurements: teacher_train, teacher_log_prob, student_sample, teacher_sample (for profiling).")
+                                        help: "Run only these measurements: teacher_train, teacher_log_prob, student_sample, student_sample_per_worker, teacher_sample (for profiling).")
     static let json = Option.optionalPath("json", help: "Also write the results as JSON to this file.")
     static let pipelineEvents = Option.int("pipeline-events", default: 20_000, range: 0...10_000_000,
                                            help: "Showers for the full generation pipeline measurement (Flow I + student + inverse preprocessing + HDF5 writing, batches of 10000); 0 skips it.")
@@ -144,10 +144,10 @@ public struct BenchCommand: Command {
                          + "\(f(sp.nanosecondsPerElement, 2)) ns per element" + speedup)
         }
         lines.append("")
-        lines.append(pad("measurement", 44) + lpad("showers/s", 11) + lpad("wall s", 9) + lpad("cpu s", 9)
+        lines.append(pad("measurement", 48) + lpad("showers/s", 11) + lpad("wall s", 9) + lpad("cpu s", 9)
                      + lpad("cores", 7) + lpad("GFLOP/s", 9) + lpad("% peak", 8))
         for m in r.measurements {
-            lines.append(pad(m.label, 44) + lpad(f(m.showersPerSecond, 1), 11) + lpad(f(m.seconds, 3), 9)
+            lines.append(pad(m.label, 48) + lpad(f(m.showersPerSecond, 1), 11) + lpad(f(m.seconds, 3), 9)
                          + lpad(f(m.cpuSeconds, 3), 9) + lpad(f(m.coresBusy, 2), 7) + lpad(f(m.usefulGFLOPS, 1), 9)
                          + lpad(f(100 * r.peakFraction(m), 1), 8))
         }
@@ -169,6 +169,7 @@ public struct BenchCommand: Command {
         num("teacher_log_prob_showers_per_s", r.teacherLogProb.showersPerSecond)
         num("student_sample_showers_per_s", r.studentSample.showersPerSecond)
         num("teacher_sample_showers_per_s", r.teacherSample.showersPerSecond)
+        num("student_sample_per_worker_showers_per_s", r.studentSamplePerWorker.showersPerSecond)
         num("gemm_gflops", r.gemmGFLOPS)
         num("gemm_peak_fraction", r.gemmPeakFraction)
         num("peak_gflops", r.peakGFLOPS)
