@@ -306,14 +306,8 @@ public enum FlowBenchmark {
                 } }
             } }
         }
-        once()
-        var best = Double.infinity
-        for _ in 0..<max(3, repeats) {
-            let t0 = monotonicSeconds()
-            once()
-            best = min(best, monotonicSeconds() - t0)
-        }
-        return SplineMeasurement(inverse: inverse, lanes: lanes, elements: rows * features, seconds: best)
+        return SplineMeasurement(inverse: inverse, lanes: lanes, elements: rows * features,
+                                 seconds: bestSeconds(runs: max(3, repeats), once))
     }
 
     static func measureGemm(m: Int, k: Int, n: Int, repeats: Int) -> GemmMeasurement {
@@ -326,13 +320,18 @@ public enum FlowBenchmark {
                            beta: 1, c: cp.baseAddress!, ldc: n)
             } } }
         }
-        once()
+        return GemmMeasurement(m: m, k: k, n: n, seconds: bestSeconds(runs: max(2, repeats), once))
+    }
+
+    /// Shortest wall time of `runs` calls of `body` after one warm-up call.
+    static func bestSeconds(runs: Int, _ body: () -> Void) -> Double {
+        body()
         var best = Double.infinity
-        for _ in 0..<max(2, repeats) {
+        for _ in 0..<runs {
             let t0 = monotonicSeconds()
-            once()
+            body()
             best = min(best, monotonicSeconds() - t0)
         }
-        return GemmMeasurement(m: m, k: k, n: n, seconds: best)
+        return best
     }
 }

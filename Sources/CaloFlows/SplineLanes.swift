@@ -18,24 +18,15 @@ import CaloTensor
 struct SplineLanes {
     typealias V = SIMD8<Float>
 
-    let bins: Int
-    let bound: Float
-    let widthStep: Float, heightStep: Float
-    let widthScale: Float, heightScale: Float
-    let minDerivative: Float
-    /// The scalar kernel for the elements that do not fill a group of eight.
+    /// The scalar kernel: its constants (knot steps and scales, bound, minimum derivative) are
+    /// the ones used here, and it maps the elements that do not fill a group of eight.
     let scalar: SplineKernel<Float>
 
-    init(_ spline: RationalQuadraticSpline) {
-        scalar = SplineKernel<Float>(spline)
-        bins = scalar.bins
-        bound = scalar.bound
-        widthStep = scalar.widthStep
-        heightStep = scalar.heightStep
-        widthScale = scalar.widthScale
-        heightScale = scalar.heightScale
-        minDerivative = scalar.minDerivative
-    }
+    init(_ spline: RationalQuadraticSpline) { scalar = SplineKernel<Float>(spline) }
+
+    private var bins: Int { scalar.bins }
+    private var bound: Float { scalar.bound }
+    private var minDerivative: Float { scalar.minDerivative }
 
     /// y = spline(x) (or x = spline⁻¹(y) when `inverse`) and the log-derivative for `count`
     /// elements in the layout of `RationalQuadraticSpline.forward(inputs:params:...)`.
@@ -154,10 +145,10 @@ struct SplineLanes {
                      eh: UnsafeMutablePointer<V>) -> (xLo: V, xHi: V, yLo: V, yHi: V, d0: V, d1: V) {
         let sw = exponentials(raw, ew)
         let sh = exponentials(raw + bins, eh)
-        let k = inverse ? search(v, eh, sum: sh, step: heightStep, scale: heightScale)
-                        : search(v, ew, sum: sw, step: widthStep, scale: widthScale)
-        let x = knots(k, ew, sum: sw, step: widthStep, scale: widthScale)
-        let y = knots(k, eh, sum: sh, step: heightStep, scale: heightScale)
+        let k = inverse ? search(v, eh, sum: sh, step: scalar.heightStep, scale: scalar.heightScale)
+                        : search(v, ew, sum: sw, step: scalar.widthStep, scale: scalar.widthScale)
+        let x = knots(k, ew, sum: sw, step: scalar.widthStep, scale: scalar.widthScale)
+        let y = knots(k, eh, sum: sh, step: scalar.heightStep, scale: scalar.heightScale)
         let d = derivatives(k, raw + 2 * bins)
         return (x.lo, x.hi, y.lo, y.hi, d.d0, d.d1)
     }
