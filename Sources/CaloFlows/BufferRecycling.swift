@@ -11,7 +11,7 @@ import Synchronization
 /// matrices copied out of a pass (`madeOutputs`) are values and stay intact (copy-on-write).
 final class BlockPassRecycler: Sendable {
     private let spare = Mutex<[BlockPass]>([])
-    /// At most this many passes are kept (one trace's worth).
+    /// At most this many passes are kept.
     let capacity: Int
 
     init(capacity: Int) { self.capacity = capacity }

@@ -62,4 +62,22 @@ import CaloTensor
         let base = StandardNormal.logProb(t.latent)
         for r in 0..<4 { #expect(abs(lp[r] - (base[r] + t.logDet[r])) < 1e-9) }
     }
+
+    @Test func samplingWithOneSharedPassEqualsTheRecordedInverse() throws {
+        let flow = try FlowFixtures.flow(.iaf, features: 5, context: 2, blocks: 4, spline: spline, seed: 8)
+        var rng = Xoshiro256(seed: 9)
+        let c = Matrix.randomNormal(6, 2, rng: &rng)
+        var a = Xoshiro256(seed: 10), b = a
+        let sampled = try flow.sample(context: c, rng: &a)
+        let z = StandardNormal.sample(6, 5, width: 1, rng: &b)
+        var none: Xoshiro256? = nil
+        let recorded = try flow.inverse(z, context: c, dropoutRNG: &none)
+        let shared = try flow.inverse(z, context: c, dropoutRNG: &none, keepPasses: false)
+        #expect(sampled == recorded.data)
+        #expect(shared.data == recorded.data && shared.logDet == recorded.logDet)
+        #expect(recorded.passes.count == 4 && shared.passes.count == 1)
+        // Without the per-block records there is nothing to backpropagate through.
+        #expect(throws: FlowError.self) { try flow.backward(shared, endGradient: nil, logDetGradient: nil) }
+        #expect(throws: Never.self) { try flow.backward(recorded, endGradient: nil, logDetGradient: nil) }
+    }
 }
