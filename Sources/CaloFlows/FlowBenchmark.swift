@@ -79,6 +79,20 @@ public enum FlowBenchmark {
         /// Useful floating-point operations per run (mask connections only; 1 FMA = 2 flops).
         public var usefulFlops: Double
 
+        /// Dense products inside one extra, profiled run (`BLASProfile`): their summed time, flops
+        /// (as executed: masked tiles skipped, zeros inside kept tiles counted), the run's wall
+        /// time, and how many threads called BLAS at once.
+        public var products = BLASProfile.Totals()
+        public var profiledSeconds = 0.0
+        public var concurrentCallers = 1
+
+        /// Rate of the products while they run, for the whole machine (GFLOP/s).
+        public var productGFLOPS: Double { products.gflops * Double(concurrentCallers) }
+        /// Share of the step's time spent in the products.
+        public var productTimeFraction: Double {
+            profiledSeconds > 0 ? products.seconds / (profiledSeconds * Double(concurrentCallers)) : .nan
+        }
+
         public var showersPerSecond: Double { Double(showers) / seconds }
         public var usefulGFLOPS: Double { usefulFlops / seconds / 1e9 }
         /// CPU seconds per wall second: how many cores the run kept busy.
@@ -240,7 +254,7 @@ public enum FlowBenchmark {
         let perWorker = try measure(key: "student_sample_per_worker",
                                     label: "student sampling (\(workers) x \(b), 1 BLAS thread each)",
                                     showers: b * workers, usefulFlops: 2 * studentMACs * Double(b * workers),
-                                    repeats: options.repeats, only: options.only) {
+                                    repeats: options.repeats, only: options.only, concurrentCallers: workers) {
             BLASRuntime.threads = 1
             Parallel.maxWorkers = 1
             defer { BLASRuntime.threads = options.threads; Parallel.maxWorkers = options.threads }
@@ -280,7 +294,7 @@ public enum FlowBenchmark {
     }
 
     static func measure(key: String, label: String, showers: Int, usefulFlops: Double, repeats: Int,
-                        only: Set<String>?, _ body: () throws -> Void) throws -> Measurement {
+                        only: Set<String>?, concurrentCallers: Int = 1, _ body: () throws -> Void) throws -> Measurement {
         if let only, !only.contains(key) {
             return Measurement(key: key, label: label + " (skipped)", showers: 0, seconds: .nan, cpuSeconds: .nan,
                                usefulFlops: 0)
@@ -293,8 +307,13 @@ public enum FlowBenchmark {
             let t = monotonicSeconds() - t0, c = processCPUSeconds() - c0
             if t < best { best = t; bestCPU = c }
         }
-        return Measurement(key: key, label: label, showers: showers, seconds: best, cpuSeconds: bestCPU,
-                           usefulFlops: usefulFlops)
+        var m = Measurement(key: key, label: label, showers: showers, seconds: best, cpuSeconds: bestCPU,
+                            usefulFlops: usefulFlops)
+        let t0 = monotonicSeconds()
+        m.products = try BLASProfile.measure(body)
+        m.profiledSeconds = monotonicSeconds() - t0
+        m.concurrentCallers = concurrentCallers
+        return m
     }
 
     static func measureSpline(rows: Int, features: Int, inverse: Bool, lanes: Bool, repeats: Int) -> SplineMeasurement {

@@ -1,4 +1,5 @@
 import CBLAS
+import Synchronization
 
 /// Dense products through OpenBLAS `cblas_sgemm`. Every matrix product of the numerical core
 /// goes through here, so the fraction of time spent in tuned kernels stays measurable.
@@ -21,8 +22,11 @@ public enum BLAS {
             for i in 0..<m { for j in 0..<n { c[i * ldc + j] = beta == 0 ? 0 : beta * c[i * ldc + j] } }
             return
         }
+        let profiling = BLASProfile.enabled.load(ordering: .relaxed)
+        let t0 = profiling ? monotonicSeconds() : 0
         cblas_sgemm(CblasRowMajor, transA ? CblasTrans : CblasNoTrans, transB ? CblasTrans : CblasNoTrans,
                     Int32(m), Int32(n), Int32(k), alpha, a, Int32(lda), b, Int32(ldb), beta, c, Int32(ldc))
+        if profiling { BLASProfile.record(seconds: monotonicSeconds() - t0, m: m, n: n, k: k) }
     }
 
     /// `C = alpha * op(A) * op(B) + beta * C` for whole matrices; C must already have the right shape

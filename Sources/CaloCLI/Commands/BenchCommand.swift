@@ -145,15 +145,18 @@ public struct BenchCommand: Command {
         }
         lines.append("")
         lines.append(pad("measurement", 48) + lpad("showers/s", 11) + lpad("wall s", 9) + lpad("cpu s", 9)
-                     + lpad("cores", 7) + lpad("GFLOP/s", 9) + lpad("% peak", 8))
+                     + lpad("cores", 7) + lpad("GFLOP/s", 9) + lpad("% peak", 8) + lpad("sgemm %peak", 13)
+                     + lpad("sgemm %time", 13))
         for m in r.measurements {
             lines.append(pad(m.label, 48) + lpad(f(m.showersPerSecond, 1), 11) + lpad(f(m.seconds, 3), 9)
                          + lpad(f(m.cpuSeconds, 3), 9) + lpad(f(m.coresBusy, 2), 7) + lpad(f(m.usefulGFLOPS, 1), 9)
-                         + lpad(f(100 * r.peakFraction(m), 1), 8))
+                         + lpad(f(100 * r.peakFraction(m), 1), 8) + lpad(f(100 * m.productGFLOPS / r.peakGFLOPS, 1), 13)
+                         + lpad(f(100 * m.productTimeFraction, 1), 13))
         }
         lines.append("")
         lines.append("\(r.options.blocks) blocks, batch \(r.options.batch) (teacher sampling \(r.options.teacherSampleBatch)); best of \(r.options.repeats) "
                      + "runs after a warm-up; GFLOP/s count useful MADE multiply-adds only (masked weights skipped); "
+                     + "sgemm columns: the products inside one extra profiled run, their rate as a share of peak and their share of the time; "
                      + "total \(f(r.totalSeconds, 1)) s")
         return lines.joined(separator: "\n") + "\n"
     }
@@ -200,6 +203,9 @@ public struct BenchCommand: Command {
             int("\(m.key)_showers", m.showers)
             num("\(m.key)_useful_gflops", m.usefulGFLOPS)
             num("\(m.key)_peak_fraction", r.peakFraction(m))
+            num("\(m.key)_sgemm_gflops", m.productGFLOPS)
+            num("\(m.key)_sgemm_peak_fraction", m.productGFLOPS / r.peakGFLOPS)
+            num("\(m.key)_sgemm_time_fraction", m.productTimeFraction)
         }
         for (k, v) in extra { num(k, v) }
         return "{\n" + fields.map { "  \(jsonString($0.0)): \($0.1)" }.joined(separator: ",\n") + "\n}\n"
