@@ -52,8 +52,7 @@ public struct CommonOptions: Sendable, Equatable {
     /// Gives the threads to both OpenBLAS and `Parallel` loops. Commands that split the cores
     /// differently (one BLAS thread plus a worker of their own) set those knobs themselves.
     public func applyThreadSettings() {
-        BLASRuntime.threads = threads
-        Parallel.maxWorkers = threads
+        ComputeThreads.set(blas: threads, workers: threads)
     }
 
     /// A logger to the console at this verbosity (add a log file with `Logger.openLogFile`).

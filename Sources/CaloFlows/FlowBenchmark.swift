@@ -188,10 +188,13 @@ public enum FlowBenchmark {
             throw FlowError.invalidConfiguration("bench needs batch, teacher sample batch, repeats and threads ≥ 1")
         }
         let start = monotonicSeconds()
-        let savedBLAS = BLASRuntime.threads, savedWorkers = Parallel.maxWorkers
-        BLASRuntime.threads = options.threads
-        Parallel.maxWorkers = options.threads
-        defer { BLASRuntime.threads = savedBLAS; Parallel.maxWorkers = savedWorkers }
+        return try ComputeThreads.with(blas: options.threads, workers: options.threads) {
+            try measureAll(options, start: start, progress: progress)
+        }
+    }
+
+    /// `run` with the thread settings in place (held by `ComputeThreads.with`).
+    static func measureAll(_ options: Options, start: Double, progress: (String) -> Void) throws -> Report {
 
         // The peak is measured at the start and again at the end, and the higher value kept: a
         // burst of load from elsewhere during one short measurement would otherwise inflate

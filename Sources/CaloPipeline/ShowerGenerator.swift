@@ -68,16 +68,14 @@ public final class ShowerGenerator: @unchecked Sendable {
                 parts[p] = try pass(Array(incidentGeV[r]), seed: seed, batchIndex: batchIndex, pass: p)
             }
         } else {
-            let savedBLAS = BLASRuntime.threads, savedWorkers = Parallel.maxWorkers
-            BLASRuntime.threads = 1
-            Parallel.maxWorkers = 1
-            defer { BLASRuntime.threads = savedBLAS; Parallel.maxWorkers = savedWorkers }
             let results = PassResults(count: passes.count)
             let me = UnsafeSendable(self)
-            DispatchQueue.concurrentPerform(iterations: workers) { w in
-                for p in stride(from: w, to: passes.count, by: workers) {
-                    results.store(p, Result { try me.value.pass(Array(incidentGeV[passes[p]]), seed: seed,
-                                                                 batchIndex: batchIndex, pass: p) })
+            ComputeThreads.with(blas: 1, workers: 1) {
+                DispatchQueue.concurrentPerform(iterations: workers) { w in
+                    for p in stride(from: w, to: passes.count, by: workers) {
+                        results.store(p, Result { try me.value.pass(Array(incidentGeV[passes[p]]), seed: seed,
+                                                                     batchIndex: batchIndex, pass: p) })
+                    }
                 }
             }
             parts = try results.values()

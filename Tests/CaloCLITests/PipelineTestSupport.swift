@@ -49,16 +49,10 @@ func withTrainingLock<T>(_ body: () throws -> T) throws -> T {
     defer { close(fd) }
     while flock(fd, LOCK_EX) != 0 { guard errno == EINTR else { throw TestFailure("flock failed") } }
     defer { flock(fd, LOCK_UN) }
-    let savedThreads = BLASRuntime.threads, savedWorkers = Parallel.maxWorkers
-    BLASRuntime.threads = 2
-    Parallel.maxWorkers = 2
     TrainingSignals.reset()
-    defer {
-        TrainingSignals.reset()
-        BLASRuntime.threads = savedThreads
-        Parallel.maxWorkers = savedWorkers
-    }
-    return try body()
+    defer { TrainingSignals.reset() }
+    // Two threads, and no other test may change the thread settings while the body runs.
+    return try ComputeThreads.with(blas: 2, workers: 2, body)
 }
 
 /// The lock file of this process (removed when the process exits).

@@ -1,0 +1,54 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// The two process-wide thread settings (OpenBLAS threads, `Parallel.maxWorkers`), changed
+/// under one lock.
+///
+/// Results are reproducible for a given thread count, but not across a change of it in the
+/// middle of a computation (OpenBLAS may split a product differently). Code that changes the
+/// settings for a while (`with`) and code that must not see them change (`exclusive`, e.g.
+/// tests comparing two runs bit for bit) therefore serialise on this lock. The lock is
+/// recursive: a thread holding it may nest `with`, `set` and `exclusive` (a command run inside
+/// an exclusive test applies its own settings); other threads wait.
+public enum ComputeThreads {
+    private nonisolated(unsafe) static let mutex: UnsafeMutablePointer<pthread_mutex_t> = {
+        let m = UnsafeMutablePointer<pthread_mutex_t>.allocate(capacity: 1)
+        var attributes = pthread_mutexattr_t()
+        pthread_mutexattr_init(&attributes)
+        pthread_mutexattr_settype(&attributes, Int32(PTHREAD_MUTEX_RECURSIVE))
+        pthread_mutex_init(m, &attributes)
+        pthread_mutexattr_destroy(&attributes)
+        return m
+    }()
+
+    private static func locked<R>(_ body: () throws -> R) rethrows -> R {
+        pthread_mutex_lock(mutex)
+        defer { pthread_mutex_unlock(mutex) }
+        return try body()
+    }
+
+    /// Sets both counts (at least 1) for the rest of the process.
+    public static func set(blas: Int, workers: Int) {
+        locked {
+            BLASRuntime.threads = blas
+            Parallel.maxWorkers = max(1, workers)
+        }
+    }
+
+    /// Runs `body` with the given counts and restores the previous ones afterwards.
+    public static func with<R>(blas: Int, workers: Int, _ body: () throws -> R) rethrows -> R {
+        try locked {
+            let savedBLAS = BLASRuntime.threads, savedWorkers = Parallel.maxWorkers
+            BLASRuntime.threads = blas
+            Parallel.maxWorkers = max(1, workers)
+            defer { BLASRuntime.threads = savedBLAS; Parallel.maxWorkers = savedWorkers }
+            return try body()
+        }
+    }
+
+    /// Runs `body` while nobody can change the counts.
+    public static func exclusive<R>(_ body: () throws -> R) rethrows -> R {
+        try locked { try body() }
+    }
+}
