@@ -52,8 +52,11 @@ public final class ShowerGenerator: @unchecked Sendable {
     /// each worker runs whole passes with single-threaded BLAS: the passes are independent,
     /// so the cores never wait for each other inside a pass (OpenBLAS's own threads would
     /// synchronise and spin at every product).
+    /// - Parameter singleThreadedBLAS: false keeps OpenBLAS's thread count while the workers run
+    ///   (slower; for callers that must not resize OpenBLAS's thread pool, such as tests running
+    ///   next to other BLAS users in one process).
     public func generate(incidentGeV: [Float], seed: UInt64, batchIndex: Int,
-                         workers: Int = Parallel.maxWorkers) throws -> ShowerBatch {
+                         workers: Int = Parallel.maxWorkers, singleThreadedBLAS: Bool = true) throws -> ShowerBatch {
         let n = incidentGeV.count
         guard n > 0 else { return ShowerBatch(count: 0) }
         for e in incidentGeV where !(e > 0 && e.isFinite) {
@@ -70,7 +73,7 @@ public final class ShowerGenerator: @unchecked Sendable {
         } else {
             let results = PassResults(count: passes.count)
             let me = UnsafeSendable(self)
-            ComputeThreads.with(blas: 1, workers: 1) {
+            ComputeThreads.with(blas: singleThreadedBLAS ? 1 : nil, workers: 1) {
                 DispatchQueue.concurrentPerform(iterations: workers) { w in
                     for p in stride(from: w, to: passes.count, by: workers) {
                         results.store(p, Result { try me.value.pass(Array(incidentGeV[passes[p]]), seed: seed,

@@ -31,20 +31,28 @@ public enum ComputeThreads {
     /// Sets both counts (at least 1) for the rest of the process.
     public static func set(blas: Int, workers: Int) {
         locked {
-            BLASRuntime.threads = blas
+            setBLAS(blas)
             Parallel.maxWorkers = max(1, workers)
         }
     }
 
-    /// Runs `body` with the given counts and restores the previous ones afterwards.
-    public static func with<R>(blas: Int, workers: Int, _ body: () throws -> R) rethrows -> R {
+    /// Runs `body` with the given counts (`blas` nil: OpenBLAS left as it is) and restores the
+    /// previous ones afterwards.
+    public static func with<R>(blas: Int?, workers: Int, _ body: () throws -> R) rethrows -> R {
         try locked {
             let savedBLAS = BLASRuntime.threads, savedWorkers = Parallel.maxWorkers
-            BLASRuntime.threads = blas
+            if let blas { setBLAS(blas) }
             Parallel.maxWorkers = max(1, workers)
-            defer { BLASRuntime.threads = savedBLAS; Parallel.maxWorkers = savedWorkers }
+            defer { setBLAS(savedBLAS); Parallel.maxWorkers = savedWorkers }
             return try body()
         }
+    }
+
+    /// Changes OpenBLAS's thread count only when it differs: resizing its thread pool while
+    /// another thread is inside a product is not safe in OpenBLAS 0.3.21 (seen as a product
+    /// spinning forever for a worker that no longer exists), so the fewer changes the better.
+    private static func setBLAS(_ n: Int) {
+        if BLASRuntime.threads != max(1, n) { BLASRuntime.threads = n }
     }
 
     /// Runs `body` while nobody can change the counts.

@@ -9,9 +9,9 @@ import CaloSimulation
     func sameSeedGivesIdenticalBatchesForAnyThreadCountAndSplit(particle: Particle) throws {
         let sim = try ShowerSimulator(particle: particle)
         let energies = EnergySpectrum.caloGAN.energies(count: 64, seed: 41)
-        let serial = try ComputeThreads.with(blas: 1, workers: 1) { try sim.simulate(energies: energies, seed: 41) }
-        let parallel = try ComputeThreads.with(blas: 2, workers: 2) { try sim.simulate(energies: energies, seed: 41) }
-        let again = try ComputeThreads.with(blas: 3, workers: 3) { try sim.simulate(energies: energies, seed: 41) }
+        let serial = try ComputeThreads.with(blas: nil, workers: 1) { try sim.simulate(energies: energies, seed: 41) }
+        let parallel = try ComputeThreads.with(blas: nil, workers: 2) { try sim.simulate(energies: energies, seed: 41) }
+        let again = try ComputeThreads.with(blas: nil, workers: 3) { try sim.simulate(energies: energies, seed: 41) }
         #expect(serial == parallel && parallel == again)
         let split = ShowerBatch.concatenate([
             try sim.simulate(energies: Array(energies[0..<23]), seed: 41, firstEventIndex: 0),
