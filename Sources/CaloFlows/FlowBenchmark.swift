@@ -1,4 +1,3 @@
-import Dispatch
 import CaloNN
 import CaloTensor
 import Glibc
@@ -195,7 +194,6 @@ public enum FlowBenchmark {
 
     /// `run` with the thread settings in place (held by `ComputeThreads.with`).
     static func measureAll(_ options: Options, start: Double, progress: (String) -> Void) throws -> Report {
-
         // The peak is measured at the start and again at the end, and the higher value kept: a
         // burst of load from elsewhere during one short measurement would otherwise inflate
         // every "% of peak" below (seen on shared VMs).
@@ -258,13 +256,10 @@ public enum FlowBenchmark {
                                     label: "student sampling (\(workers) x \(b), 1 BLAS thread each)",
                                     showers: b * workers, usefulFlops: 2 * studentMACs * Double(b * workers),
                                     repeats: options.repeats, only: options.only, concurrentCallers: workers) {
-            BLASRuntime.threads = 1
-            Parallel.maxWorkers = 1
-            defer { BLASRuntime.threads = options.threads; Parallel.maxWorkers = options.threads }
             let shared = UnsafeSendable((student, context))
-            DispatchQueue.concurrentPerform(iterations: workers) { w in
+            try ComputeThreads.onWorkers(workers) { w in
                 var r = Xoshiro256(seed: options.seed, stream: 100 + UInt64(w))
-                _ = try? shared.value.0.sample(context: shared.value.1, rng: &r)
+                _ = try shared.value.0.sample(context: shared.value.1, rng: &r)
             }
         }
 

@@ -1,5 +1,4 @@
 import CaloData
-import Dispatch
 import Synchronization
 import CaloFlows
 import CaloTensor
@@ -65,25 +64,22 @@ public final class ShowerGenerator: @unchecked Sendable {
         let size = max(1, flowBatch)
         let passes = stride(from: 0, to: n, by: size).map { $0..<min(n, $0 + size) }
         let workers = min(max(1, workers), passes.count)
-        var parts = [Matrix?](repeating: nil, count: passes.count)
+        let voxels: [Matrix]
         if workers <= 1 {
-            for (p, r) in passes.enumerated() {
-                parts[p] = try pass(Array(incidentGeV[r]), seed: seed, batchIndex: batchIndex, pass: p)
+            voxels = try passes.enumerated().map { p, r in
+                try pass(Array(incidentGeV[r]), seed: seed, batchIndex: batchIndex, pass: p)
             }
         } else {
             let results = PassResults(count: passes.count)
             let me = UnsafeSendable(self)
-            ComputeThreads.with(blas: singleThreadedBLAS ? 1 : nil, workers: 1) {
-                DispatchQueue.concurrentPerform(iterations: workers) { w in
-                    for p in stride(from: w, to: passes.count, by: workers) {
-                        results.store(p, Result { try me.value.pass(Array(incidentGeV[passes[p]]), seed: seed,
-                                                                     batchIndex: batchIndex, pass: p) })
-                    }
+            try ComputeThreads.onWorkers(workers, singleThreadedBLAS: singleThreadedBLAS) { w in
+                for p in stride(from: w, to: passes.count, by: workers) {
+                    results.store(p, try me.value.pass(Array(incidentGeV[passes[p]]), seed: seed,
+                                                      batchIndex: batchIndex, pass: p))
                 }
             }
-            parts = try results.values()
+            voxels = results.values()
         }
-        let voxels = parts.map { $0! }
         return ShowerBatch(incidentEnergy: incidentGeV, voxels: voxels.count == 1 ? voxels[0] : Matrix.vstack(voxels),
                            overflow: Matrix(rows: n, cols: 3))
     }
@@ -102,10 +98,10 @@ public final class ShowerGenerator: @unchecked Sendable {
 
     /// One slot per pass, filled by whichever worker ran it.
     private final class PassResults: Sendable {
-        private let slots: Mutex<[Result<Matrix, any Error>?]>
+        private let slots: Mutex<[Matrix?]>
         init(count: Int) { slots = Mutex(Array(repeating: nil, count: count)) }
-        func store(_ p: Int, _ r: Result<Matrix, any Error>) { slots.withLock { $0[p] = r } }
-        /// The matrices in pass order, or the first failed pass's error.
-        func values() throws -> [Matrix?] { try slots.withLock { $0 }.map { try $0!.get() } }
+        func store(_ p: Int, _ m: Matrix) { slots.withLock { $0[p] = m } }
+        /// The matrices in pass order (every pass stored: `onWorkers` threw otherwise).
+        func values() -> [Matrix] { slots.withLock { $0 }.map { $0! } }
     }
 }

@@ -1,3 +1,5 @@
+import Dispatch
+import Synchronization
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -7,10 +9,10 @@ import Glibc
 ///
 /// Results are reproducible for a given thread count, but not across a change of it in the
 /// middle of a computation (OpenBLAS may split a product differently). Code that changes the
-/// settings for a while (`with`) and code that must not see them change (`exclusive`, e.g.
-/// tests comparing two runs bit for bit) therefore serialise on this lock. The lock is
-/// recursive: a thread holding it may nest `with`, `set` and `exclusive` (a command run inside
-/// an exclusive test applies its own settings); other threads wait.
+/// settings for a while and code that must not see them change (tests comparing two runs bit
+/// for bit hold `with` for the whole comparison) therefore serialise on this lock. The lock is
+/// recursive: a thread holding it may nest `with`, `set` and `onWorkers` (a command run inside
+/// such a test applies its own settings); other threads wait.
 public enum ComputeThreads {
     private nonisolated(unsafe) static let mutex: UnsafeMutablePointer<pthread_mutex_t> = {
         let m = UnsafeMutablePointer<pthread_mutex_t>.allocate(capacity: 1)
@@ -55,8 +57,24 @@ public enum ComputeThreads {
         if BLASRuntime.threads != max(1, n) { BLASRuntime.threads = n }
     }
 
-    /// Runs `body` while nobody can change the counts.
-    public static func exclusive<R>(_ body: () throws -> R) rethrows -> R {
-        try locked { try body() }
+    /// Runs `body(w)` for w in 0..<workers on concurrent threads, each a whole unit of work:
+    /// OpenBLAS on one thread (unless `singleThreadedBLAS` is false) and `Parallel` loops serial
+    /// inside, so the cores never synchronise with each other. Rethrows the first error (all
+    /// workers run to the end first).
+    public static func onWorkers(_ workers: Int, singleThreadedBLAS: Bool = true,
+                                 _ body: @Sendable (Int) throws -> Void) throws {
+        let failure = FirstError()
+        with(blas: singleThreadedBLAS ? 1 : nil, workers: 1) {
+            DispatchQueue.concurrentPerform(iterations: max(1, workers)) { w in
+                do { try body(w) } catch { failure.record(error) }
+            }
+        }
+        if let e = failure.error { throw e }
+    }
+
+    private final class FirstError: Sendable {
+        private let value = Mutex<(any Error)?>(nil)
+        func record(_ e: any Error) { value.withLock { if $0 == nil { $0 = e } } }
+        var error: (any Error)? { value.withLock { $0 } }
     }
 }

@@ -86,7 +86,7 @@ public struct BenchCommand: Command {
         if simulationEvents > 0 {
             logger.info("bench: simulator (\(simulationEvents) e+ showers, 1 and \(common.threads) threads)...")
             let sim = try ShowerSimulator(particle: .eplus)
-            let one = try ComputeThreads.with(blas: common.threads, workers: 1) {
+            let one = try ComputeThreads.with(blas: nil, workers: 1) {
                 try sim.measureThroughput(events: simulationEvents)
             }
             simulator = (one, try sim.measureThroughput(events: simulationEvents))
