@@ -21,14 +21,22 @@ if [ -z "${OPENBLAS_CORETYPE:-}" ]; then
 fi
 echo "test: OPENBLAS_CORETYPE=${OPENBLAS_CORETYPE:-<unset>}"
 
-swift build -c release
+swift build -c release --build-tests
 
 log=$(mktemp -t caloflow-test.XXXXXX)
 trap 'rm -f "$log"' EXIT
+# A watchdog: the suite takes about 5 minutes on 2 cores; a hang (a deadlock is a bug) ends
+# as a failure after CALOFLOW_TEST_TIMEOUT (default 30m) instead of using up CI's whole budget.
+limit=${CALOFLOW_TEST_TIMEOUT:-30m}
 set +e
-swift test -c release 2>&1 | tee "$log"
+timeout --kill-after=30s "$limit" swift test -c release --skip-build 2>&1 | tee "$log"
 status=${PIPESTATUS[0]}
 set -e
+if [ "$status" -eq 124 ] || [ "$status" -eq 137 ]; then
+    echo "test: the suite did not finish within $limit (hung?); tests still running:"
+    comm -23 <(grep -oE "◇ Test [^ ]+ started" "$log" | awk '{print $3}' | sort -u) \
+             <(grep -E "(✔|✘) Test [^ ]+ .*(passed|failed) after" "$log" | grep -oE "(✔|✘) Test [^ ]+" | awk '{print $3}' | sort -u) | head -n 20
+fi
 
 echo
 echo "== test summary =="

@@ -46,10 +46,20 @@ import CaloPipeline
 
     /// A second signal exits at once with 128 + signal. Checked in a forked child, which only
     /// calls async-signal-safe functions (the handler is inherited from this process).
-    @Test func secondSignalForcesExit() {
+    ///
+    /// The child comes from `_Fork`, not `fork`: `fork` runs OpenBLAS's at-fork handler, which
+    /// shuts down its thread pool in this (parent) process; a threaded product running at that
+    /// moment in a concurrent test then waits forever for workers that no longer exist (seen as
+    /// a hung suite). `_Fork` runs no at-fork handlers, and the child needs none.
+    @Test func secondSignalForcesExit() throws {
+        // glibc ≥ 2.34 exports `_Fork`; Swift's Glibc module does not declare it (it needs
+        // _GNU_SOURCE), so it is looked up by name.
+        typealias ForkFunction = @convention(c) () -> pid_t
+        let symbol = try #require(dlsym(UnsafeMutableRawPointer(bitPattern: 0), "_Fork"), "glibc has no _Fork")
+        let forkWithoutHandlers = unsafeBitCast(symbol, to: ForkFunction.self)
         TrainingSignals.install()
         defer { TrainingSignals.restoreDefaults(); TrainingSignals.reset() }
-        let child = fork()
+        let child = forkWithoutHandlers()
         if child == 0 {
             raiseUnblocked(SIGINT)   // first: flag only
             raiseUnblocked(SIGINT)   // second: _exit(130) inside the handler
