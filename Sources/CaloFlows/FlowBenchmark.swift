@@ -110,6 +110,8 @@ public enum FlowBenchmark {
     /// [batch, features] block of elements, rows split over the worker threads.
     public struct SplineMeasurement: Sendable {
         public var inverse: Bool
+        /// True for the fused backward pass (input and raw-parameter gradients) of the map.
+        public var backward: Bool
         /// False for the one-element-at-a-time baseline kernel, true for the 8-lane production one.
         public var lanes: Bool
         public var elements: Int
@@ -122,8 +124,9 @@ public enum FlowBenchmark {
         public var blasCore: String
         public var peakGFLOPS: Double
         public var gemm: [GemmMeasurement]
-        /// Spline forward (x → y) and inverse (y → x, the student's sampling direction), each with
-        /// the element-wise baseline kernel and the 8-lane kernel.
+        /// Spline forward (x → y) and inverse (y → x, the student's sampling direction), the maps
+        /// and their backward passes (training, distillation), each with the element-wise
+        /// baseline kernel and the 8-lane kernel.
         public var spline: [SplineMeasurement]
         public var teacherTrain: Measurement
         public var teacherLogProb: Measurement
@@ -208,9 +211,10 @@ public enum FlowBenchmark {
         }
 
         progress("spline")
-        let spline = [false, true].flatMap { inverse in
-            [false, true].map { measureSpline(rows: b, features: d, inverse: inverse, lanes: $0, repeats: options.repeats) }
-        }
+        let spline = [false, true].flatMap { backward in [false, true].flatMap { inverse in
+            [false, true].map { measureSpline(rows: b, features: d, inverse: inverse, backward: backward, lanes: $0,
+                                              repeats: options.repeats) }
+        } }
 
         var rng = Xoshiro256(seed: options.seed)
         progress("building models")
@@ -314,21 +318,33 @@ public enum FlowBenchmark {
         return m
     }
 
-    static func measureSpline(rows: Int, features: Int, inverse: Bool, lanes: Bool, repeats: Int) -> SplineMeasurement {
+    static func measureSpline(rows: Int, features: Int, inverse: Bool, backward: Bool, lanes: Bool,
+                              repeats: Int) -> SplineMeasurement {
         let spline = RationalQuadraticSpline.caloFlow
+        let width = features * spline.parameterCount
         var rng = Xoshiro256(seed: 98)
         let x = Matrix.randomNormal(rows, features, rng: &rng)
-        let p = Matrix.randomNormal(rows, features * spline.parameterCount, rng: &rng)
+        let p = Matrix.randomNormal(rows, width, rng: &rng)
+        let gy = Matrix.randomNormal(rows, features, rng: &rng), gl = Matrix.randomNormal(rows, features, rng: &rng)
         var y = Matrix(rows: rows, cols: features), ld = Matrix(rows: rows, cols: features)
+        var gp = Matrix(rows: backward ? rows : 0, cols: width)
         func once() {
             x.withUnsafeBufferPointer { xp in p.withUnsafeBufferPointer { pp in
                 y.withUnsafeMutableBufferPointer { yp in ld.withUnsafeMutableBufferPointer { lp in
-                    SplineRows.map(spline, inverse: inverse, xp.baseAddress!, pp.baseAddress!, yp.baseAddress!,
-                                   lp.baseAddress!, rows: rows, features: features, elementwise: !lanes)
+                    if backward {
+                        gy.withUnsafeBufferPointer { gyp in gl.withUnsafeBufferPointer { glp in gp.withUnsafeMutableBufferPointer { gpp in
+                            SplineRows.backward(spline, inverse: inverse, xp.baseAddress!, pp.baseAddress!, gyp.baseAddress!,
+                                                glp.baseAddress!, yp.baseAddress!, gpp.baseAddress!, rows: rows,
+                                                features: features, elementwise: !lanes)
+                        } } }
+                    } else {
+                        SplineRows.map(spline, inverse: inverse, xp.baseAddress!, pp.baseAddress!, yp.baseAddress!,
+                                       lp.baseAddress!, rows: rows, features: features, elementwise: !lanes)
+                    }
                 } }
             } }
         }
-        return SplineMeasurement(inverse: inverse, lanes: lanes, elements: rows * features,
+        return SplineMeasurement(inverse: inverse, backward: backward, lanes: lanes, elements: rows * features,
                                  seconds: bestSeconds(runs: max(3, repeats), once))
     }
 

@@ -1,7 +1,8 @@
 /// Batched entry points over raw buffers, in Float (production) and Double (reference).
 ///
-/// The Float maps run eight elements per SIMD lane group (`SplineLanes`), bit-identical to the
-/// per-element kernel that the backward passes and the Double overloads use.
+/// The Float maps and backward passes run eight elements per SIMD lane group (`SplineLanes`),
+/// bit-identical to the per-element kernel (`SplineKernel`) that the Double overloads and the
+/// sequential teacher sampler use.
 ///
 /// Shapes: `count` elements (rows × features, row-major); `params` holds count·(3K − 1) raw
 /// numbers, element i's at [i·(3K − 1), (i+1)·(3K − 1)) in the order K widths, K heights,
@@ -37,8 +38,8 @@ extension RationalQuadraticSpline {
                                 logDerivativeGradients: UnsafePointer<Float>?,
                                 inputGradients: UnsafeMutablePointer<Float>,
                                 paramGradients: UnsafeMutablePointer<Float>, count: Int) {
-        backward(inverse: false, inputs, params, outputGradients, logDerivativeGradients,
-                 inputGradients, paramGradients, count)
+        SplineLanes(self).backward(inverse: false, inputs, params, outputGradients, logDerivativeGradients,
+                                   inputGradients, paramGradients, count: count)
     }
 
     /// Backward pass of `inverse` (inputs are the y values given to `inverse`); the upstream
@@ -48,8 +49,8 @@ extension RationalQuadraticSpline {
                                 logDerivativeGradients: UnsafePointer<Float>?,
                                 inputGradients: UnsafeMutablePointer<Float>,
                                 paramGradients: UnsafeMutablePointer<Float>, count: Int) {
-        backward(inverse: true, inputs, params, outputGradients, logDerivativeGradients,
-                 inputGradients, paramGradients, count)
+        SplineLanes(self).backward(inverse: true, inputs, params, outputGradients, logDerivativeGradients,
+                                   inputGradients, paramGradients, count: count)
     }
 
     // MARK: - Double (reference path, same kernel)
@@ -94,6 +95,16 @@ extension RationalQuadraticSpline {
                         outputs: UnsafeMutablePointer<Float>, logDerivatives: UnsafeMutablePointer<Float>,
                         count: Int) {
         map(inverse: inverse, inputs, params, outputs, logDerivatives, count)
+    }
+
+    /// The Float backward passes one element at a time through `SplineKernel` (no lanes): the
+    /// baseline `caloflow bench` compares the lane kernel with.
+    func backwardElementwise(inverse: Bool, inputs: UnsafePointer<Float>, params: UnsafePointer<Float>,
+                             outputGradients: UnsafePointer<Float>?, logDerivativeGradients: UnsafePointer<Float>?,
+                             inputGradients: UnsafeMutablePointer<Float>, paramGradients: UnsafeMutablePointer<Float>,
+                             count: Int) {
+        backward(inverse: inverse, inputs, params, outputGradients, logDerivativeGradients,
+                 inputGradients, paramGradients, count)
     }
 
     // MARK: - Generic loops

@@ -12,8 +12,8 @@ import CaloTensor
 /// The arithmetic is the scalar kernel's, operation for operation and in the same order, and
 /// the Float elementary functions of the scalar kernel are lane 0 of the `VectorMath`
 /// polynomials used here, so an element gets bit-identical results whether it goes
-/// through a lane or through `SplineKernel` (the backward passes and the sequential teacher
-/// sampler use the latter). Elements outside [−B, B] are computed with garbage bins and then
+/// through a lane or through `SplineKernel` (the sequential teacher sampler uses the latter;
+/// the backward passes have lanes too, `SplineLanes+Backward.swift`). Elements outside [−B, B] are computed with garbage bins and then
 /// replaced by the identity, exactly as the scalar guard does.
 struct SplineLanes {
     typealias V = SIMD8<Float>
@@ -24,9 +24,9 @@ struct SplineLanes {
 
     init(_ spline: RationalQuadraticSpline) { scalar = SplineKernel<Float>(spline) }
 
-    private var bins: Int { scalar.bins }
-    private var bound: Float { scalar.bound }
-    private var minDerivative: Float { scalar.minDerivative }
+    var bins: Int { scalar.bins }
+    var bound: Float { scalar.bound }
+    var minDerivative: Float { scalar.minDerivative }
 
     /// y = spline(x) (or x = spline⁻¹(y) when `inverse`) and the log-derivative for `count`
     /// elements in the layout of `RationalQuadraticSpline.forward(inputs:params:...)`.
@@ -64,7 +64,7 @@ struct SplineLanes {
 
     /// raw[j] lane l = p[l·m + j]: the eight elements' parameter j in one vector.
     @inline(__always)
-    private func transpose(_ p: UnsafePointer<Float>, into raw: UnsafeMutablePointer<V>, parameters m: Int) {
+    func transpose(_ p: UnsafePointer<Float>, into raw: UnsafeMutablePointer<V>, parameters m: Int) {
         for j in 0..<m {
             raw[j] = V(p[j], p[m + j], p[2 * m + j], p[3 * m + j],
                        p[4 * m + j], p[5 * m + j], p[6 * m + j], p[7 * m + j])
@@ -74,7 +74,7 @@ struct SplineLanes {
     /// exp(u_j − max u) of the K raw values starting at `u` into `e`, and their sum (summed in
     /// the order of `Float.softmaxExponentials`).
     @inline(__always)
-    private func exponentials(_ u: UnsafePointer<V>, _ e: UnsafeMutablePointer<V>) -> V {
+    func exponentials(_ u: UnsafePointer<V>, _ e: UnsafeMutablePointer<V>) -> V {
         var hi = u[0]
         for j in 1..<bins { hi = hi.replacing(with: u[j], where: u[j] .> hi) }
         for j in 0..<bins { e[j] = VectorMath.exp(u[j] - hi) }
@@ -83,7 +83,7 @@ struct SplineLanes {
 
     /// Number of interior knots ≤ v (as a Float per lane), as `SplineKernel.search`.
     @inline(__always)
-    private func search(_ v: V, _ e: UnsafePointer<V>, sum: V, step: Float, scale: Float) -> V {
+    func search(_ v: V, _ e: UnsafePointer<V>, sum: V, step: Float, scale: Float) -> V {
         let a = V(repeating: scale) / sum
         var k = V(), before = V()
         for j in 1..<bins {
@@ -94,9 +94,10 @@ struct SplineLanes {
         return k
     }
 
-    /// Knots k and k+1 of an axis, as `SplineKernel.knots` (same summation order).
+    /// Knots k and k+1 of an axis and the exponential sum of the bins before k, as
+    /// `SplineKernel.knots` (same summation order).
     @inline(__always)
-    private func knots(_ k: V, _ e: UnsafePointer<V>, sum: V, step: Float, scale: Float) -> (lo: V, hi: V) {
+    func knots(_ k: V, _ e: UnsafePointer<V>, sum: V, step: Float, scale: Float) -> (lo: V, hi: V, before: V) {
         let a = V(repeating: scale) / sum
         var before = V(), ek = V()
         for j in 0..<bins {
@@ -108,41 +109,53 @@ struct SplineLanes {
             .replacing(with: -bound, where: k .== 0)
         let hi = ((k + 1) * step - bound + a * (before + ek))
             .replacing(with: bound, where: k .== Float(bins - 1))
-        return (lo, hi)
+        return (lo, hi, before)
     }
 
-    /// Derivatives at knots k and k+1 (1 at the ends), as `SplineKernel.derivative`.
+    /// Derivatives at knots k and k+1 (1 at the ends) and exp(−|raw|) of their raw values (0 at
+    /// the ends), as `SplineKernel.derivative`.
     @inline(__always)
-    private func derivatives(_ k: V, _ r: UnsafePointer<V>) -> (d0: V, d1: V) {
+    func derivatives(_ k: V, _ r: UnsafePointer<V>) -> (d0: V, d1: V, e0: V, e1: V) {
         var left = V(), right = V()
         for j in 1..<bins {
             let jf = V(repeating: Float(j))
             left = left.replacing(with: r[j - 1], where: k .== jf)
             right = right.replacing(with: r[j - 1], where: k + 1 .== jf)
         }
-        let d0 = softplusDerivative(left).replacing(with: 1, where: k .== 0)
-        let d1 = softplusDerivative(right).replacing(with: 1, where: k .== Float(bins - 1))
-        return (d0, d1)
+        let (s0, e0) = softplusDerivative(left), (s1, e1) = softplusDerivative(right)
+        let first = k .== 0, last = k .== Float(bins - 1)
+        return (s0.replacing(with: 1, where: first), s1.replacing(with: 1, where: last),
+                e0.replacing(with: 0, where: first), e1.replacing(with: 0, where: last))
     }
 
     @inline(__always)
-    private func flipSign(_ v: V) -> V {
+    func flipSign(_ v: V) -> V {
         unsafeBitCast(unsafeBitCast(v, to: SIMD8<UInt32>.self) ^ 0x8000_0000, to: V.self)
     }
 
-    /// m_d + softplus(raw) = m_d + max(raw, 0) + log1p(exp(−|raw|)).
+    /// m_d + softplus(raw) = m_d + max(raw, 0) + log1p(exp(−|raw|)), and exp(−|raw|).
     @inline(__always)
-    private func softplusDerivative(_ raw: V) -> V {
+    func softplusDerivative(_ raw: V) -> (V, V) {
         let negAbs = unsafeBitCast(unsafeBitCast(raw, to: SIMD8<UInt32>.self) | 0x8000_0000, to: V.self)
         let e = VectorMath.exp(negAbs)
         let positive = V().replacing(with: raw, where: raw .> 0)
-        return (minDerivative + positive) + VectorMath.log1p(e)
+        return ((minDerivative + positive) + VectorMath.log1p(e), e)
+    }
+
+    /// Everything the maps and the backward pass need about eight elements' bins (the lanes
+    /// of `SplineKernel.Bin`; the bin index k as a Float per lane).
+    struct Bins {
+        var k: V
+        var xLo: V, xHi: V, yLo: V, yHi: V
+        var d0: V, d1: V
+        var d0Exp: V, d1Exp: V
+        var widthSum: V, widthBefore: V, heightSum: V, heightBefore: V
     }
 
     /// The bin geometry of `v` (an x, or a y when `inverse`).
     @inline(__always)
-    private func bin(_ v: V, inverse: Bool, raw: UnsafePointer<V>, ew: UnsafeMutablePointer<V>,
-                     eh: UnsafeMutablePointer<V>) -> (xLo: V, xHi: V, yLo: V, yHi: V, d0: V, d1: V) {
+    func bin(_ v: V, inverse: Bool, raw: UnsafePointer<V>, ew: UnsafeMutablePointer<V>,
+             eh: UnsafeMutablePointer<V>) -> Bins {
         let sw = exponentials(raw, ew)
         let sh = exponentials(raw + bins, eh)
         let k = inverse ? search(v, eh, sum: sh, step: scalar.heightStep, scale: scalar.heightScale)
@@ -150,25 +163,50 @@ struct SplineLanes {
         let x = knots(k, ew, sum: sw, step: scalar.widthStep, scale: scalar.widthScale)
         let y = knots(k, eh, sum: sh, step: scalar.heightStep, scale: scalar.heightScale)
         let d = derivatives(k, raw + 2 * bins)
-        return (x.lo, x.hi, y.lo, y.hi, d.d0, d.d1)
+        return Bins(k: k, xLo: x.lo, xHi: x.hi, yLo: y.lo, yHi: y.hi, d0: d.d0, d1: d.d1, d0Exp: d.e0, d1Exp: d.e1,
+                    widthSum: sw, widthBefore: x.before, heightSum: sh, heightBefore: y.before)
     }
 
-    /// dy/dx = (s/D)² M at (θ, 1 − θ), with N, N' and D as in `SplineKernel.Local`; also returns
-    /// h N/D and h N'/D for the forward map.
+    /// The rational-quadratic pieces at (θ, 1 − θ) in eight bins: the lanes of
+    /// `SplineKernel.Local`, computed operation for operation as it does.
+    struct Local {
+        let w: V, h: V, invW: V, s: V
+        let th: V, th1: V, t: V
+        let n: V, np: V, invD: V, sOverD: V, m: V
+
+        @inline(__always)
+        init(_ b: Bins, th: V, th1: V) {
+            w = b.xHi - b.xLo
+            h = b.yHi - b.yLo
+            invW = 1 / w
+            s = h * invW
+            self.th = th
+            self.th1 = th1
+            t = th * th1
+            n = s * th * th + b.d0 * t
+            np = s * th1 * th1 + b.d1 * t
+            let d = n + np
+            invD = 1 / d
+            sOverD = s / d
+            m = b.d1 * th * th + 2 * s * t + b.d0 * th1 * th1
+        }
+
+        /// dy/dx = (s/D)² M.
+        @inline(__always) var slope: V { sOverD * sOverD * m }
+    }
+
+    /// θ and 1 − θ of the points whose spline values are `y`, as `SplineKernel.root`.
     @inline(__always)
-    private func local(xLo: V, xHi: V, yLo: V, yHi: V, d0: V, d1: V, th: V, th1: V)
-        -> (w: V, h: V, n: V, np: V, invD: V, slope: V) {
-        let w = xHi - xLo, h = yHi - yLo
-        let invW = 1 / w
-        let s = h * invW
-        let t = th * th1
-        let n = s * th * th + d0 * t
-        let np = s * th1 * th1 + d1 * t
-        let d = n + np
-        let invD = 1 / d
-        let sOverD = s / d
-        let m = d1 * th * th + 2 * s * t + d0 * th1 * th1
-        return (w, h, n, np, invD, sOverD * sOverD * m)
+    func root(_ y: V, _ b: Bins) -> (th: V, th1: V) {
+        let s = (b.yHi - b.yLo) / (b.xHi - b.xLo)
+        let dl = y - b.yLo, dr = b.yHi - y
+        let e = b.d0 * dr - b.d1 * dl
+        let q = 4 * s * s * dl * dr
+        let rt = (e * e + q).squareRoot()
+        let g = (q / (rt - e)).replacing(with: e + rt, where: e .>= 0)
+        let a = 2 * s * dl
+        let den = a + g
+        return (a / den, g / den)
     }
 
     // MARK: - Maps
@@ -180,7 +218,7 @@ struct SplineLanes {
         let b = bin(x, inverse: false, raw: raw, ew: ew, eh: eh)
         let w = b.xHi - b.xLo
         let th = (x - b.xLo) / w, th1 = (b.xHi - x) / w
-        let l = local(xLo: b.xLo, xHi: b.xHi, yLo: b.yLo, yHi: b.yHi, d0: b.d0, d1: b.d1, th: th, th1: th1)
+        let l = Local(b, th: th, th1: th1)
         let lower = b.yLo + l.h * l.n * l.invD
         let upper = b.yHi - l.h * l.np * l.invD
         let y = upper.replacing(with: lower, where: th .<= th1)
@@ -193,17 +231,8 @@ struct SplineLanes {
                               eh: UnsafeMutablePointer<V>) -> (V, V) {
         let inside = (y .>= -bound) .& (y .<= bound)
         let b = bin(y, inverse: true, raw: raw, ew: ew, eh: eh)
-        // The quadratic root, as `SplineKernel.root`.
-        let s = (b.yHi - b.yLo) / (b.xHi - b.xLo)
-        let dl = y - b.yLo, dr = b.yHi - y
-        let e = b.d0 * dr - b.d1 * dl
-        let q = 4 * s * s * dl * dr
-        let rt = (e * e + q).squareRoot()
-        let g = (q / (rt - e)).replacing(with: e + rt, where: e .>= 0)
-        let a = 2 * s * dl
-        let den = a + g
-        let th = a / den, th1 = g / den
-        let l = local(xLo: b.xLo, xHi: b.xHi, yLo: b.yLo, yHi: b.yHi, d0: b.d0, d1: b.d1, th: th, th1: th1)
+        let (th, th1) = root(y, b)
+        let l = Local(b, th: th, th1: th1)
         let x = (b.xHi - th1 * l.w).replacing(with: b.xLo + th * l.w, where: th .<= th1)
         // Negation by the sign bit, as the scalar kernel's `-`: SIMD's prefix minus is 0 − x,
         // which turns log 1 = 0 into +0 instead of −0.

@@ -30,18 +30,23 @@ enum SplineRows {
         }
     }
 
+    /// - Parameter elementwise: the one-element-at-a-time kernel (the benchmark's baseline).
     static func backward(_ spline: RationalQuadraticSpline, inverse: Bool,
                          _ x: UnsafePointer<Float>, _ p: UnsafePointer<Float>,
                          _ gy: UnsafePointer<Float>?, _ gl: UnsafePointer<Float>?,
                          _ gx: UnsafeMutablePointer<Float>, _ gp: UnsafeMutablePointer<Float>,
-                         rows: Int, features d: Int) {
+                         rows: Int, features d: Int, elementwise: Bool = false) {
         let m = spline.parameterCount
         let xs = UnsafeSendable(x), ps = UnsafeSendable(p), gys = UnsafeSendable(gy), gls = UnsafeSendable(gl)
         let gxs = UnsafeSendable(gx), gps = UnsafeSendable(gp)
         Parallel.forEachChunk(rows, minChunk: minimumRowsPerWorker) { r in
             let o = r.lowerBound * d, n = r.count * d
             let gyo = gys.value.map { $0 + o }, glo = gls.value.map { $0 + o }
-            if inverse {
+            if elementwise {
+                spline.backwardElementwise(inverse: inverse, inputs: xs.value + o, params: ps.value + o * m,
+                                           outputGradients: gyo, logDerivativeGradients: glo,
+                                           inputGradients: gxs.value + o, paramGradients: gps.value + o * m, count: n)
+            } else if inverse {
                 spline.inverseBackward(inputs: xs.value + o, params: ps.value + o * m, outputGradients: gyo,
                                        logDerivativeGradients: glo, inputGradients: gxs.value + o,
                                        paramGradients: gps.value + o * m, count: n)

@@ -2,10 +2,10 @@ import Testing
 import CaloFlows
 import CaloTensor
 
-/// The Float maps run eight elements per SIMD lane group; an element left over at the end of a
-/// buffer (count not a multiple of 8) goes through the one-element kernel that the backward
-/// passes use. Both must give the same bits, so every element is mapped once inside a full
-/// batch and once alone.
+/// The Float maps and backward passes run eight elements per SIMD lane group; an element left
+/// over at the end of a buffer (count not a multiple of 8) goes through the one-element kernel.
+/// Both must give the same bits, so every element is mapped (and differentiated) once inside a
+/// full batch and once alone.
 @Suite struct SplineLanesTests {
     /// Inputs that visit every bin, both knots of a bin, the tails, the bounds and NaN.
     func inputs(_ n: Int, spline: RationalQuadraticSpline, rng: inout Xoshiro256) -> [Float] {
@@ -51,6 +51,53 @@ import CaloTensor
                     #expect(single.ld[0].bitPattern == all.ld[i].bitPattern, "n \(n) element \(i)")
                 }
             }
+        }
+    }
+
+    /// Input and raw-parameter gradients of `count` elements (upstreams nil when `upstream`
+    /// is false, as for a block whose output or log-det gets no gradient).
+    func backward(_ spline: RationalQuadraticSpline, _ x: [Float], _ p: [Float], _ gy: [Float], _ gl: [Float],
+                  inverse: Bool, upstream: (output: Bool, log: Bool)) -> (gx: [Float], gp: [Float]) {
+        var gx = [Float](repeating: .nan, count: x.count), gp = [Float](repeating: .nan, count: p.count)
+        gy.withUnsafeBufferPointer { gyp in gl.withUnsafeBufferPointer { glp in
+            let go = upstream.output ? gyp.baseAddress : nil, gll = upstream.log ? glp.baseAddress : nil
+            if inverse {
+                spline.inverseBackward(inputs: x, params: p, outputGradients: go, logDerivativeGradients: gll,
+                                       inputGradients: &gx, paramGradients: &gp, count: x.count)
+            } else {
+                spline.forwardBackward(inputs: x, params: p, outputGradients: go, logDerivativeGradients: gll,
+                                       inputGradients: &gx, paramGradients: &gp, count: x.count)
+            }
+        } }
+        return (gx, gp)
+    }
+
+    @Test(arguments: SplineParameterStyle.allCases, [false, true])
+    func backwardLanesAndElementKernelGiveTheSameBits(_ style: SplineParameterStyle, _ inverse: Bool) {
+        let spline = RationalQuadraticSpline.caloFlow
+        var rng = Xoshiro256(seed: 19)
+        let m = spline.parameterCount
+        let n = 8 * 60 + 5   // full lane groups and a remainder
+        let x = inputs(n, spline: spline, rng: &rng)
+        let p = splineParams(n, spline: spline, style: style, rng: &rng).map(Float.init)
+        let gy = (0..<n).map { _ in Float(rng.uniform(-2, 2)) }, gl = (0..<n).map { _ in Float(rng.uniform(-2, 2)) }
+        for upstream in [(true, true), (true, false), (false, true)] {
+            let batch = backward(spline, x, p, gy, gl, inverse: inverse, upstream: upstream)
+            var mismatches = 0
+            for i in 0..<n {
+                let single = backward(spline, [x[i]], Array(p[(i * m)..<((i + 1) * m)]), [gy[i]], [gl[i]],
+                                      inverse: inverse, upstream: upstream)
+                let same = single.gx[0].bitPattern == batch.gx[i].bitPattern
+                    && (0..<m).allSatisfy { single.gp[$0].bitPattern == batch.gp[i * m + $0].bitPattern }
+                if !same { mismatches += 1 }
+            }
+            #expect(mismatches == 0, "\(mismatches) of \(n) elements differ (upstream \(upstream))")
+            // Every gradient is written: outside the bounds the input gradient is the output's and
+            // the parameters get zeros; inside, finite values.
+            #expect(!batch.gx.contains { $0.isNaN } || x.contains { $0.isNaN })
+            #expect(batch.gx[6] == (upstream.0 ? gy[6] : 0) && batch.gp[(6 * m)..<(7 * m)].allSatisfy { $0 == 0 })
+            let insideElements = (0..<n).filter { abs(x[$0]) < Float(spline.tailBound) }
+            #expect(insideElements.allSatisfy { i in (0..<m).allSatisfy { batch.gp[i * m + $0].isFinite } })
         }
     }
 }

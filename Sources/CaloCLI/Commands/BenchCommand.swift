@@ -136,11 +136,11 @@ public struct BenchCommand: Command {
                          + "(\(f(100 * g.gflops / r.peakGFLOPS, 1))% of peak)")
         }
         for sp in r.spline where sp.lanes {
-            let base = r.spline.first { $0.inverse == sp.inverse && !$0.lanes }
+            let base = r.spline.first { $0.inverse == sp.inverse && $0.backward == sp.backward && !$0.lanes }
             let speedup = base.map { " (element-wise kernel \(f($0.nanosecondsPerElement, 2)) ns: "
                 + "\(f($0.nanosecondsPerElement / sp.nanosecondsPerElement, 1))x)" } ?? ""
-            lines.append("spline \(sp.inverse ? "inverse" : "forward") (K=8, \(sp.elements) elements): "
-                         + "\(f(sp.nanosecondsPerElement, 2)) ns per element" + speedup)
+            lines.append("spline \(sp.inverse ? "inverse" : "forward")\(sp.backward ? " backward" : "") "
+                         + "(K=8, \(sp.elements) elements): \(f(sp.nanosecondsPerElement, 2)) ns per element" + speedup)
         }
         lines.append("")
         lines.append(pad("measurement", 48) + lpad("showers/s", 11) + lpad("wall s", 9) + lpad("cpu s", 9)
@@ -193,7 +193,8 @@ public struct BenchCommand: Command {
             num("gemm_\(g.m)x\(g.k)x\(g.n)_gflops", g.gflops)
         }
         for sp in r.spline {
-            let name = "spline_\(sp.inverse ? "inverse" : "forward")" + (sp.lanes ? "" : "_elementwise")
+            let name = "spline_\(sp.inverse ? "inverse" : "forward")" + (sp.backward ? "_backward" : "")
+                + (sp.lanes ? "" : "_elementwise")
             num(name + "_ns_per_element", sp.nanosecondsPerElement)
         }
         for m in r.measurements {
