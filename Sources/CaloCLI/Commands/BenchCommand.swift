@@ -17,16 +17,17 @@ public struct BenchCommand: Command {
         (IAF, 8 blocks, MADE 2x504) for 504 voxels and 4 context inputs with random weights, \
         and measures showers/s of a teacher training step (forward, backward, Adam, dropout \
         on), teacher log-density, student sampling (one pass) and teacher sampling (504 \
-        sequential steps per block; a smaller batch). Also measures OpenBLAS sgemm on the \
-        models' largest shapes and the machine's fp32 peak in the same run, and reports every \
+        sequential steps per block, each hidden unit computed once). Also measures the spline \
+        kernels, OpenBLAS sgemm on the models' largest shapes and the machine's fp32 peak in \
+        the same run, and reports every \
         useful-FLOP rate as a fraction of that peak. Each timing is the best of several runs \
         (wall clock) with the process CPU time of that run, so a busy machine shows up as \
         CPU time below threads x wall time.
         """
     static let batch = Option.int("batch", short: "b", default: 1000, range: 1...100_000,
                                   help: "Showers per batch for training, log-density and student sampling.")
-    static let teacherBatch = Option.int("teacher-sample-batch", default: 100, range: 1...10_000,
-                                         help: "Showers per batch for (sequential) teacher sampling.")
+    static let teacherBatch = Option.int("teacher-sample-batch", default: 1000, range: 1...10_000,
+                                         help: "Showers per batch for (sequential) teacher sampling (as generate runs it).")
     static let repeats = Option.int("repeats", default: 3, range: 1...100,
                                     help: "Timed runs per measurement after a warm-up (best reported).")
     static let quick = Option.flag("quick", help: "2 blocks, small batches, one repeat: a smoke check of seconds (tests).")
