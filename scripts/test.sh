@@ -25,8 +25,9 @@ swift build -c release --build-tests
 
 log=$(mktemp -t caloflow-test.XXXXXX)
 trap 'rm -f "$log"' EXIT
-# A watchdog: the suite takes about 5 minutes on 2 cores; a hang (a deadlock is a bug) ends
-# as a failure after CALOFLOW_TEST_TIMEOUT (default 30m) instead of using up CI's whole budget.
+# A watchdog over the tests alone (built above): they take under a minute on 2 cores; a hang
+# (a deadlock is a bug) ends as a failure after CALOFLOW_TEST_TIMEOUT (default 30m) instead of
+# using up CI's whole budget.
 limit=${CALOFLOW_TEST_TIMEOUT:-30m}
 set +e
 timeout --kill-after=30s "$limit" swift test -c release --skip-build 2>&1 | tee "$log"
