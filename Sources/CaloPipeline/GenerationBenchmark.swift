@@ -23,14 +23,7 @@ public enum GenerationBenchmark {
     ///   - directory: where the temporary output file goes (removed afterwards).
     public static func run(flowI: FlowArchitecture = .paperFlowI, student: FlowArchitecture = .paperStudent,
                            events: Int, batch: Int, directory: String = "/tmp", seed: UInt64 = 1) throws -> Result {
-        var rng = Xoshiro256(seed: seed)
-        let f1 = try CaloFlowModels.flowI(flowI, rng: &rng)
-        let f2 = try CaloFlowModels.flowII(kind: .iaf, student, name: "student", rng: &rng)
-        let data = TrainingDataSummary(file: "(benchmark)", particle: "eplus", events: 0, trainingEvents: 0, validationEvents: 0,
-                                       minimumEnergyGeV: 1, maximumEnergyGeV: 100, splitSeed: seed)
-        let generator = try ShowerGenerator(
-            flowI: f1, flowIInfo: FlowModelInfo(stage: .flow1, kind: .maf, architecture: flowI, preprocessing: Preprocessing(), trainingData: data),
-            flowII: f2, flowIIInfo: FlowModelInfo(stage: .student, kind: .iaf, architecture: student, preprocessing: Preprocessing(), trainingData: data))
+        let generator = try self.generator(flowI: flowI, student: student, seed: seed)
         let path = "\(directory)/caloflow-bench-\(getpid()).h5"
         let writer = try ShowerFileWriter(path: path, metadata: ShowerFileMetadata(generator: "caloflow bench"))
         defer { writer.abort(); unlink(path) }
@@ -40,5 +33,19 @@ public enum GenerationBenchmark {
             return try generator.generate(incidentGeV: energies, seed: seed, batchIndex: index)
         }
         return Result(events: events, batch: batch, seconds: timing.totalSeconds, writeSeconds: timing.writeSeconds)
+    }
+
+    /// A generator of Flow I and a student of the given shapes with random weights drawn from `seed`
+    /// (e+ over 1-100 GeV, default preprocessing): what the pipeline measurement runs.
+    public static func generator(flowI: FlowArchitecture = .paperFlowI, student: FlowArchitecture = .paperStudent,
+                                 seed: UInt64 = 1) throws -> ShowerGenerator {
+        var rng = Xoshiro256(seed: seed)
+        let f1 = try CaloFlowModels.flowI(flowI, rng: &rng)
+        let f2 = try CaloFlowModels.flowII(kind: .iaf, student, name: "student", rng: &rng)
+        let data = TrainingDataSummary(file: "(benchmark)", particle: "eplus", events: 0, trainingEvents: 0, validationEvents: 0,
+                                       minimumEnergyGeV: 1, maximumEnergyGeV: 100, splitSeed: seed)
+        return try ShowerGenerator(
+            flowI: f1, flowIInfo: FlowModelInfo(stage: .flow1, kind: .maf, architecture: flowI, preprocessing: Preprocessing(), trainingData: data),
+            flowII: f2, flowIIInfo: FlowModelInfo(stage: .student, kind: .iaf, architecture: student, preprocessing: Preprocessing(), trainingData: data))
     }
 }

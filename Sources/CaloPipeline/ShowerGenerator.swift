@@ -50,7 +50,9 @@ public final class ShowerGenerator: @unchecked Sendable {
     /// over threads. With more than one worker (`workers`, default `Parallel.maxWorkers`) and more than one pass,
     /// each worker runs whole passes with single-threaded BLAS: the passes are independent,
     /// so the cores never wait for each other inside a pass (OpenBLAS's own threads would
-    /// synchronise and spin at every product).
+    /// synchronise and spin at every product). A worker that finishes takes the next pass
+    /// nobody has started, so a core slowed down by other work (the file writer compressing the
+    /// previous batch) does fewer passes instead of holding up the batch.
     /// - Parameter singleThreadedBLAS: false keeps OpenBLAS's thread count while the workers run
     ///   (slower; for callers that must not resize OpenBLAS's thread pool, such as tests running
     ///   next to other BLAS users in one process).
@@ -72,8 +74,8 @@ public final class ShowerGenerator: @unchecked Sendable {
         } else {
             let results = PassResults(count: passes.count)
             let me = UnsafeSendable(self)
-            try ComputeThreads.onWorkers(workers, singleThreadedBLAS: singleThreadedBLAS) { w in
-                for p in stride(from: w, to: passes.count, by: workers) {
+            try ComputeThreads.onWorkers(workers, singleThreadedBLAS: singleThreadedBLAS) { _ in
+                while let p = results.claim() {
                     results.store(p, try me.value.pass(Array(incidentGeV[passes[p]]), seed: seed,
                                                       batchIndex: batchIndex, pass: p))
                 }
@@ -99,7 +101,13 @@ public final class ShowerGenerator: @unchecked Sendable {
     /// One slot per pass, filled by whichever worker ran it.
     private final class PassResults: Sendable {
         private let slots: Mutex<[Matrix?]>
+        private let next = Atomic<Int>(0)
         init(count: Int) { slots = Mutex(Array(repeating: nil, count: count)) }
+        /// The next pass nobody has taken yet, or nil when all are taken.
+        func claim() -> Int? {
+            let p = next.add(1, ordering: .relaxed).oldValue
+            return p < slots.withLock { $0.count } ? p : nil
+        }
         func store(_ p: Int, _ m: Matrix) { slots.withLock { $0[p] = m } }
         /// The matrices in pass order (every pass stored: `onWorkers` threw otherwise).
         func values() -> [Matrix] { slots.withLock { $0 }.map { $0! } }
