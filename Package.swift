@@ -24,10 +24,15 @@ let package = Package(
         .systemLibrary(name: "CBLAS", path: "Sources/CBLAS",
                        providers: [.apt(["libopenblas-dev"])]),
 
+        // MARK: - Kernels in C: the spline maps with AVX2 intrinsics (bit-identical to the Swift
+        // one-element kernel; no fused multiply-adds, so the flags below are part of the numerics)
+        .target(name: "CSplineKernels", path: "Sources/CSplineKernels",
+                cSettings: [.unsafeFlags(["-O2", "-march=x86-64-v3", "-ffp-contract=off"])]),
+
         // MARK: - Libraries, bottom (numerics) to top (commands)
         .target(name: "CaloTensor", dependencies: ["CBLAS"], swiftSettings: fast),
         .target(name: "CaloNN", dependencies: ["CaloTensor"], swiftSettings: fast),
-        .target(name: "CaloFlows", dependencies: ["CaloNN", "CaloTensor"], swiftSettings: fast),
+        .target(name: "CaloFlows", dependencies: ["CaloNN", "CaloTensor", "CSplineKernels"], swiftSettings: fast),
         .target(name: "CaloData", dependencies: ["CHDF5", "CaloTensor"], swiftSettings: fast),
         .target(name: "CaloSimulation", dependencies: ["CaloTensor", "CaloData"], swiftSettings: fast),
         .target(name: "CaloPipeline",

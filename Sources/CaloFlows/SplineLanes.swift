@@ -1,19 +1,22 @@
 import CaloTensor
+import CSplineKernels
 
-/// The Float spline maps for eight elements at once, one element per SIMD lane (AVX2).
+/// The Float spline for eight elements at once, one element per SIMD lane (AVX2).
 ///
 /// `SplineKernel` evaluates one element at a time: its bin search, knot selection and
-/// divisions are scalar and branchy (`caloflow bench` times it at 3-5x this kernel).
+/// divisions are scalar and branchy (`caloflow bench` times it at 3-5x the lanes).
 /// Here each group of eight consecutive elements is transposed into structure-of-arrays form
 /// (raw parameter j of all eight elements in one vector) and every step — softmax, search,
 /// knot and derivative selection, root, slope, log — runs as vector operations with selects
-/// instead of branches.
+/// instead of branches. The maps (`map`) run in the C kernel `CSplineKernels`, a line-by-line
+/// transcription of these steps with AVX2 intrinsics; the steps below serve the backward
+/// passes (`SplineLanes+Backward.swift`).
 ///
 /// The arithmetic is the scalar kernel's, operation for operation and in the same order, and
 /// the Float elementary functions of the scalar kernel are lane 0 of the `VectorMath`
-/// polynomials used here, so an element gets bit-identical results whether it goes
-/// through a lane or through `SplineKernel` (the sequential teacher sampler uses the latter;
-/// the backward passes have lanes too, `SplineLanes+Backward.swift`). Elements outside [−B, B] are computed with garbage bins and then
+/// polynomials used here (and transcribed in the C kernel), so an element gets bit-identical
+/// results whether it goes through a lane or through `SplineKernel` (the sequential teacher
+/// sampler uses the latter). Elements outside [−B, B] are computed with garbage bins and then
 /// replaced by the identity, exactly as the scalar guard does.
 struct SplineLanes {
     typealias V = SIMD8<Float>
@@ -24,29 +27,31 @@ struct SplineLanes {
 
     init(_ spline: RationalQuadraticSpline) { scalar = SplineKernel<Float>(spline) }
 
+    /// The constants in the C kernel's form.
+    var cConstants: caloflow_spline_constants {
+        caloflow_spline_constants(bins: Int32(bins), bound: bound, widthStep: scalar.widthStep,
+                                  heightStep: scalar.heightStep, widthScale: scalar.widthScale,
+                                  heightScale: scalar.heightScale, minDerivative: minDerivative)
+    }
+
     var bins: Int { scalar.bins }
     var bound: Float { scalar.bound }
     var minDerivative: Float { scalar.minDerivative }
 
     /// y = spline(x) (or x = spline⁻¹(y) when `inverse`) and the log-derivative for `count`
     /// elements in the layout of `RationalQuadraticSpline.forward(inputs:params:...)`.
+    ///
+    /// Whole groups of eight go through the C kernel (`CSplineKernels`, the same arithmetic with
+    /// AVX2 intrinsics: Swift's SIMD8 code for these maps vectorised only in part); the rest,
+    /// and splines of more than 16 bins, through the scalar kernel.
     func map(inverse: Bool, _ x: UnsafePointer<Float>, _ p: UnsafePointer<Float>,
              _ y: UnsafeMutablePointer<Float>, _ ld: UnsafeMutablePointer<Float>, count: Int) {
         let k = bins, m = 3 * k - 1
-        let groups = count / 8
-        // Scratch, in vectors: m transposed raw parameters, then K width and K height exponentials.
-        withUnsafeTemporaryAllocation(of: V.self, capacity: m + 2 * k) { scratch in
-            let raw = scratch.baseAddress!, ew = raw + m, eh = ew + k
-            for g in 0..<groups {
-                let base = g * 8
-                transpose(p + base * m, into: raw, parameters: m)
-                let v = UnsafeRawPointer(x + base).loadUnaligned(as: V.self)
-                let (out, logDerivative) = inverse
-                    ? inverseLanes(v, raw: raw, ew: ew, eh: eh)
-                    : forwardLanes(v, raw: raw, ew: ew, eh: eh)
-                UnsafeMutableRawPointer(y + base).storeBytes(of: out, as: V.self)
-                UnsafeMutableRawPointer(ld + base).storeBytes(of: logDerivative, as: V.self)
-            }
+        // The C kernel's scratch holds up to 16 bins; other spline sizes run element by element.
+        let groups = (2...16).contains(k) ? count / 8 : 0
+        if groups > 0 {
+            var constants = cConstants
+            caloflow_spline_map_lanes(&constants, inverse ? 1 : 0, x, p, y, ld, groups)
         }
         let done = groups * 8
         guard done < count else { return }
@@ -207,36 +212,5 @@ struct SplineLanes {
         let a = 2 * s * dl
         let den = a + g
         return (a / den, g / den)
-    }
-
-    // MARK: - Maps
-
-    @inline(__always)
-    private func forwardLanes(_ x: V, raw: UnsafePointer<V>, ew: UnsafeMutablePointer<V>,
-                              eh: UnsafeMutablePointer<V>) -> (V, V) {
-        let inside = (x .>= -bound) .& (x .<= bound)
-        let b = bin(x, inverse: false, raw: raw, ew: ew, eh: eh)
-        let w = b.xHi - b.xLo
-        let th = (x - b.xLo) / w, th1 = (b.xHi - x) / w
-        let l = Local(b, th: th, th1: th1)
-        let lower = b.yLo + l.h * l.n * l.invD
-        let upper = b.yHi - l.h * l.np * l.invD
-        let y = upper.replacing(with: lower, where: th .<= th1)
-        let logSlope = VectorMath.log(l.slope)
-        return (x.replacing(with: y, where: inside), V().replacing(with: logSlope, where: inside))
-    }
-
-    @inline(__always)
-    private func inverseLanes(_ y: V, raw: UnsafePointer<V>, ew: UnsafeMutablePointer<V>,
-                              eh: UnsafeMutablePointer<V>) -> (V, V) {
-        let inside = (y .>= -bound) .& (y .<= bound)
-        let b = bin(y, inverse: true, raw: raw, ew: ew, eh: eh)
-        let (th, th1) = root(y, b)
-        let l = Local(b, th: th, th1: th1)
-        let x = (b.xHi - th1 * l.w).replacing(with: b.xLo + th * l.w, where: th .<= th1)
-        // Negation by the sign bit, as the scalar kernel's `-`: SIMD's prefix minus is 0 − x,
-        // which turns log 1 = 0 into +0 instead of −0.
-        let logSlope = flipSign(VectorMath.log(l.slope))
-        return (y.replacing(with: x, where: inside), V().replacing(with: logSlope, where: inside))
     }
 }

@@ -36,6 +36,34 @@ import CaloTensor
         #expect(batch.out[8].isNaN && batch.ld[8] == 0)
     }
 
+    /// The lane kernel serves 2 to 16 bins (sums left to right unless K = 8, parameters
+    /// transposed in overlapping blocks of eight, or one by one below eight); other bin counts
+    /// run element by element. Every count gives the element kernel's bits.
+    @Test(arguments: [2, 3, 5, 8, 11, 16, 17])
+    func everyBinCountGivesTheElementKernelsBits(bins: Int) throws {
+        let spline = try RationalQuadraticSpline(bins: bins, tailBound: 5)
+        var rng = Xoshiro256(seed: UInt64(40 + bins))
+        let n = 8 * 40 + 3, m = spline.parameterCount
+        let x = inputs(n, spline: spline, rng: &rng)
+        let p = splineParams(n, spline: spline, style: .moderate, rng: &rng).map(Float.init)
+        for inverse in [false, true] {
+            let all = spline.map(x, p, inverse: inverse)
+            var mismatches = 0
+            for i in 0..<n {
+                let single = spline.map([x[i]], Array(p[(i * m)..<((i + 1) * m)]), inverse: inverse)
+                if single.out[0].bitPattern != all.out[i].bitPattern || single.ld[0].bitPattern != all.ld[i].bitPattern {
+                    mismatches += 1
+                }
+            }
+            #expect(mismatches == 0, "K = \(bins), inverse \(inverse): \(mismatches) of \(n) elements differ")
+            // Inside the bound the inverse undoes the forward map.
+            if !inverse {
+                let back = spline.map(all.out, p, inverse: true)
+                for i in 11..<n { #expect(abs(back.out[i] - x[i]) <= 1e-3, "K = \(bins) element \(i)") }
+            }
+        }
+    }
+
     @Test func countsThatAreNotMultiplesOfEightMixBothKernels() {
         let spline = RationalQuadraticSpline.caloFlow
         var rng = Xoshiro256(seed: 18)

@@ -1,0 +1,35 @@
+// The rational-quadratic spline maps on eight AVX2 lanes, in C with intrinsics.
+//
+// Swift 6.3 lowers SIMD8<Float> arithmetic lane by lane and leaves LLVM's SLP vectoriser to put
+// the vectors back together; in the spline it does so only in part (about 380 instructions per
+// element, half of the log polynomial in scalar code, square roots through sqrtf calls). This
+// is the same kernel as CaloFlows' SplineLanes, operation for operation in the same order and
+// without fused multiply-adds (-ffp-contract=off), so every result is bit-identical to the
+// Swift one-element kernel (SplineKernel<Float>), which the tests check.
+#ifndef CALOFLOW_SPLINE_KERNELS_H
+#define CALOFLOW_SPLINE_KERNELS_H
+
+#include <stddef.h>
+
+/// The constants of one spline (SplineKernel<Float>'s).
+typedef struct {
+    int bins;              ///< K, 2...16
+    float bound;           ///< B: identity outside [-B, B]
+    float widthStep;       ///< 2B m_w
+    float heightStep;      ///< 2B m_h
+    float widthScale;      ///< 2B (1 - K m_w)
+    float heightScale;     ///< 2B (1 - K m_h)
+    float minDerivative;   ///< m_d
+} caloflow_spline_constants;
+
+/// y = spline(x) (inverse == 0) or x = spline^-1(y) (inverse != 0) and log|dy/dx| (log|dx/dy|
+/// for the inverse; 0 outside [-B, B]) for 8 * groups consecutive elements.
+///
+/// - inputs, outputs, logDerivatives: 8 * groups floats each.
+/// - params: (3K - 1) raw parameters per element (K widths, K heights, K - 1 interior
+///   derivatives), element after element.
+void caloflow_spline_map_lanes(const caloflow_spline_constants *constants, int inverse,
+                               const float *inputs, const float *params,
+                               float *outputs, float *logDerivatives, size_t groups);
+
+#endif
