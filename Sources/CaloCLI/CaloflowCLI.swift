@@ -8,6 +8,7 @@ public enum CaloflowCLI {
         [
             SimulateCommand.self,
             InfoCommand.self,
+            ConvertCommand.self,
             TrainTeacherCommand.self,
             DistillCommand.self,
             GenerateCommand.self,

@@ -45,6 +45,9 @@ public enum CaloDataError: Error, CustomStringConvertible, Sendable {
     case wrongShape(path: String, dataset: String, expected: [Int], found: [Int])
     /// The datasets disagree on the number of events; `counts` is (dataset, events) in layout order.
     case eventCountMismatch(path: String, counts: [String: Int])
+    /// A flat file whose showers have another number of voxels than the CaloGAN geometry's 504
+    /// (`guess` names the geometry the count belongs to, when known).
+    case otherGeometry(path: String, dataset: String, voxels: Int, guess: String?)
     /// A NaN, infinite or negative value at `event` (absolute index in the file), flat `index` in that event's row.
     case invalidValue(path: String, dataset: String, event: Int, index: Int, value: Float, problem: ValueProblem)
 
@@ -79,7 +82,10 @@ public enum CaloDataError: Error, CustomStringConvertible, Sendable {
             return "\(p): invalid access to '\(o)': \(d)"
         case .missingDataset(let p, let d, let found):
             let list = found.isEmpty ? "nothing" : found.joined(separator: ", ")
-            return "\(p): dataset '\(d)' is missing (the file contains: \(list)); a CaloGAN file needs energy, layer_0, layer_1, layer_2, overflow"
+            return "\(p): dataset '\(d)' is missing (the file contains: \(list)); a shower file needs either energy, layer_0, layer_1, layer_2, overflow (CaloGAN layout) or incident_energies, showers (flat layout)"
+        case .otherGeometry(let p, let d, let v, let guess):
+            return "\(p): dataset '\(d)' has \(v) voxels per shower" + (guess.map { " (\($0))" } ?? "")
+                + "; caloflow models the CaloGAN geometry, \(CaloGANGeometry.voxelCount) voxels (3x96, 12x12, 12x6)"
         case .wrongRank(let p, let d, let e, let f):
             return "\(p): dataset '\(d)' has rank \(f.count) with shape \(Self.shape(f)), expected rank \(e.count) with shape \(Self.shape(e))"
         case .wrongShape(let p, let d, let e, let f):

@@ -8,6 +8,14 @@ public enum FileSystem {
         return stat(path, &st) == 0
     }
 
+    /// True when both paths exist and name the same file (same device and inode, so links and
+    /// different spellings of one path count as the same).
+    public static func sameFile(_ a: String, _ b: String) -> Bool {
+        var sa = stat(), sb = stat()
+        guard stat(a, &sa) == 0, stat(b, &sb) == 0 else { return false }
+        return sa.st_dev == sb.st_dev && sa.st_ino == sb.st_ino
+    }
+
     /// True when `path` is a directory.
     public static func isDirectory(_ path: String) -> Bool {
         var st = stat()

@@ -13,7 +13,7 @@ public struct ShowerFileMetadata: Sendable, Equatable {
     public var seed: UInt64?
     /// Version of the app that wrote the file.
     public var appVersion: String?
-    /// Units statement; the writer always stores `ShowerFileLayout.units`.
+    /// Units statement; the writer stores its layout's (`ShowerFileFormat.units`).
     public var units: String?
     /// Free-form creation information (the writer defaults to a UTC timestamp).
     public var creationInfo: String?

@@ -1,8 +1,10 @@
-/// Reads a CaloGAN-layout shower file (see `ShowerFileLayout`), validating as it goes.
+/// Reads a shower file in either layout (`ShowerFileFormat`: CaloGAN, or the flat
+/// CaloChallenge-style one, recognised by its dataset names), validating as it goes.
 ///
 /// Opening checks the layout: every dataset present, rank and per-event shape, float32 or
 /// float64 elements (contiguous or chunked/compressed, as h5py writes them), and equal event
-/// counts. Every read checks the content: NaN, infinite or negative values throw
+/// counts. Batches are always in CaloGAN terms: E_inc in GeV, 504 voxels in MeV (a flat file's
+/// MeV energies are converted; its overflow reads as 0). Every read checks the content: NaN, infinite or negative values throw
 /// `CaloDataError.invalidValue` naming the dataset and the file event index.
 ///
 /// Reads are hyperslabs of whole batches, converted to Float32 by HDF5 and placed directly into
@@ -15,6 +17,8 @@ public final class ShowerFileReader {
     public let count: Int
     /// Events stored in the file.
     public let eventsInFile: Int
+    /// The file's layout.
+    public let format: ShowerFileFormat
     /// Shape, type and storage of each layout dataset.
     public let datasets: [String: HDF5DatasetInfo]
     /// All root attributes as text.
@@ -34,8 +38,12 @@ public final class ShowerFileReader {
         file = try HDF5File(path: path, mode: .readOnly)
         validatesContent = validateContent
         let members = try file.members(of: "/")
+        // Without a complete layout, the one the file seems to attempt names the missing dataset.
+        let format = ShowerFileFormat.detect(members: members)
+            ?? (ShowerFileFormat.flat.datasetNames.contains(where: members.contains) ? .flat : .calogan)
+        self.format = format
         var infos: [String: HDF5DatasetInfo] = [:]
-        for name in ShowerFileLayout.datasetNames {
+        for name in format.datasetNames {
             guard members.contains(name) else {
                 throw CaloDataError.missingDataset(path: path, dataset: name, found: members)
             }
@@ -45,13 +53,17 @@ public final class ShowerFileReader {
             }
             infos[name] = try file.datasetInfo(name)
         }
-        for name in ShowerFileLayout.datasetNames {
+        for name in format.datasetNames {
             let info = infos[name]!
-            let expected = [-1] + ShowerFileLayout.eventShapes[name]!
-            let energyAsVector = name == "energy" && info.shape.count == 1
+            let expected = [-1] + format.eventShapes[name]!
+            let energyAsVector = name == format.energyDataset && info.shape.count == 1
             if !energyAsVector {
                 guard info.shape.count == expected.count else {
                     throw CaloDataError.wrongRank(path: path, dataset: name, expected: expected, found: info.shape)
+                }
+                if format == .flat, name == ShowerFileFormat.flatShowers, info.shape[1] != CaloGANGeometry.voxelCount {
+                    throw CaloDataError.otherGeometry(path: path, dataset: name, voxels: info.shape[1],
+                                                      guess: ShowerFileFormat.otherGeometries[info.shape[1]])
                 }
                 guard Array(info.shape.dropFirst()) == Array(expected.dropFirst()) else {
                     throw CaloDataError.wrongShape(path: path, dataset: name, expected: expected, found: info.shape)
@@ -66,7 +78,7 @@ public final class ShowerFileReader {
         guard Set(counts.values).count == 1 else {
             throw CaloDataError.eventCountMismatch(path: path, counts: counts)
         }
-        eventsInFile = counts["energy"]!
+        eventsInFile = counts[format.energyDataset]!
         if let m = maxEvents, m < 0 {
             throw CaloDataError.invalidRequest(path: path, object: "/", detail: "maxEvents must be non-negative, got \(m)")
         }
@@ -88,18 +100,29 @@ public final class ShowerFileReader {
                                                detail: "events \(range.lowerBound)..<\(range.upperBound) requested, the reader has \(count)")
         }
         let n = range.count
-        var energy = [Float](repeating: 0, count: n)
         var batch = ShowerBatch(count: n)
-        try energy.withUnsafeMutableBufferPointer { try file.readRows("energy", range, into: $0) }
-        try batch.voxels.storage.withUnsafeMutableBufferPointer { voxels in
-            for l in 0..<CaloGANGeometry.layerCount {
-                try file.readRows(CaloGANGeometry.layerNames[l], range, into: voxels,
-                                  rowStride: CaloGANGeometry.voxelCount, columnOffset: CaloGANGeometry.layerOffsets[l])
+        switch format {
+        case .calogan:
+            var energy = [Float](repeating: 0, count: n)
+            try energy.withUnsafeMutableBufferPointer { try file.readRows("energy", range, into: $0) }
+            try batch.voxels.storage.withUnsafeMutableBufferPointer { voxels in
+                for l in 0..<CaloGANGeometry.layerCount {
+                    try file.readRows(CaloGANGeometry.layerNames[l], range, into: voxels,
+                                      rowStride: CaloGANGeometry.voxelCount, columnOffset: CaloGANGeometry.layerOffsets[l])
+                }
             }
+            try batch.overflow.storage.withUnsafeMutableBufferPointer { try file.readRows("overflow", range, into: $0) }
+            batch.incidentEnergy = energy
+        case .flat:
+            // MeV in the file, read as Double so the conversion to GeV rounds once.
+            var energy = [Double](repeating: 0, count: n)
+            try energy.withUnsafeMutableBufferPointer { try file.readRows(format.energyDataset, range, into: $0) }
+            try batch.voxels.storage.withUnsafeMutableBufferPointer {
+                try file.readRows(ShowerFileFormat.flatShowers, range, into: $0)
+            }
+            batch.incidentEnergy = energy.map { Float($0 * format.energyToGeV) }
         }
-        try batch.overflow.storage.withUnsafeMutableBufferPointer { try file.readRows("overflow", range, into: $0) }
-        batch.incidentEnergy = energy
-        if validatesContent { try ShowerValidation.validate(batch, path: path, firstEvent: range.lowerBound) }
+        if validatesContent { try ShowerValidation.validate(batch, path: path, firstEvent: range.lowerBound, format: format) }
         return batch
     }
 

@@ -18,7 +18,9 @@ public struct ShowerFileSummary: Sendable, CustomStringConvertible {
     public var events: Int
     /// Events the statistics cover (a prefix when `maxEvents` was given).
     public var eventsSummarized: Int
-    /// The five layout datasets in layout order.
+    /// The file's layout.
+    public var format: ShowerFileFormat
+    /// The layout's datasets in layout order.
     public var datasets: [DatasetEntry]
     public var metadata: ShowerFileMetadata
     /// All root attributes as text.
@@ -35,7 +37,8 @@ public struct ShowerFileSummary: Sendable, CustomStringConvertible {
         self.path = path
         events = reader.eventsInFile
         eventsSummarized = reader.count
-        datasets = ShowerFileLayout.datasetNames.map { n in
+        format = reader.format
+        datasets = reader.format.datasetNames.map { n in
             let i = reader.datasets[n]!
             return DatasetEntry(name: n, shape: i.shape, elementType: i.elementType, storage: i.storageDescription)
         }
@@ -50,9 +53,10 @@ public struct ShowerFileSummary: Sendable, CustomStringConvertible {
     public var lines: [String] {
         let s = statistics
         var out = ["file: \(path)", "events: \(events)" + (eventsSummarized < events ? " (statistics over the first \(eventsSummarized))" : "")]
-        out.append("datasets:")
+        out.append("datasets (\(format == .calogan ? "CaloGAN layout" : "flat layout, energies in MeV")):")
+        let width = datasets.map(\.name.count).max() ?? 9
         for d in datasets {
-            out.append("  \(d.name.padding(toLength: 9, withPad: " ", startingAt: 0)) \(CaloDataError.shape(d.shape)) \(d.elementType), \(d.storage)")
+            out.append("  \(d.name.padding(toLength: width, withPad: " ", startingAt: 0)) \(CaloDataError.shape(d.shape)) \(d.elementType), \(d.storage)")
         }
         out.append("units: \(metadata.units ?? "(not stated)")")
         out.append("particle: \(metadata.particle ?? "(not stated)")")

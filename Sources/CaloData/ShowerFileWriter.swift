@@ -1,8 +1,8 @@
-/// Streams showers into a CaloGAN-layout HDF5 file, atomically.
+/// Streams showers into a shower file (CaloGAN layout, or the flat one: `ShowerFileFormat`), atomically.
 ///
 /// The file is written under a temporary name in the target's directory
-/// (`<path>.tmp-<pid>-<n>`, see `AtomicFileDestination`): float32 datasets in exactly the CaloGAN
-/// shapes, chunked (`chunkEvents` events per chunk), shuffle + gzip, extensible along the event
+/// (`<path>.tmp-<pid>-<n>`, see `AtomicFileDestination`): float32 datasets in exactly the
+/// layout's shapes (a flat file gets E_inc in MeV and no overflow), chunked (`chunkEvents` events per chunk), shuffle + gzip, extensible along the event
 /// axis. `append` validates each batch (finite, non-negative) before writing; `finish()` writes the
 /// attributes, closes the file and renames it onto `path`. `abort()`, a failed `append` or `finish`,
 /// or deinit without `finish()` remove the temporary file, and an existing file at `path` stays
@@ -16,6 +16,8 @@ public final class ShowerFileWriter {
     public var metadata: ShowerFileMetadata
     /// Events appended so far.
     public private(set) var count = 0
+    /// The layout written.
+    public let format: ShowerFileFormat
 
     private let destination: AtomicFileDestination
     private var file: HDF5File?
@@ -25,17 +27,18 @@ public final class ShowerFileWriter {
     /// Starts a file for `path`. `chunkEvents` events per chunk (512 keeps every chunk under the
     /// 1 MiB default chunk cache), gzip level `gzipLevel` (0-9) with shuffle.
     public init(path: String, metadata: ShowerFileMetadata = ShowerFileMetadata(),
-                chunkEvents: Int = 512, gzipLevel: Int = 4) throws {
+                chunkEvents: Int = 512, gzipLevel: Int = 4, format: ShowerFileFormat = .calogan) throws {
         self.path = path
         self.metadata = metadata
+        self.format = format
         guard chunkEvents > 0 else {
             throw CaloDataError.invalidRequest(path: path, object: "/", detail: "chunkEvents must be positive, got \(chunkEvents)")
         }
         destination = try AtomicFileDestination(path: path)
         do {
             let f = try HDF5File(path: destination.temporaryPath, mode: .create(overwrite: true))
-            for name in ShowerFileLayout.datasetNames {
-                let rowShape = ShowerFileLayout.eventShapes[name]!
+            for name in format.datasetNames {
+                let rowShape = format.eventShapes[name]!
                 try f.createDataset(name, type: .float32, shape: [0] + rowShape,
                                     options: .streaming(gzipLevel: gzipLevel, chunkRows: chunkEvents, rowShape: rowShape))
             }
@@ -58,14 +61,24 @@ public final class ShowerFileWriter {
             try ShowerValidation.validate(batch, path: path, firstEvent: count)
             let n = batch.count
             if n == 0 { return }
-            try batch.incidentEnergy.withUnsafeBufferPointer { try f.appendRows("energy", from: $0, rowCount: n) }
-            try batch.voxels.storage.withUnsafeBufferPointer { voxels in
-                for l in 0..<CaloGANGeometry.layerCount {
-                    try f.appendRows(CaloGANGeometry.layerNames[l], from: voxels, rowCount: n,
-                                     rowStride: CaloGANGeometry.voxelCount, columnOffset: CaloGANGeometry.layerOffsets[l])
+            switch format {
+            case .calogan:
+                try batch.incidentEnergy.withUnsafeBufferPointer { try f.appendRows("energy", from: $0, rowCount: n) }
+                try batch.voxels.storage.withUnsafeBufferPointer { voxels in
+                    for l in 0..<CaloGANGeometry.layerCount {
+                        try f.appendRows(CaloGANGeometry.layerNames[l], from: voxels, rowCount: n,
+                                         rowStride: CaloGANGeometry.voxelCount, columnOffset: CaloGANGeometry.layerOffsets[l])
+                    }
+                }
+                try batch.overflow.storage.withUnsafeBufferPointer { try f.appendRows("overflow", from: $0, rowCount: n) }
+            case .flat:
+                // GeV to MeV in Double, rounded once to float32.
+                let mev = batch.incidentEnergy.map { Float(Double($0) / format.energyToGeV) }
+                try mev.withUnsafeBufferPointer { try f.appendRows(format.energyDataset, from: $0, rowCount: n) }
+                try batch.voxels.storage.withUnsafeBufferPointer {
+                    try f.appendRows(ShowerFileFormat.flatShowers, from: $0, rowCount: n)
                 }
             }
-            try batch.overflow.storage.withUnsafeBufferPointer { try f.appendRows("overflow", from: $0, rowCount: n) }
             count += n
         } catch {
             abort()
@@ -78,7 +91,7 @@ public final class ShowerFileWriter {
         guard let f = file else { throw CaloDataError.writerClosed(path: path) }
         do {
             typealias K = ShowerFileLayout.AttributeName
-            try f.setAttribute(K.units, .string(ShowerFileLayout.units))
+            try f.setAttribute(K.units, .string(format.units))
             if let p = metadata.particle { try f.setAttribute(K.particle, .string(p)) }
             if let g = metadata.generator { try f.setAttribute(K.generator, .string(g)) }
             if let s = metadata.seed {

@@ -2,10 +2,15 @@
 public enum ShowerValidation {
     /// Throws `CaloDataError.invalidValue` for the first NaN, infinite or negative value of `batch`
     /// (checked in layout order: energy, then voxels (reported as layer_0/1/2), then overflow).
-    /// `firstEvent` is the file index of the batch's first shower, so messages name file events.
-    public static func validate(_ batch: ShowerBatch, path: String, firstEvent: Int = 0) throws {
+    /// `firstEvent` is the file index of the batch's first shower, so messages name file events;
+    /// `format` names the datasets as the file has them (a flat file's voxel index is its column).
+    public static func validate(_ batch: ShowerBatch, path: String, firstEvent: Int = 0,
+                                format: ShowerFileFormat = .calogan) throws {
         if let bad = firstInvalid(batch.incidentEnergy, rowLength: 1) {
-            throw error(path, "energy", firstEvent + bad.row, bad.column, bad.value)
+            throw error(path, format.energyDataset, firstEvent + bad.row, bad.column, bad.value)
+        }
+        if format == .flat, let bad = firstInvalid(batch.voxels.storage, rowLength: CaloGANGeometry.voxelCount) {
+            throw error(path, ShowerFileFormat.flatShowers, firstEvent + bad.row, bad.column, bad.value)
         }
         if let bad = firstInvalid(batch.voxels.storage, rowLength: CaloGANGeometry.voxelCount) {
             let layer = (0..<CaloGANGeometry.layerCount).last { CaloGANGeometry.layerOffsets[$0] <= bad.column } ?? 0

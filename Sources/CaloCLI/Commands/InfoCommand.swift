@@ -6,7 +6,8 @@ public struct InfoCommand: Command {
     public static let name = "info"
     public static let abstract = "Describe a shower file, a checkpoint or a run directory, or say what is wrong with it."
     public static let discussion = """
-        Validates the CaloGAN layout (dataset names, shapes, event counts, dtypes) and every \
+        Validates the layout (CaloGAN, or the flat CaloChallenge-style incident_energies + \
+        showers; dataset names, shapes, event counts, dtypes) and every \
         value (finite, non-negative), then prints the events, datasets with their storage, \
         units, particle, generator and seed, the incident-energy range, and per-layer energy \
         statistics. Exits 1 with a message naming the file, dataset and event when the file \
@@ -14,7 +15,7 @@ public struct InfoCommand: Command {
         training data and training progress; for a run directory its checkpoints and the \
         last metrics of each stage.
         """
-    static let file = PositionalSpec("file", help: "Shower file (HDF5, CaloGAN layout), checkpoint (.h5) or run directory.")
+    static let file = PositionalSpec("file", help: "Shower file (HDF5, CaloGAN or flat layout), checkpoint (.h5) or run directory.")
     static let maxEvents = Option.optionalInt("max-events", defaultLabel: "all", range: 1..., help: "Summarise only the first N events.")
     public static let options: [OptionSpec] = [maxEvents.spec]
     public static let positionals = [file]
