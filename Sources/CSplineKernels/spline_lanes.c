@@ -1,7 +1,8 @@
 // The rational-quadratic spline maps on eight AVX2 lanes: see include/CSplineKernels.h.
 //
-// Every function mirrors its namesake in CaloFlows (SplineLanes.swift for the spline steps,
-// CaloTensor/VectorMath.swift for exp and log) line by line: the same operations on the same
+// Every function mirrors its namesake in CaloFlows' one-element kernel (SplineKernel.swift and
+// SplineKernel+Backward.swift, where a branch or a bin-indexed load becomes a per-lane select)
+// or in CaloTensor/VectorMath.swift (exp, log) line by line: the same operations on the same
 // operands in the same order. A comment gives the Swift expression where the order matters.
 // Compiled with -ffp-contract=off, so no multiply and add are fused.
 #include "CSplineKernels.h"
@@ -87,7 +88,7 @@ static inline __attribute__((always_inline)) V vlog1p(V z) {
     return sub(vlog(u), divv(sub(sub(u, set1(1.0f)), z), u));                      // log(u) - ((u - 1) - z) / u
 }
 
-// MARK: - Spline steps (SplineLanes)
+// MARK: - Spline steps (SplineKernel)
 
 /// raw[j] lane l = p[l*stride + j] for j in 0..<8: an 8x8 transpose in registers.
 static inline __attribute__((always_inline)) void transpose8(const float *p, size_t stride, V *out) {
@@ -126,7 +127,7 @@ static inline __attribute__((always_inline)) void transpose(const float *p, int 
     }
 }
 
-/// SplineLanes.exponentials: exp(u_j - max u) into e, and their sum in exponentialSum's order.
+/// SplineKernel.exponentials (Float.softmaxExponentials): exp(u_j - max u) into e, and their sum in exponentialSum's order.
 static inline __attribute__((always_inline)) V exponentials(const V *u, V *e, int bins) {
     V hi = u[0];
     for (int j = 1; j < bins; j++) hi = pick(hi, u[j], gt(u[j], hi));
@@ -139,7 +140,7 @@ static inline __attribute__((always_inline)) V exponentials(const V *u, V *e, in
     return sum;
 }
 
-/// SplineLanes.search: the number of interior knots <= v, as a float per lane.
+/// SplineKernel.search: the number of interior knots <= v, as a float per lane.
 static inline __attribute__((always_inline)) V search(V v, const V *e, V sum, int bins, float step, float scale, float bound) {
     V a = divv(set1(scale), sum);
     V k = _mm256_setzero_ps(), before = _mm256_setzero_ps();
@@ -151,7 +152,7 @@ static inline __attribute__((always_inline)) V search(V v, const V *e, V sum, in
     return k;
 }
 
-/// SplineLanes.knots: knots k and k + 1 and the exponential sum of the bins before k.
+/// SplineKernel.knots: knots k and k + 1 and the exponential sum of the bins before k.
 static inline __attribute__((always_inline)) void knots(V k, const V *e, V sum, int bins, float step, float scale, float bound,
                          V *lo, V *hi, V *beforeOut) {
     V a = divv(set1(scale), sum);
@@ -169,7 +170,7 @@ static inline __attribute__((always_inline)) void knots(V k, const V *e, V sum, 
     *beforeOut = before;
 }
 
-/// SplineLanes.softplusDerivative: m_d + softplus(raw) and exp(-|raw|).
+/// SplineKernel.derivative's softplus: m_d + softplus(raw) and exp(-|raw|).
 static inline __attribute__((always_inline)) V softplusDerivative(V raw, float minDerivative, V *expOut) {
     V negAbs = _mm256_or_ps(raw, set1(-0.0f));
     V e = vexp(negAbs);
@@ -178,11 +179,14 @@ static inline __attribute__((always_inline)) V softplusDerivative(V raw, float m
     return add(add(set1(minDerivative), positive), vlog1p(e));                   // (m_d + positive) + log1p(e)
 }
 
+/// SplineKernel.Bin: the bin index k (a float per lane) and everything the maps and the
+/// backward passes need about it.
 typedef struct {
-    V xLo, xHi, yLo, yHi, d0, d1;
+    V k, xLo, xHi, yLo, yHi, d0, d1, d0Exp, d1Exp;
+    V widthSum, widthBefore, heightSum, heightBefore;
 } Bins;
 
-/// SplineLanes.bin (the parts the maps use).
+/// SplineKernel.bin.
 static inline __attribute__((always_inline)) Bins bin(const caloflow_spline_constants *c, V v, int inverse, const V *raw, V *ew, V *eh) {
     int K = c->bins;
     V sw = exponentials(raw, ew, K);
@@ -190,10 +194,12 @@ static inline __attribute__((always_inline)) Bins bin(const caloflow_spline_cons
     V k = inverse ? search(v, eh, sh, K, c->heightStep, c->heightScale, c->bound)
                   : search(v, ew, sw, K, c->widthStep, c->widthScale, c->bound);
     Bins b;
-    V before;
-    knots(k, ew, sw, K, c->widthStep, c->widthScale, c->bound, &b.xLo, &b.xHi, &before);
-    knots(k, eh, sh, K, c->heightStep, c->heightScale, c->bound, &b.yLo, &b.yHi, &before);
-    // SplineLanes.derivatives
+    b.k = k;
+    b.widthSum = sw;
+    b.heightSum = sh;
+    knots(k, ew, sw, K, c->widthStep, c->widthScale, c->bound, &b.xLo, &b.xHi, &b.widthBefore);
+    knots(k, eh, sh, K, c->heightStep, c->heightScale, c->bound, &b.yLo, &b.yHi, &b.heightBefore);
+    // SplineKernel.derivative at knots k and k + 1 (1, and exp 0, at the ends)
     const V *r = raw + 2 * K;
     V left = _mm256_setzero_ps(), right = _mm256_setzero_ps();
     for (int j = 1; j < K; j++) {
@@ -204,32 +210,51 @@ static inline __attribute__((always_inline)) Bins bin(const caloflow_spline_cons
     V e0, e1;
     V s0 = softplusDerivative(left, c->minDerivative, &e0);
     V s1 = softplusDerivative(right, c->minDerivative, &e1);
-    b.d0 = pick(s0, set1(1.0f), eq(k, _mm256_setzero_ps()));
-    b.d1 = pick(s1, set1(1.0f), eq(k, set1((float)(K - 1))));
+    V first = eq(k, _mm256_setzero_ps()), last = eq(k, set1((float)(K - 1)));
+    b.d0 = pick(s0, set1(1.0f), first);
+    b.d1 = pick(s1, set1(1.0f), last);
+    b.d0Exp = pick(e0, _mm256_setzero_ps(), first);
+    b.d1Exp = pick(e1, _mm256_setzero_ps(), last);
     return b;
 }
 
-/// SplineLanes.Local's slope (s/D)^2 M and the bin width, at (th, th1).
+/// SplineKernel.Local: the rational-quadratic pieces at (th, th1) and the slope (s/D)^2 M.
 typedef struct {
-    V w, h, n, np, invD, slope;
+    V w, h, invW, s, th, th1, t, n, np, invD, sOverD, m, slope;
 } Local;
 
 static inline __attribute__((always_inline)) Local local(const Bins *b, V th, V th1) {
     Local l;
     l.w = sub(b->xHi, b->xLo);
     l.h = sub(b->yHi, b->yLo);
-    V invW = divv(set1(1.0f), l.w);
-    V s = mul(l.h, invW);
-    V t = mul(th, th1);
-    l.n = add(mul(mul(s, th), th), mul(b->d0, t));                                  // s * th * th + d0 * t
-    l.np = add(mul(mul(s, th1), th1), mul(b->d1, t));                               // s * th1 * th1 + d1 * t
+    l.invW = divv(set1(1.0f), l.w);
+    l.s = mul(l.h, l.invW);
+    l.th = th;
+    l.th1 = th1;
+    l.t = mul(th, th1);
+    l.n = add(mul(mul(l.s, th), th), mul(b->d0, l.t));                              // s * th * th + d0 * t
+    l.np = add(mul(mul(l.s, th1), th1), mul(b->d1, l.t));                           // s * th1 * th1 + d1 * t
     V d = add(l.n, l.np);
     l.invD = divv(set1(1.0f), d);
-    V sOverD = divv(s, d);
+    l.sOverD = divv(l.s, d);
     // d1 * th * th + 2 * s * t + d0 * th1 * th1
-    V m = add(add(mul(mul(b->d1, th), th), mul(mul(set1(2.0f), s), t)), mul(mul(b->d0, th1), th1));
-    l.slope = mul(mul(sOverD, sOverD), m);
+    l.m = add(add(mul(mul(b->d1, th), th), mul(mul(set1(2.0f), l.s), l.t)), mul(mul(b->d0, th1), th1));
+    l.slope = mul(mul(l.sOverD, l.sOverD), l.m);
     return l;
+}
+
+/// SplineKernel.root: theta and 1 - theta of the points whose spline values are y.
+static inline __attribute__((always_inline)) void root(V y, const Bins *b, V *thOut, V *th1Out) {
+    V s = divv(sub(b->yHi, b->yLo), sub(b->xHi, b->xLo));
+    V dl = sub(y, b->yLo), dr = sub(b->yHi, y);
+    V e = sub(mul(b->d0, dr), mul(b->d1, dl));
+    V q = mul(mul(mul(mul(set1(4.0f), s), s), dl), dr);                            // 4 * s * s * dl * dr
+    V rt = _mm256_sqrt_ps(add(mul(e, e), q));
+    V g = pick(divv(q, sub(rt, e)), add(e, rt), ge(e, _mm256_setzero_ps()));
+    V a = mul(mul(set1(2.0f), s), dl);
+    V den = add(a, g);
+    *thOut = divv(a, den);
+    *th1Out = divv(g, den);
 }
 
 static inline __attribute__((always_inline)) void forwardLanes(const caloflow_spline_constants *c, V x, const V *raw, V *ew, V *eh,
@@ -251,22 +276,184 @@ static inline __attribute__((always_inline)) void inverseLanes(const caloflow_sp
                                 V *xOut, V *ldOut) {
     V inside = _mm256_and_ps(ge(y, set1(-c->bound)), le(y, set1(c->bound)));
     Bins b = bin(c, y, 1, raw, ew, eh);
-    // SplineLanes.root
-    V s = divv(sub(b.yHi, b.yLo), sub(b.xHi, b.xLo));
-    V dl = sub(y, b.yLo), dr = sub(b.yHi, y);
-    V e = sub(mul(b.d0, dr), mul(b.d1, dl));
-    V q = mul(mul(mul(mul(set1(4.0f), s), s), dl), dr);                            // 4 * s * s * dl * dr
-    V rt = _mm256_sqrt_ps(add(mul(e, e), q));
-    V g = pick(divv(q, sub(rt, e)), add(e, rt), ge(e, _mm256_setzero_ps()));
-    V a = mul(mul(set1(2.0f), s), dl);
-    V den = add(a, g);
-    V th = divv(a, den), th1 = divv(g, den);
+    V th, th1;
+    root(y, &b, &th, &th1);
     Local l = local(&b, th, th1);
     V x = pick(sub(b.xHi, mul(th1, l.w)), add(b.xLo, mul(th, l.w)), le(th, th1));
-    // Negation by the sign bit, as the Swift kernel's flipSign.
+    // Negation by the sign bit, as the scalar kernel's unary minus (0 - x would turn log 1 = 0 into +0).
     V logSlope = _mm256_xor_ps(vlog(l.slope), set1(-0.0f));
     *xOut = pick(y, x, inside);
     *ldOut = pick(_mm256_setzero_ps(), logSlope, inside);
+}
+
+// MARK: - Backward passes (SplineKernel+Backward.swift)
+
+static inline __attribute__((always_inline)) V flipSign(V v) { return _mm256_xor_ps(v, set1(-0.0f)); }
+
+/// SplineKernel.thetaDerivativeOfLogSlope: dL/dtheta with L = log(s^2 M / D^2).
+static inline __attribute__((always_inline)) V thetaDerivativeOfLogSlope(const Local *l, const Bins *b) {
+    // 2 * (d1 * th - d0 * th1 + s * (th1 - th))
+    V dm = mul(set1(2.0f), add(sub(mul(b->d1, l->th), mul(b->d0, l->th1)), mul(l->s, sub(l->th1, l->th))));
+    // (d0 + d1 - 2 * s) * (th1 - th)
+    V dd = mul(sub(add(b->d0, b->d1), mul(set1(2.0f), l->s)), sub(l->th1, l->th));
+    return sub(divv(dm, l->m), mul(mul(set1(2.0f), dd), l->invD));                  // dm / m - 2 * dd * invD
+}
+
+/// SplineKernel.sigmoid: sigmoid(r_j) for the raw derivative j = index of each lane, from e = exp(-|r_j|).
+static inline __attribute__((always_inline)) V sigmoidAt(const V *r, V index, V e, int K) {
+    V raw = _mm256_setzero_ps();
+    for (int j = 0; j < K - 1; j++) raw = pick(raw, r[j], eq(index, set1((float)j)));
+    V notPositive = _mm256_cmp_ps(raw, _mm256_setzero_ps(), _CMP_NGT_UQ);          // !(raw > 0)
+    return divv(pick(set1(1.0f), e, notPositive), add(set1(1.0f), e));
+}
+
+/// SplineKernel.softmaxGradient with a bin index per lane, into g[0..<K]; lanes outside get zeros.
+static inline __attribute__((always_inline)) void softmaxGradient(V a, V c, V k, const V *e, V sum, V before, float scale,
+                                                                  V *g, V inside, int K) {
+    V after = _mm256_setzero_ps(), ek = _mm256_setzero_ps();
+    for (int j = K - 1; j >= 0; j--) {
+        V jf = set1((float)j);
+        after = add(after, pick(_mm256_setzero_ps(), e[j], gt(jf, k)));
+        ek = pick(ek, e[j], eq(jf, k));
+    }
+    V f = divv(set1(scale), mul(sum, sum));
+    V below = mul(f, add(mul(a, add(ek, after)), mul(c, after)));                  // f * (a * (ek + after) + c * after)
+    V at = mul(f, sub(mul(c, after), mul(a, before)));                              // f * (c * after - a * before)
+    V above = mul(flipSign(f), add(mul(a, before), mul(c, add(before, ek))));       // -f * (a * before + c * (before + ek))
+    for (int i = 0; i < K; i++) {
+        V jf = set1((float)i);
+        V value = pick(pick(mul(above, e[i]), mul(below, e[i]), lt(jf, k)), mul(at, ek), eq(jf, k));
+        g[i] = pick(_mm256_setzero_ps(), value, inside);
+    }
+}
+
+/// SplineKernel.scatter into the transposed parameter gradients grad[0..<3K-1].
+static inline __attribute__((always_inline)) void scatter(const caloflow_spline_constants *c, V phi, V psi, V kg,
+                                                          const Local *l, const Bins *b, const V *raw,
+                                                          const V *ew, const V *eh, V *grad, V inside) {
+    const int K = c->bins;
+    V th2 = mul(l->th, l->th), th12 = mul(l->th1, l->th1);
+    V invM = divv(set1(1.0f), l->m);
+    V twoTD = mul(mul(set1(2.0f), l->t), l->invD);
+    // 2 * t * (invM + (d0 + d1) * invD * w / h)
+    V ls = mul(mul(set1(2.0f), l->t), add(invM, divv(mul(mul(add(b->d0, b->d1), l->invD), l->w), l->h)));
+    V fh = mul(mul(mul(mul(phi, l->h), l->t), l->invD), l->invD);                  // phi * h * t * invD * invD
+    V gs = add(mul(fh, sub(mul(b->d1, th2), mul(b->d0, th12))), mul(psi, ls));
+    V gd0 = add(mul(fh, l->np), mul(psi, sub(mul(th12, invM), twoTD)));
+    V gd1 = add(mul(flipSign(fh), l->n), mul(psi, sub(mul(th2, invM), twoTD)));
+    V gsw = mul(gs, l->invW);
+    V gxLo = add(mul(kg, l->th1), mul(gsw, l->s)), gxHi = sub(mul(kg, l->th), mul(gsw, l->s));
+    V gyLo = sub(mul(mul(phi, l->np), l->invD), gsw), gyHi = add(mul(mul(phi, l->n), l->invD), gsw);
+    softmaxGradient(gxLo, gxHi, b->k, ew, b->widthSum, b->widthBefore, c->widthScale, grad, inside, K);
+    softmaxGradient(gyLo, gyHi, b->k, eh, b->heightSum, b->heightBefore, c->heightScale, grad + K, inside, K);
+    // Raw derivative j sits at knot j + 1: it receives gd0 when j = k - 1, gd1 when j = k.
+    const V *r = raw + 2 * K;
+    V *gr = grad + 2 * K;
+    V km1 = sub(b->k, set1(1.0f));
+    V left = mul(gd0, sigmoidAt(r, km1, b->d0Exp, K)), right = mul(gd1, sigmoidAt(r, b->k, b->d1Exp, K));
+    for (int j = 0; j < K - 1; j++) {
+        V jf = set1((float)j);
+        V value = pick(pick(_mm256_setzero_ps(), left, eq(jf, km1)), right, eq(jf, b->k));
+        gr[j] = pick(_mm256_setzero_ps(), value, inside);
+    }
+}
+
+static inline __attribute__((always_inline)) V forwardBackwardLanes(const caloflow_spline_constants *c, V x, V gy, V gl,
+                                                                    const V *raw, V *ew, V *eh, V *grad) {
+    V inside = _mm256_and_ps(ge(x, set1(-c->bound)), le(x, set1(c->bound)));
+    Bins b = bin(c, x, 0, raw, ew, eh);
+    V w = sub(b.xHi, b.xLo);
+    Local l = local(&b, divv(sub(x, b.xLo), w), divv(sub(b.xHi, x), w));
+    // gy * slope + gl * thetaDerivativeOfLogSlope * invW
+    V gin = add(mul(gy, l.slope), mul(mul(gl, thetaDerivativeOfLogSlope(&l, &b)), l.invW));
+    scatter(c, gy, gl, flipSign(gin), &l, &b, raw, ew, eh, grad, inside);
+    return pick(gy, gin, inside);
+}
+
+static inline __attribute__((always_inline)) V inverseBackwardLanes(const caloflow_spline_constants *c, V y, V gx, V gl,
+                                                                    const V *raw, V *ew, V *eh, V *grad) {
+    V inside = _mm256_and_ps(ge(y, set1(-c->bound)), le(y, set1(c->bound)));
+    Bins b = bin(c, y, 1, raw, ew, eh);
+    V th, th1;
+    root(y, &b, &th, &th1);
+    Local l = local(&b, th, th1);
+    // (gx - gl * thetaDerivativeOfLogSlope * invW) / slope
+    V lambda = divv(sub(gx, mul(mul(gl, thetaDerivativeOfLogSlope(&l, &b)), l.invW)), l.slope);
+    scatter(c, flipSign(lambda), flipSign(gl), gx, &l, &b, raw, ew, eh, grad, inside);
+    return pick(gx, lambda, inside);
+}
+
+/// Writes the transposed gradients back: p[l*m + j] = grad[j] lane l (8x8 transposes in
+/// overlapping blocks, as `transpose`; below eight parameters lane by lane).
+static inline __attribute__((always_inline)) void untranspose(const V *grad, int m, float *p) {
+    if (m < 8) {
+        for (int j = 0; j < m; j++) {
+            float lanes[8];
+            _mm256_storeu_ps(lanes, grad[j]);
+            for (int l = 0; l < 8; l++) p[l * m + j] = lanes[l];
+        }
+        return;
+    }
+    for (int j = 0; j < m;) {
+        int j0 = j < m - 8 ? j : m - 8;
+        float block[64];
+        for (int r = 0; r < 8; r++) _mm256_storeu_ps(block + 8 * r, grad[j0 + r]);
+        V rows[8];
+        transpose8(block, 8, rows);                                                  // rows[l] = lane l of grad[j0..j0+7]
+        for (int l = 0; l < 8; l++) _mm256_storeu_ps(p + (size_t)l * m + j0, rows[l]);
+        j = j0 + 8;
+    }
+}
+
+static inline __attribute__((always_inline)) void backwardGroups(const caloflow_spline_constants *c, int K, int inverse,
+                                                                 const float *x, const float *p, const float *gy,
+                                                                 const float *gl, float *gx, float *gp, size_t groups) {
+    caloflow_spline_constants k = *c;
+    k.bins = K;
+    const int m = 3 * K - 1;
+    V raw[3 * MAX_BINS - 1], ew[MAX_BINS], eh[MAX_BINS], grad[3 * MAX_BINS - 1];
+    for (size_t g = 0; g < groups; g++) {
+        const size_t base = g * 8;
+        transpose(p + base * (size_t)m, m, raw);
+        V v = _mm256_loadu_ps(x + base);
+        V upOut = gy ? _mm256_loadu_ps(gy + base) : _mm256_setzero_ps();
+        V upLog = gl ? _mm256_loadu_ps(gl + base) : _mm256_setzero_ps();
+        V gin = inverse ? inverseBackwardLanes(&k, v, upOut, upLog, raw, ew, eh, grad)
+                        : forwardBackwardLanes(&k, v, upOut, upLog, raw, ew, eh, grad);
+        _mm256_storeu_ps(gx + base, gin);
+        untranspose(grad, m, gp + base * (size_t)m);
+    }
+}
+
+static void backwardForward8(const caloflow_spline_constants *c, const float *x, const float *p, const float *gy,
+                             const float *gl, float *gx, float *gp, size_t n) {
+    backwardGroups(c, 8, 0, x, p, gy, gl, gx, gp, n);
+}
+static void backwardInverse8(const caloflow_spline_constants *c, const float *x, const float *p, const float *gy,
+                             const float *gl, float *gx, float *gp, size_t n) {
+    backwardGroups(c, 8, 1, x, p, gy, gl, gx, gp, n);
+}
+static void backwardForwardAny(const caloflow_spline_constants *c, const float *x, const float *p, const float *gy,
+                               const float *gl, float *gx, float *gp, size_t n) {
+    backwardGroups(c, c->bins, 0, x, p, gy, gl, gx, gp, n);
+}
+static void backwardInverseAny(const caloflow_spline_constants *c, const float *x, const float *p, const float *gy,
+                               const float *gl, float *gx, float *gp, size_t n) {
+    backwardGroups(c, c->bins, 1, x, p, gy, gl, gx, gp, n);
+}
+
+void caloflow_spline_backward_lanes(const caloflow_spline_constants *c, int inverse,
+                                    const float *inputs, const float *params,
+                                    const float *outputGradients, const float *logDerivativeGradients,
+                                    float *inputGradients, float *paramGradients, size_t groups) {
+    if (c->bins < 2 || c->bins > MAX_BINS) return;   // the caller handles these element by element
+    if (c->bins == 8) {
+        (inverse ? backwardInverse8 : backwardForward8)(c, inputs, params, outputGradients, logDerivativeGradients,
+                                                        inputGradients, paramGradients, groups);
+    } else {
+        (inverse ? backwardInverseAny : backwardForwardAny)(c, inputs, params, outputGradients, logDerivativeGradients,
+                                                            inputGradients, paramGradients, groups);
+    }
 }
 
 /// The group loop for `K` bins and one direction; with K and `inverse` constants (the

@@ -36,8 +36,9 @@ extension SplineScalar {
 }
 
 extension Float: SplineScalar {
-    /// The scalar functions are lane 0 of `VectorMath`'s, which `SplineLanes` uses, so
-    /// `SplineKernel` (one element at a time) and `SplineLanes` (eight) agree bit for bit.
+    /// The scalar functions are lane 0 of `VectorMath`'s, which the lane kernels
+    /// (`CSplineKernels`) transcribe, so `SplineKernel` (one element at a time) and
+    /// `SplineLanes` (eight) agree bit for bit.
     @inline(__always) static func splineExp(_ x: Float) -> Float { VectorMath.exp(SIMD8(repeating: x))[0] }
     @inline(__always) static func splineLog(_ x: Float) -> Float { VectorMath.log(SIMD8(repeating: x))[0] }
     @inline(__always) static func splineSqrt(_ x: Float) -> Float { x.squareRoot() }
@@ -61,8 +62,8 @@ extension Float: SplineScalar {
         return exponentialSum(e, count: count)
     }
 
-    /// Σ e_j: pairwise for eight terms, left to right otherwise. Generic over the lane type so
-    /// the scalar kernel and the eight-lane kernel add in the same order.
+    /// Σ e_j: pairwise for eight terms, left to right otherwise (the order the C lane kernel
+    /// follows). Generic over Float and SIMD8<Float>.
     @inline(__always)
     static func exponentialSum<V: SIMDOrScalarFloat>(_ e: UnsafePointer<V>, count: Int) -> V {
         if count == 8 {

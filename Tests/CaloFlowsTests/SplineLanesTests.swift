@@ -56,6 +56,19 @@ import CaloTensor
                 }
             }
             #expect(mismatches == 0, "K = \(bins), inverse \(inverse): \(mismatches) of \(n) elements differ")
+            // The backward pass too, gradients of the input and of every raw parameter.
+            let gy = (0..<n).map { _ in Float(rng.uniform(-2, 2)) }, gl = (0..<n).map { _ in Float(rng.uniform(-2, 2)) }
+            let grads = backward(spline, x, p, gy, gl, inverse: inverse, upstream: (true, true))
+            var gradientMismatches = 0
+            for i in 0..<n {
+                let single = backward(spline, [x[i]], Array(p[(i * m)..<((i + 1) * m)]), [gy[i]], [gl[i]],
+                                      inverse: inverse, upstream: (true, true))
+                if single.gx[0].bitPattern != grads.gx[i].bitPattern
+                    || (0..<m).contains(where: { single.gp[$0].bitPattern != grads.gp[i * m + $0].bitPattern }) {
+                    gradientMismatches += 1
+                }
+            }
+            #expect(gradientMismatches == 0, "K = \(bins), inverse \(inverse): gradients of \(gradientMismatches) elements differ")
             // Inside the bound the inverse undoes the forward map.
             if !inverse {
                 let back = spline.map(all.out, p, inverse: true)

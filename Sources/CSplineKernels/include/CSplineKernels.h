@@ -1,9 +1,10 @@
-// The rational-quadratic spline maps on eight AVX2 lanes, in C with intrinsics.
+// The rational-quadratic spline maps and their backward passes on eight AVX2 lanes, in C with
+// intrinsics.
 //
 // Swift 6.3 lowers SIMD8<Float> arithmetic lane by lane and leaves LLVM's SLP vectoriser to put
 // the vectors back together; in the spline it does so only in part (about 380 instructions per
 // element, half of the log polynomial in scalar code, square roots through sqrtf calls). This
-// is the same kernel as CaloFlows' SplineLanes, operation for operation in the same order and
+// is the same arithmetic as CaloFlows' one-element kernel, operation for operation in the same order and
 // without fused multiply-adds (-ffp-contract=off), so every result is bit-identical to the
 // Swift one-element kernel (SplineKernel<Float>), which the tests check.
 #ifndef CALOFLOW_SPLINE_KERNELS_H
@@ -31,5 +32,14 @@ typedef struct {
 void caloflow_spline_map_lanes(const caloflow_spline_constants *constants, int inverse,
                                const float *inputs, const float *params,
                                float *outputs, float *logDerivatives, size_t groups);
+
+/// The fused backward pass of the map above for 8 * groups elements, recomputing it from the
+/// inputs: outputGradients (dLoss/d output) and logDerivativeGradients (dLoss/d log-derivative)
+/// may be NULL for zeros; inputGradients receives dLoss/d input (8 * groups floats),
+/// paramGradients dLoss/d raw parameters (in the params layout).
+void caloflow_spline_backward_lanes(const caloflow_spline_constants *constants, int inverse,
+                                    const float *inputs, const float *params,
+                                    const float *outputGradients, const float *logDerivativeGradients,
+                                    float *inputGradients, float *paramGradients, size_t groups);
 
 #endif
