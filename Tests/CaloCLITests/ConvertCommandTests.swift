@@ -62,4 +62,23 @@ import CaloTensor
         #expect(try Data(contentsOf: URL(fileURLWithPath: source)) == before)
         #expect(dir.contents().sorted() == ["calogan.h5", "taken.h5"])
     }
+
+    @Test func generateWritesTheFlatLayoutWithTheSameShowers() throws {
+        let fixture = try TrainedPipeline.get()
+        let dir = TemporaryDirectory()
+        func generate(_ extra: [String], _ name: String) -> CLIRun {
+            CLIRun(["generate", "--model", fixture.runPath, "--flow", "teacher", "-n", "60", "-o", dir.file(name),
+                    "--seed", "8", "-j", "2", "-q"] + extra)
+        }
+        let calogan = generate([], "calogan.h5"), flat = generate(["--format", "flat", "--gzip-level", "1"], "flat.h5")
+        #expect(calogan.code == 0 && flat.code == 0, "\(calogan.summary)\n\(flat.summary)")
+        let a = try ShowerFileReader(path: dir.file("calogan.h5")), b = try ShowerFileReader(path: dir.file("flat.h5"))
+        #expect(a.format == .calogan && b.format == .flat)
+        #expect(b.datasets["showers"]?.gzipLevel == 1)
+        let x = try a.readAll(), y = try b.readAll()
+        #expect(x.voxels == y.voxels)
+        for i in 0..<60 { #expect(abs(x.incidentEnergy[i] - y.incidentEnergy[i]) <= 1e-6 * x.incidentEnergy[i]) }
+        let bad = generate(["--gzip-level", "0"], "bad.h5")
+        #expect(bad.code == 2 && bad.stderr.contains("--gzip-level"), "\(bad.summary)")
+    }
 }
