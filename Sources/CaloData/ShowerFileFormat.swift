@@ -42,8 +42,9 @@ public enum ShowerFileFormat: String, CaseIterable, Sendable, Codable {
     /// The dataset holding the incident energies.
     public var energyDataset: String { self == .calogan ? "energy" : Self.flatEnergy }
 
-    /// Factor from the file's incident-energy unit to GeV (the unit of `ShowerBatch.incidentEnergy`).
-    public var energyToGeV: Double { self == .calogan ? 1 : 1e-3 }
+    /// The file's incident-energy unit per GeV (the unit of `ShowerBatch.incidentEnergy`): 1, or
+    /// 1000 for MeV. Exact, so converting is one correctly rounded multiplication or division.
+    public var energyUnitsPerGeV: Double { self == .calogan ? 1 : 1000 }
 
     /// One line for messages: "CaloGAN (energy, layer_0, layer_1, layer_2, overflow)".
     public var summary: String {

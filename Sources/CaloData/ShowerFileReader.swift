@@ -120,7 +120,7 @@ public final class ShowerFileReader {
             try batch.voxels.storage.withUnsafeMutableBufferPointer {
                 try file.readRows(ShowerFileFormat.flatShowers, range, into: $0)
             }
-            batch.incidentEnergy = energy.map { Float($0 * format.energyToGeV) }
+            batch.incidentEnergy = energy.map { Float($0 / format.energyUnitsPerGeV) }
         }
         if validatesContent { try ShowerValidation.validate(batch, path: path, firstEvent: range.lowerBound, format: format) }
         return batch

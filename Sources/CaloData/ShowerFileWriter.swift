@@ -73,7 +73,7 @@ public final class ShowerFileWriter {
                 try batch.overflow.storage.withUnsafeBufferPointer { try f.appendRows("overflow", from: $0, rowCount: n) }
             case .flat:
                 // GeV to MeV in Double, rounded once to float32.
-                let mev = batch.incidentEnergy.map { Float(Double($0) / format.energyToGeV) }
+                let mev = batch.incidentEnergy.map { Float(Double($0) * format.energyUnitsPerGeV) }
                 try mev.withUnsafeBufferPointer { try f.appendRows(format.energyDataset, from: $0, rowCount: n) }
                 try batch.voxels.storage.withUnsafeBufferPointer {
                     try f.appendRows(ShowerFileFormat.flatShowers, from: $0, rowCount: n)

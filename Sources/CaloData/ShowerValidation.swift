@@ -9,10 +9,10 @@ public enum ShowerValidation {
         if let bad = firstInvalid(batch.incidentEnergy, rowLength: 1) {
             throw error(path, format.energyDataset, firstEvent + bad.row, bad.column, bad.value)
         }
-        if format == .flat, let bad = firstInvalid(batch.voxels.storage, rowLength: CaloGANGeometry.voxelCount) {
-            throw error(path, ShowerFileFormat.flatShowers, firstEvent + bad.row, bad.column, bad.value)
-        }
         if let bad = firstInvalid(batch.voxels.storage, rowLength: CaloGANGeometry.voxelCount) {
+            if format == .flat {
+                throw error(path, ShowerFileFormat.flatShowers, firstEvent + bad.row, bad.column, bad.value)
+            }
             let layer = (0..<CaloGANGeometry.layerCount).last { CaloGANGeometry.layerOffsets[$0] <= bad.column } ?? 0
             throw error(path, CaloGANGeometry.layerNames[layer], firstEvent + bad.row,
                         bad.column - CaloGANGeometry.layerOffsets[layer], bad.value)

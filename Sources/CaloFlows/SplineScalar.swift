@@ -45,7 +45,7 @@ extension Float: SplineScalar {
     @inline(__always) static func splineLog1p(_ z: Float) -> Float { VectorMath.log1p(SIMD8(repeating: z))[0] }
 
     /// Softmax exponentials through one vector exp per eight bins; the sum in a fixed order
-    /// (`exponentialSum`) shared with `SplineLanes`.
+    /// (`exponentialSum`) that the C lane kernels follow.
     @inline(__always)
     static func softmaxExponentials(_ u: UnsafePointer<Float>, _ e: UnsafeMutablePointer<Float>,
                                     count: Int) -> Float {
@@ -62,10 +62,10 @@ extension Float: SplineScalar {
         return exponentialSum(e, count: count)
     }
 
-    /// Σ e_j: pairwise for eight terms, left to right otherwise (the order the C lane kernel
-    /// follows). Generic over Float and SIMD8<Float>.
+    /// Σ e_j: pairwise for eight terms, left to right otherwise (the order the C lane kernels
+    /// follow).
     @inline(__always)
-    static func exponentialSum<V: SIMDOrScalarFloat>(_ e: UnsafePointer<V>, count: Int) -> V {
+    static func exponentialSum(_ e: UnsafePointer<Float>, count: Int) -> Float {
         if count == 8 {
             return ((e[0] + e[1]) + (e[2] + e[3])) + ((e[4] + e[5]) + (e[6] + e[7]))
         }
@@ -74,13 +74,6 @@ extension Float: SplineScalar {
         return sum
     }
 }
-
-/// Float or SIMD8<Float>: what `Float.exponentialSum` adds.
-protocol SIMDOrScalarFloat {
-    static func + (lhs: Self, rhs: Self) -> Self
-}
-extension Float: SIMDOrScalarFloat {}
-extension SIMD8: SIMDOrScalarFloat where Scalar == Float {}
 
 extension Double: SplineScalar {
     @inline(__always) static func splineExp(_ x: Double) -> Double { Glibc.exp(x) }

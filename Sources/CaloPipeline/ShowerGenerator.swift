@@ -102,11 +102,15 @@ public final class ShowerGenerator: @unchecked Sendable {
     private final class PassResults: Sendable {
         private let slots: Mutex<[Matrix?]>
         private let next = Atomic<Int>(0)
-        init(count: Int) { slots = Mutex(Array(repeating: nil, count: count)) }
+        private let count: Int
+        init(count: Int) {
+            self.count = count
+            slots = Mutex(Array(repeating: nil, count: count))
+        }
         /// The next pass nobody has taken yet, or nil when all are taken.
         func claim() -> Int? {
             let p = next.add(1, ordering: .relaxed).oldValue
-            return p < slots.withLock { $0.count } ? p : nil
+            return p < count ? p : nil
         }
         func store(_ p: Int, _ m: Matrix) { slots.withLock { $0[p] = m } }
         /// The matrices in pass order (every pass stored: `onWorkers` threw otherwise).

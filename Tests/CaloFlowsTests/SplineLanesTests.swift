@@ -14,6 +14,30 @@ import CaloTensor
         return (0..<n).map { i in i < special.count ? special[i] : Float(rng.uniform(-1.1, 1.1)) * b }
     }
 
+    /// Elements whose output or log-derivative in the batch map `batch` differs in any bit from
+    /// mapping the element alone (which takes the one-element kernel).
+    func mapMismatches(_ spline: RationalQuadraticSpline, _ x: [Float], _ p: [Float], inverse: Bool,
+                       batch: (out: [Float], ld: [Float])) -> Int {
+        let m = spline.parameterCount
+        return x.indices.filter { i in
+            let single = spline.map([x[i]], Array(p[(i * m)..<((i + 1) * m)]), inverse: inverse)
+            return single.out[0].bitPattern != batch.out[i].bitPattern || single.ld[0].bitPattern != batch.ld[i].bitPattern
+        }.count
+    }
+
+    /// Elements whose input or raw-parameter gradient in the batch backward pass `batch`
+    /// differs in any bit from the element's own backward pass.
+    func backwardMismatches(_ spline: RationalQuadraticSpline, _ x: [Float], _ p: [Float], _ gy: [Float], _ gl: [Float],
+                            inverse: Bool, upstream: (output: Bool, log: Bool), batch: (gx: [Float], gp: [Float])) -> Int {
+        let m = spline.parameterCount
+        return x.indices.filter { i in
+            let single = backward(spline, [x[i]], Array(p[(i * m)..<((i + 1) * m)]), [gy[i]], [gl[i]],
+                                  inverse: inverse, upstream: upstream)
+            return single.gx[0].bitPattern != batch.gx[i].bitPattern
+                || (0..<m).contains { single.gp[$0].bitPattern != batch.gp[i * m + $0].bitPattern }
+        }.count
+    }
+
     @Test(arguments: SplineParameterStyle.allCases, [false, true])
     func laneKernelAndElementKernelGiveTheSameBits(_ style: SplineParameterStyle, _ inverse: Bool) {
         let spline = RationalQuadraticSpline.caloFlow
@@ -22,14 +46,7 @@ import CaloTensor
         let x = inputs(n, spline: spline, rng: &rng)
         let p = splineParams(n, spline: spline, style: style, rng: &rng).map(Float.init)
         let batch = spline.map(x, p, inverse: inverse)
-        let m = spline.parameterCount
-        var mismatches = 0
-        for i in 0..<n {
-            let single = spline.map([x[i]], Array(p[(i * m)..<((i + 1) * m)]), inverse: inverse)
-            if single.out[0].bitPattern != batch.out[i].bitPattern || single.ld[0].bitPattern != batch.ld[i].bitPattern {
-                mismatches += 1
-            }
-        }
+        let mismatches = mapMismatches(spline, x, p, inverse: inverse, batch: batch)
         #expect(mismatches == 0, "\(mismatches) of \(n) elements differ between the lane and element kernels")
         // The tails are the identity with log-derivative 0, and NaN passes through.
         #expect(batch.out[6] == 20 && batch.ld[6] == 0 && batch.out[7] == -30)
@@ -43,31 +60,18 @@ import CaloTensor
     func everyBinCountGivesTheElementKernelsBits(bins: Int) throws {
         let spline = try RationalQuadraticSpline(bins: bins, tailBound: 5)
         var rng = Xoshiro256(seed: UInt64(40 + bins))
-        let n = 8 * 40 + 3, m = spline.parameterCount
+        let n = 8 * 40 + 3
         let x = inputs(n, spline: spline, rng: &rng)
         let p = splineParams(n, spline: spline, style: .moderate, rng: &rng).map(Float.init)
         for inverse in [false, true] {
             let all = spline.map(x, p, inverse: inverse)
-            var mismatches = 0
-            for i in 0..<n {
-                let single = spline.map([x[i]], Array(p[(i * m)..<((i + 1) * m)]), inverse: inverse)
-                if single.out[0].bitPattern != all.out[i].bitPattern || single.ld[0].bitPattern != all.ld[i].bitPattern {
-                    mismatches += 1
-                }
-            }
+            let mismatches = mapMismatches(spline, x, p, inverse: inverse, batch: all)
             #expect(mismatches == 0, "K = \(bins), inverse \(inverse): \(mismatches) of \(n) elements differ")
             // The backward pass too, gradients of the input and of every raw parameter.
             let gy = (0..<n).map { _ in Float(rng.uniform(-2, 2)) }, gl = (0..<n).map { _ in Float(rng.uniform(-2, 2)) }
             let grads = backward(spline, x, p, gy, gl, inverse: inverse, upstream: (true, true))
-            var gradientMismatches = 0
-            for i in 0..<n {
-                let single = backward(spline, [x[i]], Array(p[(i * m)..<((i + 1) * m)]), [gy[i]], [gl[i]],
-                                      inverse: inverse, upstream: (true, true))
-                if single.gx[0].bitPattern != grads.gx[i].bitPattern
-                    || (0..<m).contains(where: { single.gp[$0].bitPattern != grads.gp[i * m + $0].bitPattern }) {
-                    gradientMismatches += 1
-                }
-            }
+            let gradientMismatches = backwardMismatches(spline, x, p, gy, gl, inverse: inverse, upstream: (true, true),
+                                                        batch: grads)
             #expect(gradientMismatches == 0, "K = \(bins), inverse \(inverse): gradients of \(gradientMismatches) elements differ")
             // Inside the bound the inverse undoes the forward map.
             if !inverse {
@@ -124,14 +128,7 @@ import CaloTensor
         let gy = (0..<n).map { _ in Float(rng.uniform(-2, 2)) }, gl = (0..<n).map { _ in Float(rng.uniform(-2, 2)) }
         for upstream in [(true, true), (true, false), (false, true)] {
             let batch = backward(spline, x, p, gy, gl, inverse: inverse, upstream: upstream)
-            var mismatches = 0
-            for i in 0..<n {
-                let single = backward(spline, [x[i]], Array(p[(i * m)..<((i + 1) * m)]), [gy[i]], [gl[i]],
-                                      inverse: inverse, upstream: upstream)
-                let same = single.gx[0].bitPattern == batch.gx[i].bitPattern
-                    && (0..<m).allSatisfy { single.gp[$0].bitPattern == batch.gp[i * m + $0].bitPattern }
-                if !same { mismatches += 1 }
-            }
+            let mismatches = backwardMismatches(spline, x, p, gy, gl, inverse: inverse, upstream: upstream, batch: batch)
             #expect(mismatches == 0, "\(mismatches) of \(n) elements differ (upstream \(upstream))")
             // Every gradient is written (the buffers start as NaN): outside the bounds, NaN inputs
             // included, the input gradient is the output's and the parameters get zeros; inside,

@@ -80,21 +80,16 @@ public struct ConvertCommand: Command {
         let writer = try ShowerFileWriter(path: outputPath, metadata: metadata, format: format)
         let start = monotonicSeconds()
         var overflowSum = 0.0, showersWithOverflow = 0
-        do {
-            try reader.forEachBatch(size: batch) { showers, _ in
-                if format == .flat {
-                    for r in 0..<showers.count {
-                        let row = showers.overflow.row(r).reduce(0) { $0 + Double($1) }
-                        overflowSum += row
-                        if row > 0 { showersWithOverflow += 1 }
-                    }
+        // Not overlapped: reading is HDF5 too, and the library must not be called from two threads.
+        try ShowerStreamWriter.write(count: reader.count, batch: batch, into: writer, overlap: false) { range, _ in
+            let showers = try reader.read(range)
+            if format == .flat {
+                for e in showers.overflow.rowSums() where e > 0 {
+                    overflowSum += e
+                    showersWithOverflow += 1
                 }
-                try writer.append(showers)
             }
-            try writer.finish()
-        } catch {
-            writer.abort()
-            throw error
+            return showers
         }
         let elapsed = monotonicSeconds() - start
         context.console.output.write("wrote \(reader.count) showers to \(outputPath) in the \(format.summary) layout "
