@@ -87,6 +87,34 @@ public final class AutoregressiveSplineBlock: @unchecked Sendable {
         return (output, logDerivatives.rowSums())
     }
 
+    /// The single-pass direction in evaluation mode, with nothing recorded for a backward pass
+    /// (sampling for IAF, density for MAF). The values of `fastPass` without dropout, up to
+    /// rounding, but the MADE output reaches the spline one group of features at a time while it
+    /// is still in cache (`MADE.forwardInFeatureGroups`) instead of through a `[B, D·(3K−1)]`
+    /// matrix.
+    ///
+    /// - Parameter workspace: MADE activations (reused across calls and blocks; one per
+    ///   concurrent caller).
+    /// - Returns: the output [B, D] and per-row log|det ∂output/∂input|.
+    public func fastPass(_ input: Matrix, context: Matrix, workspace: MADE.Workspace) throws -> (output: Matrix, logDet: [Double]) {
+        try checkShapes(input, context)
+        let rows = input.rows, d = features
+        var output = Matrix(rows: rows, cols: d)
+        var logDerivatives = Matrix(rows: rows, cols: d)
+        let inverse = kind == .iaf
+        try input.withUnsafeBufferPointer { x in
+            try output.withUnsafeMutableBufferPointer { y in
+                try logDerivatives.withUnsafeMutableBufferPointer { ld in
+                    try made.forwardInFeatureGroups(input, context: context, workspace: workspace) { columns, p in
+                        SplineRows.map(spline, inverse: inverse, columns: columns, x.baseAddress!, p, y.baseAddress!,
+                                       ld.baseAddress!, rows: rows, features: d)
+                    }
+                }
+            }
+        }
+        return (output, logDerivatives.rowSums())
+    }
+
     /// Backward pass of the last `fastPass` recorded in `pass`.
     ///
     /// - Parameters:

@@ -63,8 +63,13 @@ public final class Flow: @unchecked Sendable {
     ///   - x: data [B, D]; context [B, C].
     ///   - dropoutRNG: non-nil for training mode.
     /// - Returns: a trace with the latent code at `states[chainLength]` and the summed log|det|.
-    public func forward(_ x: Matrix, context: Matrix, dropoutRNG: inout Xoshiro256?) throws -> FlowTrace {
-        let trace = FlowTrace(direction: .dataToLatent, chainLength: chainLength, blocks: blocks.count, rows: x.rows, recycler: recycler)
+    /// - Parameter keepPasses: false when no backward pass will follow (density evaluation): as
+    ///   for `inverse`, the blocks run in evaluation mode without records.
+    public func forward(_ x: Matrix, context: Matrix, dropoutRNG: inout Xoshiro256?,
+                        keepPasses: Bool = true) throws -> FlowTrace {
+        let trace = FlowTrace(direction: .dataToLatent, chainLength: chainLength, blocks: keepPasses ? blocks.count : 1,
+                              rows: x.rows, recycler: recycler)
+        trace.differentiable = keepPasses
         trace.context = context
         trace.states[0] = x
         var current = x, b = 0
@@ -74,8 +79,10 @@ public final class Flow: @unchecked Sendable {
                 current = p.forward(current)
             case .block(let block):
                 let (y, ld): (Matrix, [Double])
-                if block.kind == .maf {
+                if block.kind == .maf && keepPasses {
                     (y, ld) = try block.fastPass(current, context: context, pass: trace.passes[b], dropoutRNG: &dropoutRNG)
+                } else if block.kind == .maf {
+                    (y, ld) = try block.fastPass(current, context: context, workspace: trace.passes[0].workspace)
                 } else {
                     (y, ld) = try block.slowPass(current, context: context)
                     trace.differentiable = false
@@ -92,10 +99,11 @@ public final class Flow: @unchecked Sendable {
     /// Latent → data. Blocks of kind `iaf` take one pass (recorded for `backward`); `maf`
     /// blocks take D sequential steps (evaluation only).
     /// - Returns: a trace with the data at `states[0]` and the summed log|det ∂x/∂z|.
-    /// - Parameter keepPasses: false when no backward pass will follow (sampling): all blocks then
-    ///   share one pass record, so a [B, D·(3K−1)] MADE output is held once instead of per block
-    ///   (46 MB instead of 371 MB at B = 1000 for the paper's student), and the trace is not
-    ///   differentiable.
+    /// - Parameter keepPasses: false when no backward pass will follow (sampling): the blocks run
+    ///   in evaluation mode (`dropoutRNG` is ignored), share one MADE workspace and hand their
+    ///   output to the spline a group of features at a time, so no [B, D·(3K−1)] MADE output is
+    ///   held at all (371 MB at B = 1000 for the paper's student when every block keeps its
+    ///   own); the trace is not differentiable and its passes hold no MADE outputs.
     public func inverse(_ z: Matrix, context: Matrix, dropoutRNG: inout Xoshiro256?,
                         keepPasses: Bool = true) throws -> FlowTrace {
         let trace = FlowTrace(direction: .latentToData, chainLength: chainLength, blocks: keepPasses ? blocks.count : 1,
@@ -111,9 +119,10 @@ public final class Flow: @unchecked Sendable {
             case .block(let block):
                 b -= 1
                 let (y, ld): (Matrix, [Double])
-                if block.kind == .iaf {
-                    (y, ld) = try block.fastPass(current, context: context, pass: trace.passes[keepPasses ? b : 0],
-                                                 dropoutRNG: &dropoutRNG)
+                if block.kind == .iaf && keepPasses {
+                    (y, ld) = try block.fastPass(current, context: context, pass: trace.passes[b], dropoutRNG: &dropoutRNG)
+                } else if block.kind == .iaf {
+                    (y, ld) = try block.fastPass(current, context: context, workspace: trace.passes[0].workspace)
                 } else {
                     (y, ld) = try block.slowPass(current, context: context)
                     trace.differentiable = false
@@ -129,7 +138,7 @@ public final class Flow: @unchecked Sendable {
     /// log p(x | context) per row, in Double (evaluation mode).
     public func logProb(_ x: Matrix, context: Matrix) throws -> [Double] {
         var none: Xoshiro256? = nil
-        let trace = try forward(x, context: context, dropoutRNG: &none)
+        let trace = try forward(x, context: context, dropoutRNG: &none, keepPasses: false)
         let base = StandardNormal.logProb(trace.latent)
         return zip(base, trace.logDet).map { $0 + $1 }
     }

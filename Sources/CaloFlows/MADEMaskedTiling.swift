@@ -27,6 +27,9 @@ public struct MADEMaskedTiling: Sendable {
     public let inputs: Int
     /// Disjoint tiles covering every connection of the mask.
     public let tiles: [Tile]
+    /// The row groups the plan was cut into, in order (they partition `0..<outputs`); every
+    /// tile lies within a run of whole groups.
+    public let rowGroups: [Range<Int>]
     /// Number of connections (ones of the mask): the useful multiply-adds per batch row.
     public let connections: Int
     /// Masked-out entries inside tiles as flattened (row, start, end) column runs.
@@ -48,10 +51,12 @@ public struct MADEMaskedTiling: Sendable {
 
         // MARK: - Row groups and their needed column runs
         var raw = [Tile]()
+        var groups = [Range<Int>]()
         var r0 = 0
         let group = max(1, rowGroupSize)
         while r0 < outputs {
             let r1 = min(outputs, r0 + group)
+            groups.append(r0..<r1)
             let maxDegree = outDegrees[r0..<r1].max()!
             var runs = [Range<Int>]()
             var i = 0
@@ -82,6 +87,7 @@ public struct MADEMaskedTiling: Sendable {
             }
         }
         tiles = joined
+        rowGroups = groups
 
         // MARK: - Masked entries inside tiles, and the connection count
         var zr = [Int32]()
@@ -123,6 +129,23 @@ public struct MADEMaskedTiling: Sendable {
                        a: x + t.columns.lowerBound, lda: ldx,
                        b: weight + t.rows.lowerBound * inputs + t.columns.lowerBound, ldb: inputs,
                        beta: 1, c: y + t.rows.lowerBound, ldc: ldy)
+        }
+    }
+
+    /// `y += x · Wᵀ` restricted to the output units `rows`: `y` points at the column of unit
+    /// `rows.lowerBound`, so a caller can fill a buffer that holds only those units.
+    ///
+    /// Each output element is accumulated over the same tile columns as in `forward`, but a tile
+    /// cut by `rows` becomes a narrower product, which OpenBLAS may round differently.
+    public func forward(rows: Range<Int>, batch: Int, x: UnsafePointer<Float>, ldx: Int, weight: UnsafePointer<Float>,
+                        y: UnsafeMutablePointer<Float>, ldy: Int) {
+        for t in tiles {
+            let lo = max(t.rows.lowerBound, rows.lowerBound), hi = min(t.rows.upperBound, rows.upperBound)
+            guard lo < hi else { continue }
+            BLAS.sgemm(transB: true, m: batch, n: hi - lo, k: t.columns.count,
+                       a: x + t.columns.lowerBound, lda: ldx,
+                       b: weight + lo * inputs + t.columns.lowerBound, ldb: inputs,
+                       beta: 1, c: y + (lo - rows.lowerBound), ldc: ldy)
         }
     }
 

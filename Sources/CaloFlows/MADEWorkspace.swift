@@ -48,6 +48,8 @@ extension MADE {
         // [B, H] gradient scratch; [B] ones for bias gradients (column sums as a product).
         let g0 = MADEBuffer(), g1 = MADEBuffer(), ones = MADEBuffer()
         let dx = MADEBuffer(), dc = MADEBuffer()
+        // [B, one output group] for `forwardInFeatureGroups`.
+        let groupOutput = MADEBuffer()
         var shape = (d: 0, c: 0, h: 0)
         var inputGradientValid = false, contextGradientValid = false
 

@@ -30,6 +30,28 @@ enum SplineRows {
         }
     }
 
+    /// The map for the features `columns` of every row, with parameters from a buffer holding
+    /// only those features (`p` is `[rows, columns.count · M]`); `x`, `y` and `ld` are whole
+    /// `[rows, d]` arrays. Used with `MADE.forwardInFeatureGroups`.
+    static func map(_ spline: RationalQuadraticSpline, inverse: Bool, columns: Range<Int>,
+                    _ x: UnsafePointer<Float>, _ p: UnsafePointer<Float>,
+                    _ y: UnsafeMutablePointer<Float>, _ ld: UnsafeMutablePointer<Float>,
+                    rows: Int, features d: Int) {
+        let m = spline.parameterCount, n = columns.count, f0 = columns.lowerBound
+        let xs = UnsafeSendable(x), ps = UnsafeSendable(p), ys = UnsafeSendable(y), ls = UnsafeSendable(ld)
+        // A group has about 32 features: a worker needs more rows than for whole rows.
+        Parallel.forEachChunk(rows, minChunk: minimumRowsPerWorker * max(1, d / max(1, n))) { r in
+            for row in r {
+                let o = row * d + f0, po = ps.value + row * n * m
+                if inverse {
+                    spline.inverse(inputs: xs.value + o, params: po, outputs: ys.value + o, logDerivatives: ls.value + o, count: n)
+                } else {
+                    spline.forward(inputs: xs.value + o, params: po, outputs: ys.value + o, logDerivatives: ls.value + o, count: n)
+                }
+            }
+        }
+    }
+
     /// - Parameter elementwise: the one-element-at-a-time kernel (the benchmark's baseline).
     static func backward(_ spline: RationalQuadraticSpline, inverse: Bool,
                          _ x: UnsafePointer<Float>, _ p: UnsafePointer<Float>,

@@ -178,10 +178,11 @@ public final class DistillationTrainer {
     func measureAgreement(_ v: ValidationSet) throws -> DistillationAgreement {
         var none: Xoshiro256? = nil
         let n = Double(max(1, v.x.rows))
-        let tData = try teacher.forward(v.x, context: v.context, dropoutRNG: &none)
-        let back = try student.inverse(tData.latent, context: v.context, dropoutRNG: &none)
-        let sSample = try student.inverse(v.z, context: v.context, dropoutRNG: &none)
-        let tSample = try teacher.forward(sSample.data, context: v.context, dropoutRNG: &none)
+        // Nothing is backpropagated here: the passes keep no records.
+        let tData = try teacher.forward(v.x, context: v.context, dropoutRNG: &none, keepPasses: false)
+        let back = try student.inverse(tData.latent, context: v.context, dropoutRNG: &none, keepPasses: false)
+        let sSample = try student.inverse(v.z, context: v.context, dropoutRNG: &none, keepPasses: false)
+        let tSample = try teacher.forward(sSample.data, context: v.context, dropoutRNG: &none, keepPasses: false)
         let llData = zip(StandardNormal.logProb(tData.latent), tData.logDet).map { $0 + $1 }.reduce(0, +) / n
         let llStudent = zip(StandardNormal.logProb(tSample.latent), tSample.logDet).map { $0 + $1 }.reduce(0, +) / n
         return DistillationAgreement(kl: DistillationLoss.klEstimate(z: v.z, studentTrace: sSample, teacherTrace: tSample),

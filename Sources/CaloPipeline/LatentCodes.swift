@@ -22,7 +22,7 @@ public enum LatentCodes {
             var noise = Xoshiro256(seed: seed, stream: (RandomStreams.validationNoise << 40) | UInt64(lo))
             info.preprocessing.addNoise(toVoxelsMeV: &v, rng: &noise)
             let (x, c, _) = info.preprocessing.flowIIInputs(voxelsMeV: v, incidentGeV: b.incidentEnergy)
-            parts.append(try flow.forward(x, context: c, dropoutRNG: &none).latent)
+            parts.append(try flow.forward(x, context: c, dropoutRNG: &none, keepPasses: false).latent)
         }
         return Matrix.vstack(parts)
     }

@@ -63,7 +63,7 @@ import CaloTensor
         for r in 0..<4 { #expect(abs(lp[r] - (base[r] + t.logDet[r])) < 1e-9) }
     }
 
-    @Test func samplingWithOneSharedPassEqualsTheRecordedInverse() throws {
+    @Test func samplingWithoutRecordsEqualsTheRecordedInverse() throws {
         let flow = try FlowFixtures.flow(.iaf, features: 5, context: 2, blocks: 4, spline: spline, seed: 8)
         var rng = Xoshiro256(seed: 9)
         let c = Matrix.randomNormal(6, 2, rng: &rng)
@@ -73,8 +73,11 @@ import CaloTensor
         var none: Xoshiro256? = nil
         let recorded = try flow.inverse(z, context: c, dropoutRNG: &none)
         let shared = try flow.inverse(z, context: c, dropoutRNG: &none, keepPasses: false)
-        #expect(sampled == recorded.data)
-        #expect(shared.data == recorded.data && shared.logDet == recorded.logDet)
+        // The unrecorded pass multiplies the MADE output a feature group at a time, which may
+        // round differently in the last bit (see MADEFeatureGroupTests).
+        #expect(sampled == shared.data)
+        #expect(maxScaledDifference(shared.data.storage, recorded.data.storage) < 1e-5)
+        #expect(maxScaledDifference(shared.logDet.map(Float.init), recorded.logDet.map(Float.init)) < 1e-5)
         #expect(recorded.passes.count == 4 && shared.passes.count == 1)
         // Without the per-block records there is nothing to backpropagate through.
         #expect(throws: FlowError.self) { try flow.backward(shared, endGradient: nil, logDetGradient: nil) }
