@@ -7,7 +7,8 @@ import CaloTensor
 ///
 /// HDF5's gzip is single-threaded and, at generation speed, costs about a tenth of the run;
 /// done in the shadow of the next batch it mostly disappears (the second core is otherwise
-/// spent in BLAS's spin-waits). At most two batches are in memory, so memory stays flat in N.
+/// spent in BLAS's spin-waits). The stream holds two batches (the one being written and the one
+/// `make` returns next), so memory stays flat in N.
 /// Only the writer thread calls HDF5 while a stream is running, and the file appears under its
 /// name only after the last batch (`finish`); any error — from `make` or from writing — removes
 /// the temporary file (`abort`) and is rethrown.

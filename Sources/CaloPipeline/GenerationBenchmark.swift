@@ -27,10 +27,11 @@ public enum GenerationBenchmark {
         let path = "\(directory)/caloflow-bench-\(getpid()).h5"
         let writer = try ShowerFileWriter(path: path, metadata: ShowerFileMetadata(generator: "caloflow bench"))
         defer { writer.abort(); unlink(path) }
-        var energyRNG = Xoshiro256(seed: seed, stream: 1)
-        let timing = try ShowerStreamWriter.write(count: events, batch: batch, into: writer) { range, index in
-            let energies = (0..<range.count).map { _ in Float(energyRNG.uniform(1, 100)) }
-            return try generator.generate(incidentGeV: energies, seed: seed, batchIndex: index)
+        let timing = try generator.stream(count: events, batch: batch, seed: seed, energies: { range in
+            var rng = Xoshiro256(seed: seed, stream: (1 << 40) | UInt64(range.lowerBound))
+            return (0..<range.count).map { _ in Float(rng.uniform(1, 100)) }
+        }) { stream in
+            try ShowerStreamWriter.write(count: events, batch: batch, into: writer) { range, _ in try stream.next(expecting: range) }
         }
         return Result(events: events, batch: batch, seconds: timing.totalSeconds, writeSeconds: timing.writeSeconds)
     }

@@ -43,7 +43,9 @@ public final class ShowerGenerator: @unchecked Sendable {
         flowIInfo.trainingData.minimumEnergyGeV...flowIInfo.trainingData.maximumEnergyGeV
     }
 
-    /// Generates one shower per entry of `incidentGeV`.
+    /// Generates one shower per entry of `incidentGeV`. (For many batches in a row, `stream`
+    /// gives the same showers without the workers waiting for each other at the end of each
+    /// batch.)
     ///
     /// The batch is cut into passes of `flowBatch` showers; pass p draws from its own random
     /// stream (seed, batch index, p), so the showers do not depend on how passes are spread
@@ -60,11 +62,8 @@ public final class ShowerGenerator: @unchecked Sendable {
                          workers: Int = Parallel.maxWorkers, singleThreadedBLAS: Bool = true) throws -> ShowerBatch {
         let n = incidentGeV.count
         guard n > 0 else { return ShowerBatch(count: 0) }
-        for e in incidentGeV where !(e > 0 && e.isFinite) {
-            throw PipelineError.invalidData("incident energies must be positive and finite, got \(e) GeV")
-        }
-        let size = max(1, flowBatch)
-        let passes = stride(from: 0, to: n, by: size).map { $0..<min(n, $0 + size) }
+        try Self.checkEnergies(incidentGeV)
+        let passes = passRanges(showers: n)
         let workers = min(max(1, workers), passes.count)
         let voxels: [Matrix]
         if workers <= 1 {
@@ -84,6 +83,18 @@ public final class ShowerGenerator: @unchecked Sendable {
         }
         return ShowerBatch(incidentEnergy: incidentGeV, voxels: voxels.count == 1 ? voxels[0] : Matrix.vstack(voxels),
                            overflow: Matrix(rows: n, cols: 3))
+    }
+
+    /// The passes a batch of `showers` is cut into (ranges inside the batch).
+    func passRanges(showers n: Int) -> [Range<Int>] {
+        let size = max(1, flowBatch)
+        return stride(from: 0, to: n, by: size).map { $0..<min(n, $0 + size) }
+    }
+
+    static func checkEnergies(_ incidentGeV: [Float]) throws {
+        for e in incidentGeV where !(e > 0 && e.isFinite) {
+            throw PipelineError.invalidData("incident energies must be positive and finite, got \(e) GeV")
+        }
     }
 
     /// Voxels [m, 504] (MeV) for one pass of m incident energies.

@@ -93,6 +93,66 @@ struct ShowerGeneratorTests {
         #expect(b.voxels.rows(0..<16) != b.voxels.rows(16..<32))
     }
 
+    @Test("a stream gives generate's batches, in order, whatever the worker count")
+    func streamEqualsBatchByBatchGeneration() throws {
+        let g = try Self.untrainedGenerator()
+        g.flowBatch = 16
+        let all = Self.energies(150)
+        let source: @Sendable (Range<Int>) throws -> [Float] = { Array(all[$0]) }
+        // Batches of 40 (3 passes of 16, 16, 8) and a last batch of 30: 11 passes in all.
+        var expected = [ShowerBatch]()
+        for (b, lo) in stride(from: 0, to: 150, by: 40).enumerated() {
+            expected.append(try g.generate(incidentGeV: Array(all[lo..<min(150, lo + 40)]), seed: 4, batchIndex: b, workers: 1))
+        }
+        for workers in [1, 2, 3] {
+            let got = try g.stream(count: 150, batch: 40, seed: 4, workers: workers, singleThreadedBLAS: false,
+                                   energies: source) { stream in
+                var batches = [ShowerBatch]()
+                while let b = try stream.next() { batches.append(b) }
+                let after = try stream.next()
+                #expect(after == nil)
+                return batches
+            }
+            #expect(got == expected, "\(workers) workers")
+        }
+        // A consumer that asks for other showers than the stream's next batch is refused.
+        try g.stream(count: 150, batch: 40, seed: 4, energies: source) { stream in
+            #expect(throws: PipelineError.self) { try stream.next(expecting: 40..<80) }
+            let first = try stream.next(expecting: 0..<40)
+            #expect(first == expected[0])
+        }
+    }
+
+    @Test("a stream reports a bad energy source and stops when its consumer gives up")
+    func streamErrorsAndEarlyExit() throws {
+        let g = try Self.untrainedGenerator()
+        g.flowBatch = 16
+        // Invalid energies in the second batch: the first batch still arrives, then the error.
+        let bad: @Sendable (Range<Int>) throws -> [Float] = { r in r.map { $0 >= 40 && $0 < 80 ? -1 : 20 } }
+        try g.stream(count: 120, batch: 40, seed: 1, workers: 2, singleThreadedBLAS: false, energies: bad) { stream in
+            let first = try stream.next()
+            #expect(first?.count == 40)
+            #expect(throws: PipelineError.self) { try stream.next() }
+        }
+        // Too few energies for a batch.
+        let short: @Sendable (Range<Int>) throws -> [Float] = { r in [Float](repeating: 20, count: r.count - 1) }
+        try g.stream(count: 50, batch: 40, seed: 1, energies: short) { stream in
+            #expect(throws: PipelineError.self) { try stream.next() }
+        }
+        // A consumer that stops after one batch of many: the workers are stopped, nothing hangs.
+        let fine: @Sendable (Range<Int>) throws -> [Float] = { r in [Float](repeating: 20, count: r.count) }
+        struct Stop: Error {}
+        #expect(throws: Stop.self) {
+            try g.stream(count: 100_000, batch: 40, seed: 1, workers: 2, singleThreadedBLAS: false, energies: fine) { stream in
+                _ = try stream.next()
+                throw Stop()
+            }
+        }
+        // An empty stream has no batches.
+        let none = try g.stream(count: 0, batch: 40, seed: 1, energies: fine) { stream in try stream.next() }
+        #expect(none == nil)
+    }
+
     @Test("non-positive or non-finite incident energies are refused", arguments: [Float(0), -5, .nan, .infinity])
     func invalidEnergies(_ bad: Float) throws {
         let g = try Self.untrainedGenerator()

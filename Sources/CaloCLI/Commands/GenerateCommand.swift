@@ -92,9 +92,13 @@ public struct GenerateCommand: Command {
         let writer = try ShowerFileWriter(path: outputPath, metadata: metadata, gzipLevel: compression, format: outputFormat)
         let progress = ProgressLine(label: "generate (\(stage.rawValue))", total: count, unit: "showers", logger: logger)
         let start = monotonicSeconds()
-        try streamShowers(count: count, batch: batch, into: writer, progress: progress) { range, batchIndex in
-            let energies = spectrum.energies(count: range.count, seed: common.seed, firstEventIndex: range.lowerBound).map { Float($0) }
-            return try generator.generate(incidentGeV: energies, seed: common.seed, batchIndex: batchIndex)
+        let seed = common.seed
+        try generator.stream(count: count, batch: batch, seed: seed, energies: { range in
+            spectrum.energies(count: range.count, seed: seed, firstEventIndex: range.lowerBound).map { Float($0) }
+        }) { stream in
+            try streamShowers(count: count, batch: batch, into: writer, progress: progress) { range, _ in
+                try stream.next(expecting: range)
+            }
         }
         let elapsed = monotonicSeconds() - start
         logger.info("wrote \(count) showers to \(outputPath) with the \(stage.rawValue): \(HumanFormat.fixed(1000 * elapsed / Double(count), 3)) ms per shower "
