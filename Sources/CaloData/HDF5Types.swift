@@ -106,9 +106,11 @@ public struct HDF5DatasetOptions: Sendable, Equatable {
     /// Contiguous, uncompressed, fixed size.
     public static let contiguous = HDF5DatasetOptions()
 
-    /// Chunked, gzip + shuffle, extensible along the first axis: the streaming layout.
-    public static func streaming(gzipLevel: Int = 4, chunkRows: Int? = nil, rowShape: [Int]) -> HDF5DatasetOptions {
-        HDF5DatasetOptions(chunkShape: chunkRows.map { [$0] + rowShape }, gzipLevel: gzipLevel, shuffle: true, extensible: true)
+    /// Chunked, gzip (with the byte shuffle unless `shuffle` is false), extensible along the
+    /// first axis: the streaming layout.
+    public static func streaming(gzipLevel: Int = 4, shuffle: Bool = true, chunkRows: Int? = nil,
+                                 rowShape: [Int]) -> HDF5DatasetOptions {
+        HDF5DatasetOptions(chunkShape: chunkRows.map { [$0] + rowShape }, gzipLevel: gzipLevel, shuffle: shuffle, extensible: true)
     }
 
     var needsChunking: Bool { chunkShape != nil || gzipLevel != nil || extensible }
