@@ -1,39 +1,64 @@
-// The rational-quadratic spline maps on eight AVX2 lanes: see include/CSplineKernels.h.
+// The rational-quadratic spline maps on AVX2 lanes: see include/CSplineKernels.h.
 //
 // Every function mirrors its namesake in CaloFlows' one-element kernel (SplineKernel.swift and
 // SplineKernel+Backward.swift, where a branch or a bin-indexed load becomes a per-lane select)
 // or in CaloTensor/VectorMath.swift (exp, log) line by line: the same operations on the same
 // operands in the same order. A comment gives the Swift expression where the order matters.
 // Compiled with -ffp-contract=off, so no multiply and add are fused.
+//
+// A vector holds LANES = 16 elements: two AVX2 registers, which clang processes side by side.
+// One element's spline is a long chain of dependent steps (softmax, search, knots, root,
+// slope, log) of about 1400 instructions per register, too long for the out-of-order window
+// to overlap two consecutive groups; interleaving two independent groups instruction by
+// instruction gives the core two chains to work on (about 1.5x for the inverse map).
 #include "CSplineKernels.h"
 
 #include <immintrin.h>
 #include <float.h>
 #include <math.h>
 #include <stdint.h>
+#include <string.h>
 
-typedef __m256 V;
+// Every function taking or returning V is inlined, so the 512-bit vector ABI never applies.
+#pragma clang diagnostic ignored "-Wpsabi"
+
+#define LANES 16
+typedef float V __attribute__((ext_vector_type(LANES)));
+/// Lane masks (all bits set or clear) and integer views of V.
+typedef int32_t I __attribute__((ext_vector_type(LANES)));
+typedef uint32_t U __attribute__((ext_vector_type(LANES)));
+typedef float V8 __attribute__((ext_vector_type(8)));
 
 #define MAX_BINS 16
 
-static inline __attribute__((always_inline)) V set1(float x) { return _mm256_set1_ps(x); }
-static inline __attribute__((always_inline)) V add(V a, V b) { return _mm256_add_ps(a, b); }
-static inline __attribute__((always_inline)) V sub(V a, V b) { return _mm256_sub_ps(a, b); }
-static inline __attribute__((always_inline)) V mul(V a, V b) { return _mm256_mul_ps(a, b); }
-static inline __attribute__((always_inline)) V divv(V a, V b) { return _mm256_div_ps(a, b); }
-/// mask ? b : a, as Swift's a.replacing(with: b, where: mask).
-static inline __attribute__((always_inline)) V pick(V a, V b, V mask) { return _mm256_blendv_ps(a, b, mask); }
-static inline __attribute__((always_inline)) V lt(V a, V b) { return _mm256_cmp_ps(a, b, _CMP_LT_OQ); }
-static inline __attribute__((always_inline)) V le(V a, V b) { return _mm256_cmp_ps(a, b, _CMP_LE_OQ); }
-static inline __attribute__((always_inline)) V gt(V a, V b) { return _mm256_cmp_ps(a, b, _CMP_GT_OQ); }
-static inline __attribute__((always_inline)) V ge(V a, V b) { return _mm256_cmp_ps(a, b, _CMP_GE_OQ); }
-static inline __attribute__((always_inline)) V eq(V a, V b) { return _mm256_cmp_ps(a, b, _CMP_EQ_OQ); }
-static inline __attribute__((always_inline)) V ne(V a, V b) { return _mm256_cmp_ps(a, b, _CMP_NEQ_UQ); }
+#define INLINE static inline __attribute__((always_inline))
+
+INLINE V set1(float x) { return (V)(x); }
+INLINE V zero(void) { return (V)(0.0f); }
+INLINE V add(V a, V b) { return a + b; }
+INLINE V sub(V a, V b) { return a - b; }
+INLINE V mul(V a, V b) { return a * b; }
+INLINE V divv(V a, V b) { return a / b; }
+/// mask ? b : a per lane.
+INLINE V pick(V a, V b, I mask) { return mask ? b : a; }
+INLINE I lt(V a, V b) { return a < b; }
+INLINE I le(V a, V b) { return a <= b; }
+INLINE I gt(V a, V b) { return a > b; }
+INLINE I ge(V a, V b) { return a >= b; }
+INLINE I eq(V a, V b) { return a == b; }
+/// Unordered not-equal (true for NaN), as _CMP_NEQ_UQ.
+INLINE I ne(V a, V b) { return a != b; }
+INLINE I bitsOf(V v) { return __builtin_bit_cast(I, v); }
+INLINE V floatsOf(I i) { return __builtin_bit_cast(V, i); }
+INLINE V flipSign(V v) { return floatsOf(bitsOf(v) ^ (I)(int32_t)0x80000000); }
+
+INLINE V load(const float *p) { V v; memcpy(&v, p, sizeof v); return v; }
+INLINE void store(float *p, V v) { memcpy(p, &v, sizeof v); }
 
 // MARK: - VectorMath
 
 /// VectorMath.exp (Cephes expf).
-static inline __attribute__((always_inline)) V vexp(V x) {
+INLINE V vexp(V x) {
     const V magic = set1(12582912.0f);
     V t = add(mul(x, set1(1.44269504f)), magic);                                   // x * log2e + magic
     V n = sub(t, magic);
@@ -44,26 +69,24 @@ static inline __attribute__((always_inline)) V vexp(V x) {
     p = add(mul(p, r), set1(1.66666655e-1f));
     p = add(mul(p, r), set1(5.00000012e-1f));
     p = add(add(mul(mul(p, r), r), r), set1(1.0f));                                 // p * r * r + r + 1
-    __m256i bits = _mm256_slli_epi32(_mm256_sub_epi32(_mm256_castps_si256(t), _mm256_set1_epi32(0x4B3FFF81)), 23);
-    V y = mul(p, _mm256_castsi256_ps(bits));
-    y = pick(y, _mm256_setzero_ps(), lt(x, set1(-87.0f)));
+    U bits = ((U)bitsOf(t) - 0x4B3FFF81u) << 23;
+    V y = mul(p, floatsOf((I)bits));
+    y = pick(y, zero(), lt(x, set1(-87.0f)));
     return pick(y, set1(INFINITY), gt(x, set1(88.37f)));
 }
 
 /// VectorMath.log (Cephes logf).
-static inline __attribute__((always_inline)) V vlog(V x) {
-    V tiny = lt(x, set1(FLT_MIN));                                                  // Float.leastNormalMagnitude
+INLINE V vlog(V x) {
+    I tiny = lt(x, set1(FLT_MIN));                                                  // Float.leastNormalMagnitude
     V xs = pick(x, mul(x, set1(8388608.0f)), tiny);
-    __m256i bits = _mm256_castps_si256(xs);
-    V m = _mm256_castsi256_ps(_mm256_or_si256(_mm256_and_si256(bits, _mm256_set1_epi32(0x007FFFFF)),
-                                              _mm256_set1_epi32(0x3F000000)));
-    __m256i eBits = _mm256_add_epi32(_mm256_srli_epi32(bits, 23), _mm256_set1_epi32(0x4B400000 - 126));
-    __m256i tinyI = _mm256_castps_si256(tiny);
-    eBits = _mm256_blendv_epi8(eBits, _mm256_sub_epi32(eBits, _mm256_set1_epi32(23)), tinyI);
-    V small = lt(m, set1(0.707106781f));
-    eBits = _mm256_blendv_epi8(eBits, _mm256_sub_epi32(eBits, _mm256_set1_epi32(1)), _mm256_castps_si256(small));
+    I bits = bitsOf(xs);
+    V m = floatsOf((bits & 0x007FFFFF) | 0x3F000000);
+    I eBits = (I)((U)bits >> 23) + (0x4B400000 - 126);
+    eBits = tiny ? eBits - 23 : eBits;
+    I small = lt(m, set1(0.707106781f));
+    eBits = small ? eBits - 1 : eBits;
     m = sub(pick(m, add(m, m), small), set1(1.0f));
-    V e = sub(_mm256_castsi256_ps(eBits), set1(12582912.0f));
+    V e = sub(floatsOf(eBits), set1(12582912.0f));
     V z = mul(m, m);
     V y = sub(mul(set1(7.0376836292e-2f), m), set1(1.1514610310e-1f));
     y = add(mul(y, m), set1(1.1676998740e-1f));
@@ -77,58 +100,75 @@ static inline __attribute__((always_inline)) V vlog(V x) {
     y = add(y, mul(e, set1(-2.12194440e-4f)));
     y = sub(y, mul(set1(0.5f), z));
     V r = add(add(m, y), mul(e, set1(0.693359375f)));
-    r = pick(r, set1(-INFINITY), eq(x, _mm256_setzero_ps()));
+    r = pick(r, set1(-INFINITY), eq(x, zero()));
     r = pick(r, set1(INFINITY), eq(x, set1(INFINITY)));
-    return pick(r, set1(NAN), _mm256_or_ps(lt(x, _mm256_setzero_ps()), ne(x, x)));
+    return pick(r, set1(NAN), lt(x, zero()) | ne(x, x));
 }
 
 /// VectorMath.log1p.
-static inline __attribute__((always_inline)) V vlog1p(V z) {
+INLINE V vlog1p(V z) {
     V u = add(set1(1.0f), z);
     return sub(vlog(u), divv(sub(sub(u, set1(1.0f)), z), u));                      // log(u) - ((u - 1) - z) / u
 }
 
 // MARK: - Spline steps (SplineKernel)
 
-/// raw[j] lane l = p[l*stride + j] for j in 0..<8: an 8x8 transpose in registers.
-static inline __attribute__((always_inline)) void transpose8(const float *p, size_t stride, V *out) {
-    V r0 = _mm256_loadu_ps(p), r1 = _mm256_loadu_ps(p + stride);
-    V r2 = _mm256_loadu_ps(p + 2 * stride), r3 = _mm256_loadu_ps(p + 3 * stride);
-    V r4 = _mm256_loadu_ps(p + 4 * stride), r5 = _mm256_loadu_ps(p + 5 * stride);
-    V r6 = _mm256_loadu_ps(p + 6 * stride), r7 = _mm256_loadu_ps(p + 7 * stride);
-    V t0 = _mm256_unpacklo_ps(r0, r1), t1 = _mm256_unpackhi_ps(r0, r1);
-    V t2 = _mm256_unpacklo_ps(r2, r3), t3 = _mm256_unpackhi_ps(r2, r3);
-    V t4 = _mm256_unpacklo_ps(r4, r5), t5 = _mm256_unpackhi_ps(r4, r5);
-    V t6 = _mm256_unpacklo_ps(r6, r7), t7 = _mm256_unpackhi_ps(r6, r7);
-    V u0 = _mm256_shuffle_ps(t0, t2, 0x44), u1 = _mm256_shuffle_ps(t0, t2, 0xEE);
-    V u2 = _mm256_shuffle_ps(t1, t3, 0x44), u3 = _mm256_shuffle_ps(t1, t3, 0xEE);
-    V u4 = _mm256_shuffle_ps(t4, t6, 0x44), u5 = _mm256_shuffle_ps(t4, t6, 0xEE);
-    V u6 = _mm256_shuffle_ps(t5, t7, 0x44), u7 = _mm256_shuffle_ps(t5, t7, 0xEE);
+/// out[j] lane l = p[l*stride + j] for j, l in 0..<8: an 8x8 transpose in registers.
+INLINE void transpose8(const float *p, size_t stride, __m256 *out) {
+    __m256 r0 = _mm256_loadu_ps(p), r1 = _mm256_loadu_ps(p + stride);
+    __m256 r2 = _mm256_loadu_ps(p + 2 * stride), r3 = _mm256_loadu_ps(p + 3 * stride);
+    __m256 r4 = _mm256_loadu_ps(p + 4 * stride), r5 = _mm256_loadu_ps(p + 5 * stride);
+    __m256 r6 = _mm256_loadu_ps(p + 6 * stride), r7 = _mm256_loadu_ps(p + 7 * stride);
+    __m256 t0 = _mm256_unpacklo_ps(r0, r1), t1 = _mm256_unpackhi_ps(r0, r1);
+    __m256 t2 = _mm256_unpacklo_ps(r2, r3), t3 = _mm256_unpackhi_ps(r2, r3);
+    __m256 t4 = _mm256_unpacklo_ps(r4, r5), t5 = _mm256_unpackhi_ps(r4, r5);
+    __m256 t6 = _mm256_unpacklo_ps(r6, r7), t7 = _mm256_unpackhi_ps(r6, r7);
+    __m256 u0 = _mm256_shuffle_ps(t0, t2, 0x44), u1 = _mm256_shuffle_ps(t0, t2, 0xEE);
+    __m256 u2 = _mm256_shuffle_ps(t1, t3, 0x44), u3 = _mm256_shuffle_ps(t1, t3, 0xEE);
+    __m256 u4 = _mm256_shuffle_ps(t4, t6, 0x44), u5 = _mm256_shuffle_ps(t4, t6, 0xEE);
+    __m256 u6 = _mm256_shuffle_ps(t5, t7, 0x44), u7 = _mm256_shuffle_ps(t5, t7, 0xEE);
     out[0] = _mm256_permute2f128_ps(u0, u4, 0x20); out[1] = _mm256_permute2f128_ps(u1, u5, 0x20);
     out[2] = _mm256_permute2f128_ps(u2, u6, 0x20); out[3] = _mm256_permute2f128_ps(u3, u7, 0x20);
     out[4] = _mm256_permute2f128_ps(u0, u4, 0x31); out[5] = _mm256_permute2f128_ps(u1, u5, 0x31);
     out[6] = _mm256_permute2f128_ps(u2, u6, 0x31); out[7] = _mm256_permute2f128_ps(u3, u7, 0x31);
 }
 
-/// The m raw parameters of eight consecutive elements, transposed: raw[j] lane l = p[l*m + j].
-static inline __attribute__((always_inline)) void transpose(const float *p, int m, V *raw) {
+/// Lanes 0-7 from `lo`, 8-15 from `hi` (no data movement: V is the register pair).
+INLINE V joined(__m256 lo, __m256 hi) {
+    return __builtin_shufflevector(__builtin_bit_cast(V8, lo), __builtin_bit_cast(V8, hi),
+                                   0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
+}
+/// Lanes 0-7 (`upper` false) or 8-15 of v.
+INLINE __m256 half(V v, int upper) {
+    V8 h = upper ? __builtin_shufflevector(v, v, 8, 9, 10, 11, 12, 13, 14, 15)
+                 : __builtin_shufflevector(v, v, 0, 1, 2, 3, 4, 5, 6, 7);
+    return __builtin_bit_cast(__m256, h);
+}
+
+/// The m raw parameters of sixteen consecutive elements, transposed: raw[j] lane l = p[l*m + j].
+INLINE void transpose(const float *p, int m, V *raw) {
     if (m < 8) {
         for (int j = 0; j < m; j++) {
-            raw[j] = _mm256_setr_ps(p[j], p[m + j], p[2 * m + j], p[3 * m + j],
-                                    p[4 * m + j], p[5 * m + j], p[6 * m + j], p[7 * m + j]);
+            float lanes[LANES];
+            for (int l = 0; l < LANES; l++) lanes[l] = p[l * m + j];
+            raw[j] = load(lanes);
         }
         return;
     }
-    // Blocks of eight; the last starts at m - 8 (overlapping) so no load passes element 7's end.
+    // Blocks of eight; the last starts at m - 8 (overlapping) so no load passes element 15's end.
+    const float *q = p + (size_t)8 * m;   // elements 8-15
     for (int j = 0; j < m;) {
         int j0 = j < m - 8 ? j : m - 8;
-        transpose8(p + j0, (size_t)m, raw + j0);
+        __m256 lo[8], hi[8];
+        transpose8(p + j0, (size_t)m, lo);
+        transpose8(q + j0, (size_t)m, hi);
+        for (int r = 0; r < 8; r++) raw[j0 + r] = joined(lo[r], hi[r]);
         j = j0 + 8;
     }
 }
 
 /// SplineKernel.exponentials (Float.softmaxExponentials): exp(u_j - max u) into e, and their sum in exponentialSum's order.
-static inline __attribute__((always_inline)) V exponentials(const V *u, V *e, int bins) {
+INLINE V exponentials(const V *u, V *e, int bins) {
     V hi = u[0];
     for (int j = 1; j < bins; j++) hi = pick(hi, u[j], gt(u[j], hi));
     for (int j = 0; j < bins; j++) e[j] = vexp(sub(u[j], hi));
@@ -141,9 +181,9 @@ static inline __attribute__((always_inline)) V exponentials(const V *u, V *e, in
 }
 
 /// SplineKernel.search: the number of interior knots <= v, as a float per lane.
-static inline __attribute__((always_inline)) V search(V v, const V *e, V sum, int bins, float step, float scale, float bound) {
+INLINE V search(V v, const V *e, V sum, int bins, float step, float scale, float bound) {
     V a = divv(set1(scale), sum);
-    V k = _mm256_setzero_ps(), before = _mm256_setzero_ps();
+    V k = zero(), before = zero();
     for (int j = 1; j < bins; j++) {
         before = add(before, e[j - 1]);
         V knot = add(set1((float)j * step - bound), mul(a, before));
@@ -153,17 +193,17 @@ static inline __attribute__((always_inline)) V search(V v, const V *e, V sum, in
 }
 
 /// SplineKernel.knots: knots k and k + 1 and the exponential sum of the bins before k.
-static inline __attribute__((always_inline)) void knots(V k, const V *e, V sum, int bins, float step, float scale, float bound,
+INLINE void knots(V k, const V *e, V sum, int bins, float step, float scale, float bound,
                          V *lo, V *hi, V *beforeOut) {
     V a = divv(set1(scale), sum);
-    V before = _mm256_setzero_ps(), ek = _mm256_setzero_ps();
+    V before = zero(), ek = zero();
     for (int j = 0; j < bins; j++) {
         V jf = set1((float)j);
-        before = add(before, pick(_mm256_setzero_ps(), e[j], lt(jf, k)));
+        before = add(before, pick(zero(), e[j], lt(jf, k)));
         ek = pick(ek, e[j], eq(jf, k));
     }
     // k * step - bound + a * before
-    *lo = pick(add(sub(mul(k, set1(step)), set1(bound)), mul(a, before)), set1(-bound), eq(k, _mm256_setzero_ps()));
+    *lo = pick(add(sub(mul(k, set1(step)), set1(bound)), mul(a, before)), set1(-bound), eq(k, zero()));
     // (k + 1) * step - bound + a * (before + ek)
     *hi = pick(add(sub(mul(add(k, set1(1.0f)), set1(step)), set1(bound)), mul(a, add(before, ek))),
                set1(bound), eq(k, set1((float)(bins - 1))));
@@ -171,10 +211,10 @@ static inline __attribute__((always_inline)) void knots(V k, const V *e, V sum, 
 }
 
 /// SplineKernel.derivative's softplus: m_d + softplus(raw) and exp(-|raw|).
-static inline __attribute__((always_inline)) V softplusDerivative(V raw, float minDerivative, V *expOut) {
-    V negAbs = _mm256_or_ps(raw, set1(-0.0f));
+INLINE V softplusDerivative(V raw, float minDerivative, V *expOut) {
+    V negAbs = floatsOf(bitsOf(raw) | (I)(int32_t)0x80000000);
     V e = vexp(negAbs);
-    V positive = pick(_mm256_setzero_ps(), raw, gt(raw, _mm256_setzero_ps()));
+    V positive = pick(zero(), raw, gt(raw, zero()));
     *expOut = e;
     return add(add(set1(minDerivative), positive), vlog1p(e));                   // (m_d + positive) + log1p(e)
 }
@@ -187,7 +227,7 @@ typedef struct {
 } Bins;
 
 /// SplineKernel.bin.
-static inline __attribute__((always_inline)) Bins bin(const caloflow_spline_constants *c, V v, int inverse, const V *raw, V *ew, V *eh) {
+INLINE Bins bin(const caloflow_spline_constants *c, V v, int inverse, const V *raw, V *ew, V *eh) {
     int K = c->bins;
     V sw = exponentials(raw, ew, K);
     V sh = exponentials(raw + K, eh, K);
@@ -201,7 +241,7 @@ static inline __attribute__((always_inline)) Bins bin(const caloflow_spline_cons
     knots(k, eh, sh, K, c->heightStep, c->heightScale, c->bound, &b.yLo, &b.yHi, &b.heightBefore);
     // SplineKernel.derivative at knots k and k + 1 (1, and exp 0, at the ends)
     const V *r = raw + 2 * K;
-    V left = _mm256_setzero_ps(), right = _mm256_setzero_ps();
+    V left = zero(), right = zero();
     for (int j = 1; j < K; j++) {
         V jf = set1((float)j);
         left = pick(left, r[j - 1], eq(k, jf));
@@ -210,11 +250,11 @@ static inline __attribute__((always_inline)) Bins bin(const caloflow_spline_cons
     V e0, e1;
     V s0 = softplusDerivative(left, c->minDerivative, &e0);
     V s1 = softplusDerivative(right, c->minDerivative, &e1);
-    V first = eq(k, _mm256_setzero_ps()), last = eq(k, set1((float)(K - 1)));
+    I first = eq(k, zero()), last = eq(k, set1((float)(K - 1)));
     b.d0 = pick(s0, set1(1.0f), first);
     b.d1 = pick(s1, set1(1.0f), last);
-    b.d0Exp = pick(e0, _mm256_setzero_ps(), first);
-    b.d1Exp = pick(e1, _mm256_setzero_ps(), last);
+    b.d0Exp = pick(e0, zero(), first);
+    b.d1Exp = pick(e1, zero(), last);
     return b;
 }
 
@@ -223,7 +263,7 @@ typedef struct {
     V w, h, invW, s, th, th1, t, n, np, invD, sOverD, m, slope;
 } Local;
 
-static inline __attribute__((always_inline)) Local local(const Bins *b, V th, V th1) {
+INLINE Local local(const Bins *b, V th, V th1) {
     Local l;
     l.w = sub(b->xHi, b->xLo);
     l.h = sub(b->yHi, b->yLo);
@@ -244,22 +284,22 @@ static inline __attribute__((always_inline)) Local local(const Bins *b, V th, V 
 }
 
 /// SplineKernel.root: theta and 1 - theta of the points whose spline values are y.
-static inline __attribute__((always_inline)) void root(V y, const Bins *b, V *thOut, V *th1Out) {
+INLINE void root(V y, const Bins *b, V *thOut, V *th1Out) {
     V s = divv(sub(b->yHi, b->yLo), sub(b->xHi, b->xLo));
     V dl = sub(y, b->yLo), dr = sub(b->yHi, y);
     V e = sub(mul(b->d0, dr), mul(b->d1, dl));
     V q = mul(mul(mul(mul(set1(4.0f), s), s), dl), dr);                            // 4 * s * s * dl * dr
-    V rt = _mm256_sqrt_ps(add(mul(e, e), q));
-    V g = pick(divv(q, sub(rt, e)), add(e, rt), ge(e, _mm256_setzero_ps()));
+    V rt = __builtin_elementwise_sqrt(add(mul(e, e), q));
+    V g = pick(divv(q, sub(rt, e)), add(e, rt), ge(e, zero()));
     V a = mul(mul(set1(2.0f), s), dl);
     V den = add(a, g);
     *thOut = divv(a, den);
     *th1Out = divv(g, den);
 }
 
-static inline __attribute__((always_inline)) void forwardLanes(const caloflow_spline_constants *c, V x, const V *raw, V *ew, V *eh,
+INLINE void forwardLanes(const caloflow_spline_constants *c, V x, const V *raw, V *ew, V *eh,
                                 V *yOut, V *ldOut) {
-    V inside = _mm256_and_ps(ge(x, set1(-c->bound)), le(x, set1(c->bound)));
+    I inside = ge(x, set1(-c->bound)) & le(x, set1(c->bound));
     Bins b = bin(c, x, 0, raw, ew, eh);
     V w = sub(b.xHi, b.xLo);
     V th = divv(sub(x, b.xLo), w), th1 = divv(sub(b.xHi, x), w);
@@ -269,29 +309,28 @@ static inline __attribute__((always_inline)) void forwardLanes(const caloflow_sp
     V y = pick(upper, lower, le(th, th1));
     V logSlope = vlog(l.slope);
     *yOut = pick(x, y, inside);
-    *ldOut = pick(_mm256_setzero_ps(), logSlope, inside);
+    *ldOut = pick(zero(), logSlope, inside);
 }
 
-static inline __attribute__((always_inline)) void inverseLanes(const caloflow_spline_constants *c, V y, const V *raw, V *ew, V *eh,
+INLINE void inverseLanes(const caloflow_spline_constants *c, V y, const V *raw, V *ew, V *eh,
                                 V *xOut, V *ldOut) {
-    V inside = _mm256_and_ps(ge(y, set1(-c->bound)), le(y, set1(c->bound)));
+    I inside = ge(y, set1(-c->bound)) & le(y, set1(c->bound));
     Bins b = bin(c, y, 1, raw, ew, eh);
     V th, th1;
     root(y, &b, &th, &th1);
     Local l = local(&b, th, th1);
     V x = pick(sub(b.xHi, mul(th1, l.w)), add(b.xLo, mul(th, l.w)), le(th, th1));
     // Negation by the sign bit, as the scalar kernel's unary minus (0 - x would turn log 1 = 0 into +0).
-    V logSlope = _mm256_xor_ps(vlog(l.slope), set1(-0.0f));
+    V logSlope = flipSign(vlog(l.slope));
     *xOut = pick(y, x, inside);
-    *ldOut = pick(_mm256_setzero_ps(), logSlope, inside);
+    *ldOut = pick(zero(), logSlope, inside);
 }
 
 // MARK: - Backward passes (SplineKernel+Backward.swift)
 
-static inline __attribute__((always_inline)) V flipSign(V v) { return _mm256_xor_ps(v, set1(-0.0f)); }
 
 /// SplineKernel.thetaDerivativeOfLogSlope: dL/dtheta with L = log(s^2 M / D^2).
-static inline __attribute__((always_inline)) V thetaDerivativeOfLogSlope(const Local *l, const Bins *b) {
+INLINE V thetaDerivativeOfLogSlope(const Local *l, const Bins *b) {
     // 2 * (d1 * th - d0 * th1 + s * (th1 - th))
     V dm = mul(set1(2.0f), add(sub(mul(b->d1, l->th), mul(b->d0, l->th1)), mul(l->s, sub(l->th1, l->th))));
     // (d0 + d1 - 2 * s) * (th1 - th)
@@ -300,20 +339,20 @@ static inline __attribute__((always_inline)) V thetaDerivativeOfLogSlope(const L
 }
 
 /// SplineKernel.sigmoid: sigmoid(r_j) for the raw derivative j = index of each lane, from e = exp(-|r_j|).
-static inline __attribute__((always_inline)) V sigmoidAt(const V *r, V index, V e, int K) {
-    V raw = _mm256_setzero_ps();
+INLINE V sigmoidAt(const V *r, V index, V e, int K) {
+    V raw = zero();
     for (int j = 0; j < K - 1; j++) raw = pick(raw, r[j], eq(index, set1((float)j)));
-    V notPositive = _mm256_cmp_ps(raw, _mm256_setzero_ps(), _CMP_NGT_UQ);          // !(raw > 0)
+    I notPositive = ~gt(raw, zero());                                                // !(raw > 0)
     return divv(pick(set1(1.0f), e, notPositive), add(set1(1.0f), e));
 }
 
 /// SplineKernel.softmaxGradient with a bin index per lane, into g[0..<K]; lanes outside get zeros.
-static inline __attribute__((always_inline)) void softmaxGradient(V a, V c, V k, const V *e, V sum, V before, float scale,
-                                                                  V *g, V inside, int K) {
-    V after = _mm256_setzero_ps(), ek = _mm256_setzero_ps();
+INLINE void softmaxGradient(V a, V c, V k, const V *e, V sum, V before, float scale,
+                                  V *g, I inside, int K) {
+    V after = zero(), ek = zero();
     for (int j = K - 1; j >= 0; j--) {
         V jf = set1((float)j);
-        after = add(after, pick(_mm256_setzero_ps(), e[j], gt(jf, k)));
+        after = add(after, pick(zero(), e[j], gt(jf, k)));
         ek = pick(ek, e[j], eq(jf, k));
     }
     V f = divv(set1(scale), mul(sum, sum));
@@ -323,14 +362,14 @@ static inline __attribute__((always_inline)) void softmaxGradient(V a, V c, V k,
     for (int i = 0; i < K; i++) {
         V jf = set1((float)i);
         V value = pick(pick(mul(above, e[i]), mul(below, e[i]), lt(jf, k)), mul(at, ek), eq(jf, k));
-        g[i] = pick(_mm256_setzero_ps(), value, inside);
+        g[i] = pick(zero(), value, inside);
     }
 }
 
 /// SplineKernel.scatter into the transposed parameter gradients grad[0..<3K-1].
-static inline __attribute__((always_inline)) void scatter(const caloflow_spline_constants *c, V phi, V psi, V kg,
+INLINE void scatter(const caloflow_spline_constants *c, V phi, V psi, V kg,
                                                           const Local *l, const Bins *b, const V *raw,
-                                                          const V *ew, const V *eh, V *grad, V inside) {
+                                                          const V *ew, const V *eh, V *grad, I inside) {
     const int K = c->bins;
     V th2 = mul(l->th, l->th), th12 = mul(l->th1, l->th1);
     V invM = divv(set1(1.0f), l->m);
@@ -353,14 +392,14 @@ static inline __attribute__((always_inline)) void scatter(const caloflow_spline_
     V left = mul(gd0, sigmoidAt(r, km1, b->d0Exp, K)), right = mul(gd1, sigmoidAt(r, b->k, b->d1Exp, K));
     for (int j = 0; j < K - 1; j++) {
         V jf = set1((float)j);
-        V value = pick(pick(_mm256_setzero_ps(), left, eq(jf, km1)), right, eq(jf, b->k));
-        gr[j] = pick(_mm256_setzero_ps(), value, inside);
+        V value = pick(pick(zero(), left, eq(jf, km1)), right, eq(jf, b->k));
+        gr[j] = pick(zero(), value, inside);
     }
 }
 
-static inline __attribute__((always_inline)) V forwardBackwardLanes(const caloflow_spline_constants *c, V x, V gy, V gl,
+INLINE V forwardBackwardLanes(const caloflow_spline_constants *c, V x, V gy, V gl,
                                                                     const V *raw, V *ew, V *eh, V *grad) {
-    V inside = _mm256_and_ps(ge(x, set1(-c->bound)), le(x, set1(c->bound)));
+    I inside = ge(x, set1(-c->bound)) & le(x, set1(c->bound));
     Bins b = bin(c, x, 0, raw, ew, eh);
     V w = sub(b.xHi, b.xLo);
     Local l = local(&b, divv(sub(x, b.xLo), w), divv(sub(b.xHi, x), w));
@@ -370,9 +409,9 @@ static inline __attribute__((always_inline)) V forwardBackwardLanes(const calofl
     return pick(gy, gin, inside);
 }
 
-static inline __attribute__((always_inline)) V inverseBackwardLanes(const caloflow_spline_constants *c, V y, V gx, V gl,
+INLINE V inverseBackwardLanes(const caloflow_spline_constants *c, V y, V gx, V gl,
                                                                     const V *raw, V *ew, V *eh, V *grad) {
-    V inside = _mm256_and_ps(ge(y, set1(-c->bound)), le(y, set1(c->bound)));
+    I inside = ge(y, set1(-c->bound)) & le(y, set1(c->bound));
     Bins b = bin(c, y, 1, raw, ew, eh);
     V th, th1;
     root(y, &b, &th, &th1);
@@ -383,45 +422,73 @@ static inline __attribute__((always_inline)) V inverseBackwardLanes(const calofl
     return pick(gx, lambda, inside);
 }
 
-/// Writes the transposed gradients back: p[l*m + j] = grad[j] lane l (8x8 transposes in
-/// overlapping blocks, as `transpose`; below eight parameters lane by lane).
-static inline __attribute__((always_inline)) void untranspose(const V *grad, int m, float *p) {
+/// Writes the transposed gradients back: p[l*m + j] = grad[j] lane l (8x8 transposes of each
+/// half in overlapping blocks, as `transpose`; below eight parameters lane by lane).
+INLINE void untranspose(const V *grad, int m, float *p) {
     if (m < 8) {
         for (int j = 0; j < m; j++) {
-            float lanes[8];
-            _mm256_storeu_ps(lanes, grad[j]);
-            for (int l = 0; l < 8; l++) p[l * m + j] = lanes[l];
+            float lanes[LANES];
+            store(lanes, grad[j]);
+            for (int l = 0; l < LANES; l++) p[l * m + j] = lanes[l];
         }
         return;
     }
-    for (int j = 0; j < m;) {
-        int j0 = j < m - 8 ? j : m - 8;
-        float block[64];
-        for (int r = 0; r < 8; r++) _mm256_storeu_ps(block + 8 * r, grad[j0 + r]);
-        V rows[8];
-        transpose8(block, 8, rows);                                                  // rows[l] = lane l of grad[j0..j0+7]
-        for (int l = 0; l < 8; l++) _mm256_storeu_ps(p + (size_t)l * m + j0, rows[l]);
-        j = j0 + 8;
+    for (int upper = 0; upper < 2; upper++) {
+        float *q = p + (size_t)(8 * upper) * m;
+        for (int j = 0; j < m;) {
+            int j0 = j < m - 8 ? j : m - 8;
+            float block[64];
+            for (int r = 0; r < 8; r++) _mm256_storeu_ps(block + 8 * r, half(grad[j0 + r], upper));
+            __m256 rows[8];
+            transpose8(block, 8, rows);                                              // rows[l] = lane l of grad[j0..j0+7]
+            for (int l = 0; l < 8; l++) _mm256_storeu_ps(q + (size_t)l * m + j0, rows[l]);
+            j = j0 + 8;
+        }
     }
 }
 
-static inline __attribute__((always_inline)) void backwardGroups(const caloflow_spline_constants *c, int K, int inverse,
-                                                                 const float *x, const float *p, const float *gy,
-                                                                 const float *gl, float *gx, float *gp, size_t groups) {
+/// One vector of LANES elements of the backward pass: inputs at x, gradients out at gx and gp.
+INLINE void backwardVector(const caloflow_spline_constants *k, int inverse, int m,
+                           const float *x, const float *p, const float *gy, const float *gl,
+                           float *gx, float *gp) {
+    V raw[3 * MAX_BINS - 1], ew[MAX_BINS], eh[MAX_BINS], grad[3 * MAX_BINS - 1];
+    transpose(p, m, raw);
+    V v = load(x);
+    V upOut = gy ? load(gy) : zero();
+    V upLog = gl ? load(gl) : zero();
+    V gin = inverse ? inverseBackwardLanes(k, v, upOut, upLog, raw, ew, eh, grad)
+                    : forwardBackwardLanes(k, v, upOut, upLog, raw, ew, eh, grad);
+    store(gx, gin);
+    untranspose(grad, m, gp);
+}
+
+/// The group loop (groups of eight elements, two per vector) for `K` bins and one direction;
+/// with K and `inverse` constants (the specialisations below) the compiler unrolls every loop
+/// over the bins. An odd last group runs in a vector whose upper half repeats it.
+INLINE void backwardGroups(const caloflow_spline_constants *c, int K, int inverse,
+                           const float *x, const float *p, const float *gy,
+                           const float *gl, float *gx, float *gp, size_t groups) {
     caloflow_spline_constants k = *c;
     k.bins = K;
     const int m = 3 * K - 1;
-    V raw[3 * MAX_BINS - 1], ew[MAX_BINS], eh[MAX_BINS], grad[3 * MAX_BINS - 1];
-    for (size_t g = 0; g < groups; g++) {
+    size_t g = 0;
+    for (; g + 2 <= groups; g += 2) {
         const size_t base = g * 8;
-        transpose(p + base * (size_t)m, m, raw);
-        V v = _mm256_loadu_ps(x + base);
-        V upOut = gy ? _mm256_loadu_ps(gy + base) : _mm256_setzero_ps();
-        V upLog = gl ? _mm256_loadu_ps(gl + base) : _mm256_setzero_ps();
-        V gin = inverse ? inverseBackwardLanes(&k, v, upOut, upLog, raw, ew, eh, grad)
-                        : forwardBackwardLanes(&k, v, upOut, upLog, raw, ew, eh, grad);
-        _mm256_storeu_ps(gx + base, gin);
-        untranspose(grad, m, gp + base * (size_t)m);
+        backwardVector(&k, inverse, m, x + base, p + base * (size_t)m, gy ? gy + base : NULL, gl ? gl + base : NULL,
+                       gx + base, gp + base * (size_t)m);
+    }
+    if (g < groups) {
+        const size_t base = g * 8;
+        float xs[LANES], ys[LANES], ls[LANES], gxs[LANES], ps[LANES * (3 * MAX_BINS - 1)], gps[LANES * (3 * MAX_BINS - 1)];
+        for (int h = 0; h < 2; h++) {
+            memcpy(xs + 8 * h, x + base, 8 * sizeof(float));
+            if (gy) memcpy(ys + 8 * h, gy + base, 8 * sizeof(float));
+            if (gl) memcpy(ls + 8 * h, gl + base, 8 * sizeof(float));
+            memcpy(ps + (size_t)(8 * h) * m, p + base * (size_t)m, (size_t)(8 * m) * sizeof(float));
+        }
+        backwardVector(&k, inverse, m, xs, ps, gy ? ys : NULL, gl ? ls : NULL, gxs, gps);
+        memcpy(gx + base, gxs, 8 * sizeof(float));
+        memcpy(gp + base * (size_t)m, gps, (size_t)(8 * m) * sizeof(float));
     }
 }
 
@@ -456,23 +523,42 @@ void caloflow_spline_backward_lanes(const caloflow_spline_constants *c, int inve
     }
 }
 
-/// The group loop for `K` bins and one direction; with K and `inverse` constants (the
-/// specialisations below) the compiler unrolls every loop over the bins.
-static inline __attribute__((always_inline)) void mapGroups(const caloflow_spline_constants *c, int K, int inverse,
-                                                            const float *inputs, const float *params,
-                                                            float *outputs, float *logDerivatives, size_t groups) {
+/// One vector of LANES elements of the map.
+INLINE void mapVector(const caloflow_spline_constants *k, int inverse, int m,
+                      const float *x, const float *p, float *y, float *ld) {
+    V raw[3 * MAX_BINS - 1], ew[MAX_BINS], eh[MAX_BINS];
+    transpose(p, m, raw);
+    V v = load(x), out, lds;
+    if (inverse) inverseLanes(k, v, raw, ew, eh, &out, &lds);
+    else forwardLanes(k, v, raw, ew, eh, &out, &lds);
+    store(y, out);
+    store(ld, lds);
+}
+
+/// The group loop (groups of eight elements, two per vector) for `K` bins and one direction;
+/// with K and `inverse` constants (the specialisations below) the compiler unrolls every loop
+/// over the bins. An odd last group runs in a vector whose upper half repeats it.
+INLINE void mapGroups(const caloflow_spline_constants *c, int K, int inverse,
+                      const float *inputs, const float *params,
+                      float *outputs, float *logDerivatives, size_t groups) {
     caloflow_spline_constants k = *c;
     k.bins = K;
     const int m = 3 * K - 1;
-    V raw[3 * MAX_BINS - 1], ew[MAX_BINS], eh[MAX_BINS];
-    for (size_t g = 0; g < groups; g++) {
+    size_t g = 0;
+    for (; g + 2 <= groups; g += 2) {
         const size_t base = g * 8;
-        transpose(params + base * (size_t)m, m, raw);
-        V v = _mm256_loadu_ps(inputs + base), out, ld;
-        if (inverse) inverseLanes(&k, v, raw, ew, eh, &out, &ld);
-        else forwardLanes(&k, v, raw, ew, eh, &out, &ld);
-        _mm256_storeu_ps(outputs + base, out);
-        _mm256_storeu_ps(logDerivatives + base, ld);
+        mapVector(&k, inverse, m, inputs + base, params + base * (size_t)m, outputs + base, logDerivatives + base);
+    }
+    if (g < groups) {
+        const size_t base = g * 8;
+        float xs[LANES], ys[LANES], lds[LANES], ps[LANES * (3 * MAX_BINS - 1)];
+        for (int h = 0; h < 2; h++) {
+            memcpy(xs + 8 * h, inputs + base, 8 * sizeof(float));
+            memcpy(ps + (size_t)(8 * h) * m, params + base * (size_t)m, (size_t)(8 * m) * sizeof(float));
+        }
+        mapVector(&k, inverse, m, xs, ps, ys, lds);
+        memcpy(outputs + base, ys, 8 * sizeof(float));
+        memcpy(logDerivatives + base, lds, 8 * sizeof(float));
     }
 }
 

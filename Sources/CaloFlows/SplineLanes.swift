@@ -1,20 +1,23 @@
 import CaloTensor
 import CSplineKernels
 
-/// The Float spline for eight elements at once, one element per AVX2 lane: the maps here, the
+/// The Float spline for groups of eight elements, one element per AVX2 lane: the maps here, the
 /// fused backward passes in `SplineLanes+Backward.swift`.
 ///
 /// `SplineKernel` evaluates one element at a time: its bin search, knot selection and
 /// divisions are scalar and branchy (`caloflow bench` times it at several times the lanes).
-/// The lanes transpose each group of eight consecutive elements into structure-of-arrays form
-/// (raw parameter j of all eight elements in one vector) and run every step — softmax, search,
-/// knot and derivative selection, root, slope, log, and the gradients — as vector operations
-/// with selects instead of branches.
+/// The lanes transpose consecutive elements into structure-of-arrays form (raw parameter j of
+/// all elements in one vector) and run every step — softmax, search, knot and derivative
+/// selection, root, slope, log, and the gradients — as vector operations with selects instead
+/// of branches.
 ///
-/// The lane code is C with AVX2 intrinsics (`CSplineKernels`). It was Swift on `SIMD8<Float>`
-/// until 2026-12-03, but Swift 6.3 emits that arithmetic lane by lane and LLVM's vectoriser
-/// rebuilt the vectors only in part (377 instructions per element in the inverse map, about
-/// half the log polynomial left scalar, square roots through `sqrtf` calls; the C map takes 186).
+/// The lane code is C (`CSplineKernels`): clang vector extensions with sixteen elements per
+/// vector, which clang runs as two AVX2 registers side by side. One element's map is a long
+/// chain of dependent steps, too long for the core to overlap two consecutive groups of eight;
+/// two interleaved groups give it independent work (the inverse map went from 33 to 25 ns per
+/// element on one core). The code was Swift on `SIMD8<Float>` until 2026-12-03, but Swift 6.3
+/// emits that arithmetic lane by lane and LLVM's vectoriser rebuilt the vectors only in part
+/// (377 instructions per element in the inverse map; the C map takes 186).
 ///
 /// The arithmetic is `SplineKernel`'s, operation for operation and in the same order, without
 /// fused multiply-adds, and the Float elementary functions of the scalar kernel are lane 0 of

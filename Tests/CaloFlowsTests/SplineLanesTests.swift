@@ -60,7 +60,7 @@ import CaloTensor
     func everyBinCountGivesTheElementKernelsBits(bins: Int) throws {
         let spline = try RationalQuadraticSpline(bins: bins, tailBound: 5)
         var rng = Xoshiro256(seed: UInt64(40 + bins))
-        let n = 8 * 40 + 3
+        let n = 8 * 41 + 3   // an odd number of groups: the last one runs in a padded vector
         let x = inputs(n, spline: spline, rng: &rng)
         let p = splineParams(n, spline: spline, style: .moderate, rng: &rng).map(Float.init)
         for inverse in [false, true] {

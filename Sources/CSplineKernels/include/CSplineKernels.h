@@ -1,5 +1,6 @@
-// The rational-quadratic spline maps and their backward passes on eight AVX2 lanes, in C with
-// intrinsics.
+// The rational-quadratic spline maps and their backward passes on AVX2 lanes, in C with
+// clang vector extensions (sixteen elements per vector, two interleaved registers) and AVX2
+// intrinsics for the parameter transposes.
 //
 // Swift 6.3 lowers SIMD8<Float> arithmetic lane by lane and leaves LLVM's SLP vectoriser to put
 // the vectors back together; in the spline it does so only in part (about 380 instructions per
