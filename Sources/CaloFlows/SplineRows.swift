@@ -1,4 +1,5 @@
 import CaloTensor
+import CSplineKernels
 
 /// Row-parallel drivers of the spline kernels: splits [rows, features] element arrays over
 /// the workers of `Parallel` (each worker handles whole rows, so results do not depend on the
@@ -43,6 +44,13 @@ enum SplineRows {
         Parallel.forEachChunk(rows, minChunk: minimumRowsPerWorker * max(1, d / max(1, n))) { r in
             for row in r {
                 let o = row * d + f0, po = ps.value + row * n * m
+                // The inputs are a strided column block of a matrix that the products since it
+                // was last read have pushed out of the caches: ask for the row after next early
+                // (about +4 % for a sampling pass on one core, in alternating runs).
+                if row + 2 < r.upperBound {
+                    let next = xs.value + o + 2 * d
+                    caloflow_prefetch(next); caloflow_prefetch(next + 16); caloflow_prefetch(next + n - 1)
+                }
                 if inverse {
                     spline.inverse(inputs: xs.value + o, params: po, outputs: ys.value + o, logDerivatives: ls.value + o, count: n)
                 } else {

@@ -43,4 +43,7 @@ void caloflow_spline_backward_lanes(const caloflow_spline_constants *constants, 
                                     const float *outputGradients, const float *logDerivativeGradients,
                                     float *inputGradients, float *paramGradients, size_t groups);
 
+/// Asks for the cache line holding p (a hint: no fault if p is not mapped).
+static inline void caloflow_prefetch(const void *p) { __builtin_prefetch(p, 0, 3); }
+
 #endif
