@@ -43,12 +43,14 @@ public final class GenerationStream: @unchecked Sendable {
     /// The batch `next()` returns next (used by the consumer only).
     private var delivered = 0
 
-    /// One batch in the making: its energies, one slot per pass, and the passes not yet done.
+    /// One batch in the making: its energies, one slot per pass, the passes not yet done, and
+    /// those a worker is running now.
     private struct Pending {
         var energies: [Float]
         var passes: [Range<Int>]
         var voxels: [Matrix?]
         var remaining: Int
+        var running = 0
     }
 
     /// Starts the workers (`close()` must follow: `ShowerGenerator.stream` sees to it).
@@ -95,7 +97,10 @@ public final class GenerationStream: @unchecked Sendable {
             requested = b
             lock.broadcast()
             func complete() -> Bool { pending[b].map { $0.remaining == 0 } ?? false }
-            while failure == nil && !stopped && !complete() { lock.wait() }
+            // After a failure no new pass starts, but the batch's running passes may still
+            // complete it.
+            func running() -> Bool { pending[b].map { $0.running > 0 } ?? false }
+            while !complete() && ((failure == nil && !stopped) || running()) { lock.wait() }
             // A batch finished before a later one failed is still delivered.
             if complete() { return pending.removeValue(forKey: b)! }
             if let failure { throw failure }
@@ -127,13 +132,6 @@ public final class GenerationStream: @unchecked Sendable {
 
     // MARK: - Workers
 
-    private func fail(_ error: any Error) {
-        lock.withLock {
-            if failure == nil { failure = error }
-            lock.broadcast()
-        }
-    }
-
     /// One worker: claims passes in order until none is left, the stream stops or fails.
     private func work() {
         while let next = claim() {
@@ -142,13 +140,18 @@ public final class GenerationStream: @unchecked Sendable {
             do {
                 voxels = try generator.pass(energies, seed: seed, batchIndex: b, pass: p)
             } catch {
-                fail(error)
+                lock.withLock {
+                    pending[b]!.running -= 1
+                    if failure == nil { failure = error }
+                    lock.broadcast()
+                }
                 return
             }
             lock.withLock {
                 pending[b]!.voxels[p] = voxels
                 pending[b]!.remaining -= 1
-                if pending[b]!.remaining == 0 { lock.broadcast() }
+                pending[b]!.running -= 1
+                lock.broadcast()
             }
         }
     }
@@ -184,6 +187,7 @@ public final class GenerationStream: @unchecked Sendable {
                                          voxels: Array(repeating: nil, count: passes.count), remaining: passes.count)
                 }
                 nextPass += 1
+                pending[b]!.running += 1
                 let batch = pending[b]!
                 return (b, p, Array(batch.energies[batch.passes[p]]))
             }
