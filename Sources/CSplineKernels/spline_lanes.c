@@ -447,6 +447,13 @@ INLINE void untranspose(const V *grad, int m, float *p) {
     }
 }
 
+/// dst[0..<2n] = src[0..<n] twice: a group of eight elements (or its parameters) padded to a
+/// whole vector.
+INLINE void twice(float *dst, const float *src, size_t n) {
+    memcpy(dst, src, n * sizeof(float));
+    memcpy(dst + n, src, n * sizeof(float));
+}
+
 /// One vector of LANES elements of the backward pass: inputs at x, gradients out at gx and gp.
 INLINE void backwardVector(const caloflow_spline_constants *k, int inverse, int m,
                            const float *x, const float *p, const float *gy, const float *gl,
@@ -480,12 +487,10 @@ INLINE void backwardGroups(const caloflow_spline_constants *c, int K, int invers
     if (g < groups) {
         const size_t base = g * 8;
         float xs[LANES], ys[LANES], ls[LANES], gxs[LANES], ps[LANES * (3 * MAX_BINS - 1)], gps[LANES * (3 * MAX_BINS - 1)];
-        for (int h = 0; h < 2; h++) {
-            memcpy(xs + 8 * h, x + base, 8 * sizeof(float));
-            if (gy) memcpy(ys + 8 * h, gy + base, 8 * sizeof(float));
-            if (gl) memcpy(ls + 8 * h, gl + base, 8 * sizeof(float));
-            memcpy(ps + (size_t)(8 * h) * m, p + base * (size_t)m, (size_t)(8 * m) * sizeof(float));
-        }
+        twice(xs, x + base, 8);
+        if (gy) twice(ys, gy + base, 8);
+        if (gl) twice(ls, gl + base, 8);
+        twice(ps, p + base * (size_t)m, (size_t)(8 * m));
         backwardVector(&k, inverse, m, xs, ps, gy ? ys : NULL, gl ? ls : NULL, gxs, gps);
         memcpy(gx + base, gxs, 8 * sizeof(float));
         memcpy(gp + base * (size_t)m, gps, (size_t)(8 * m) * sizeof(float));
@@ -552,10 +557,8 @@ INLINE void mapGroups(const caloflow_spline_constants *c, int K, int inverse,
     if (g < groups) {
         const size_t base = g * 8;
         float xs[LANES], ys[LANES], lds[LANES], ps[LANES * (3 * MAX_BINS - 1)];
-        for (int h = 0; h < 2; h++) {
-            memcpy(xs + 8 * h, inputs + base, 8 * sizeof(float));
-            memcpy(ps + (size_t)(8 * h) * m, params + base * (size_t)m, (size_t)(8 * m) * sizeof(float));
-        }
+        twice(xs, inputs + base, 8);
+        twice(ps, params + base * (size_t)m, (size_t)(8 * m));
         mapVector(&k, inverse, m, xs, ps, ys, lds);
         memcpy(outputs + base, ys, 8 * sizeof(float));
         memcpy(logDerivatives + base, lds, 8 * sizeof(float));

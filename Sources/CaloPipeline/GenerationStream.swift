@@ -28,6 +28,8 @@ public final class GenerationStream: @unchecked Sendable {
 
     private let generator: ShowerGenerator
     private let seed: UInt64
+    /// The random-stream batch index of the stream's first batch.
+    private let firstBatchIndex: Int
     private let energiesOf: @Sendable (Range<Int>) throws -> [Float]
     private let passesPerFullBatch: Int
     private let totalPasses: Int
@@ -58,9 +60,10 @@ public final class GenerationStream: @unchecked Sendable {
     ///   - energies: incident energies (GeV) of the showers in a range of the stream; called
     ///     once per batch, from a worker thread.
     ///   - workers: worker threads, each running whole passes.
-    init(generator: ShowerGenerator, count: Int, batch: Int, seed: UInt64, workers: Int,
+    init(generator: ShowerGenerator, count: Int, batch: Int, seed: UInt64, firstBatchIndex: Int = 0, workers: Int,
          energies: @escaping @Sendable (Range<Int>) throws -> [Float]) {
         self.generator = generator
+        self.firstBatchIndex = firstBatchIndex
         self.count = max(0, count)
         self.batchSize = max(1, batch)
         self.seed = seed
@@ -115,8 +118,12 @@ public final class GenerationStream: @unchecked Sendable {
     /// `next()` for a consumer that knows which showers it expects (a `ShowerStreamWriter`
     /// cutting the same count into the same batches).
     public func next(expecting range: Range<Int>) throws -> ShowerBatch {
-        guard range == self.range(ofBatch: delivered), let batch = try next() else {
-            throw PipelineError.invalidData("showers \(range) were asked for, but the stream's next batch is \(self.range(ofBatch: delivered))")
+        guard delivered < batches else {
+            throw PipelineError.invalidData("showers \(range) were asked for, but the stream's \(count) showers are all delivered")
+        }
+        let next = self.range(ofBatch: delivered)
+        guard range == next, let batch = try self.next() else {
+            throw PipelineError.invalidData("showers \(range) were asked for, but the stream's next batch is \(next)")
         }
         return batch
     }
@@ -138,7 +145,7 @@ public final class GenerationStream: @unchecked Sendable {
             let (b, p, energies) = next
             let voxels: Matrix
             do {
-                voxels = try generator.pass(energies, seed: seed, batchIndex: b, pass: p)
+                voxels = try generator.pass(energies, seed: seed, batchIndex: firstBatchIndex + b, pass: p)
             } catch {
                 lock.withLock {
                     pending[b]!.running -= 1
@@ -209,12 +216,23 @@ extension ShowerGenerator {
                           singleThreadedBLAS: Bool = true,
                           energies: @escaping @Sendable (Range<Int>) throws -> [Float],
                           _ body: (GenerationStream) throws -> R) throws -> R {
-        // As in `generate`: each worker runs whole passes with single-threaded BLAS.
-        try ComputeThreads.with(blas: singleThreadedBLAS ? 1 : nil, workers: 1) {
-            let stream = GenerationStream(generator: self, count: count, batch: batch, seed: seed, workers: workers,
-                                          energies: energies)
+        try stream(count: count, batch: batch, seed: seed, firstBatchIndex: 0, workers: workers,
+                   singleThreadedBLAS: singleThreadedBLAS, energies: energies, body)
+    }
+
+    /// `stream` whose batch b draws from the random streams of batch `firstBatchIndex + b`.
+    func stream<R>(count: Int, batch: Int, seed: UInt64, firstBatchIndex: Int, workers: Int, singleThreadedBLAS: Bool,
+                   energies: @escaping @Sendable (Range<Int>) throws -> [Float],
+                   _ body: (GenerationStream) throws -> R) throws -> R {
+        func run() throws -> R {
+            let stream = GenerationStream(generator: self, count: count, batch: batch, seed: seed,
+                                          firstBatchIndex: firstBatchIndex, workers: workers, energies: energies)
             defer { stream.close() }
             return try body(stream)
         }
+        // Several workers run whole passes each, with single-threaded BLAS and serial loops
+        // inside a pass; a single pass (or worker) keeps the thread settings as they are.
+        guard workers > 1 && count > max(1, flowBatch) else { return try run() }
+        return try ComputeThreads.with(blas: singleThreadedBLAS ? 1 : nil, workers: 1, run)
     }
 }

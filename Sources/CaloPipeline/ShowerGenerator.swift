@@ -1,5 +1,4 @@
 import CaloData
-import Synchronization
 import CaloFlows
 import CaloTensor
 
@@ -43,18 +42,18 @@ public final class ShowerGenerator: @unchecked Sendable {
         flowIInfo.trainingData.minimumEnergyGeV...flowIInfo.trainingData.maximumEnergyGeV
     }
 
-    /// Generates one shower per entry of `incidentGeV`. (For many batches in a row, `stream`
-    /// gives the same showers without the workers waiting for each other at the end of each
-    /// batch.)
+    /// Generates one shower per entry of `incidentGeV`: a stream of one batch (for many batches
+    /// in a row, `stream` gives the same showers without the workers waiting for each other at
+    /// the end of each batch).
     ///
     /// The batch is cut into passes of `flowBatch` showers; pass p draws from its own random
     /// stream (seed, batch index, p), so the showers do not depend on how passes are spread
-    /// over threads. With more than one worker (`workers`, default `Parallel.maxWorkers`) and more than one pass,
-    /// each worker runs whole passes with single-threaded BLAS: the passes are independent,
-    /// so the cores never wait for each other inside a pass (OpenBLAS's own threads would
-    /// synchronise and spin at every product). A worker that finishes takes the next pass
-    /// nobody has started, so a core slowed down by other work (the file writer compressing the
-    /// previous batch) does fewer passes instead of holding up the batch.
+    /// over threads. With more than one worker (`workers`, default `Parallel.maxWorkers`) and
+    /// more than one pass, each worker runs whole passes with single-threaded BLAS: the passes
+    /// are independent, so the cores never wait for each other inside a pass (OpenBLAS's own
+    /// threads would synchronise and spin at every product). A worker that finishes takes the
+    /// next pass nobody has started, so a core slowed down by other work (the file writer
+    /// compressing the previous batch) does fewer passes instead of holding up the batch.
     /// - Parameter singleThreadedBLAS: false keeps OpenBLAS's thread count while the workers run
     ///   (slower; for callers that must not resize OpenBLAS's thread pool, such as tests running
     ///   next to other BLAS users in one process).
@@ -62,27 +61,8 @@ public final class ShowerGenerator: @unchecked Sendable {
                          workers: Int = Parallel.maxWorkers, singleThreadedBLAS: Bool = true) throws -> ShowerBatch {
         let n = incidentGeV.count
         guard n > 0 else { return ShowerBatch(count: 0) }
-        try Self.checkEnergies(incidentGeV)
-        let passes = passRanges(showers: n)
-        let workers = min(max(1, workers), passes.count)
-        let voxels: [Matrix]
-        if workers <= 1 {
-            voxels = try passes.enumerated().map { p, r in
-                try pass(Array(incidentGeV[r]), seed: seed, batchIndex: batchIndex, pass: p)
-            }
-        } else {
-            let results = PassResults(count: passes.count)
-            let me = UnsafeSendable(self)
-            try ComputeThreads.onWorkers(workers, singleThreadedBLAS: singleThreadedBLAS) { _ in
-                while let p = results.claim() {
-                    results.store(p, try me.value.pass(Array(incidentGeV[passes[p]]), seed: seed,
-                                                      batchIndex: batchIndex, pass: p))
-                }
-            }
-            voxels = results.values()
-        }
-        return ShowerBatch(incidentEnergy: incidentGeV, voxels: voxels.count == 1 ? voxels[0] : Matrix.vstack(voxels),
-                           overflow: Matrix(rows: n, cols: 3))
+        return try stream(count: n, batch: n, seed: seed, firstBatchIndex: batchIndex, workers: workers,
+                          singleThreadedBLAS: singleThreadedBLAS, energies: { Array(incidentGeV[$0]) }) { try $0.next()! }
     }
 
     /// The passes a batch of `showers` is cut into (ranges inside the batch).
@@ -107,24 +87,5 @@ public final class ShowerGenerator: @unchecked Sendable {
         let c2 = preprocessing.flowIIContext(incidentGeV: energies, layerEnergiesMeV: layers)
         let x = try flowII.sample(context: c2, rng: &rng)
         return preprocessing.voxels(fromFlowII: x, layerEnergiesMeV: layers)
-    }
-
-    /// One slot per pass, filled by whichever worker ran it.
-    private final class PassResults: Sendable {
-        private let slots: Mutex<[Matrix?]>
-        private let next = Atomic<Int>(0)
-        private let count: Int
-        init(count: Int) {
-            self.count = count
-            slots = Mutex(Array(repeating: nil, count: count))
-        }
-        /// The next pass nobody has taken yet, or nil when all are taken.
-        func claim() -> Int? {
-            let p = next.add(1, ordering: .relaxed).oldValue
-            return p < count ? p : nil
-        }
-        func store(_ p: Int, _ m: Matrix) { slots.withLock { $0[p] = m } }
-        /// The matrices in pass order (every pass stored: `onWorkers` threw otherwise).
-        func values() -> [Matrix] { slots.withLock { $0 }.map { $0! } }
     }
 }

@@ -120,6 +120,9 @@ struct ShowerGeneratorTests {
             #expect(throws: PipelineError.self) { try stream.next(expecting: 40..<80) }
             let first = try stream.next(expecting: 0..<40)
             #expect(first == expected[0])
+            // And so is one that asks for more showers than the stream holds.
+            while try stream.next() != nil {}
+            #expect(throws: PipelineError.self) { try stream.next(expecting: 150..<190) }
         }
     }
 
