@@ -4,16 +4,16 @@ import CSplineKernels
 /// Row-parallel drivers of the spline kernels: splits [rows, features] element arrays over
 /// the workers of `Parallel` (each worker handles whole rows, so results do not depend on the
 /// worker count).
-enum SplineRows {
+public enum SplineRows {
     /// Rows per worker below which a second worker does not pay for its wake-up (~0.3 ms of work).
     static let minimumRowsPerWorker = 32
 
     /// - Parameter elementwise: use the one-element-at-a-time kernel instead of the 8-lane one
     ///   (same results bit for bit; the benchmark's baseline).
-    static func map(_ spline: RationalQuadraticSpline, inverse: Bool,
-                    _ x: UnsafePointer<Float>, _ p: UnsafePointer<Float>,
-                    _ y: UnsafeMutablePointer<Float>, _ ld: UnsafeMutablePointer<Float>,
-                    rows: Int, features d: Int, elementwise: Bool = false) {
+    public static func map(_ spline: RationalQuadraticSpline, inverse: Bool,
+                           _ x: UnsafePointer<Float>, _ p: UnsafePointer<Float>,
+                           _ y: UnsafeMutablePointer<Float>, _ ld: UnsafeMutablePointer<Float>,
+                           rows: Int, features d: Int, elementwise: Bool = false) {
         let m = spline.parameterCount
         let xs = UnsafeSendable(x), ps = UnsafeSendable(p), ys = UnsafeSendable(y), ls = UnsafeSendable(ld)
         Parallel.forEachChunk(rows, minChunk: minimumRowsPerWorker) { r in
@@ -61,11 +61,11 @@ enum SplineRows {
     }
 
     /// - Parameter elementwise: the one-element-at-a-time kernel (the benchmark's baseline).
-    static func backward(_ spline: RationalQuadraticSpline, inverse: Bool,
-                         _ x: UnsafePointer<Float>, _ p: UnsafePointer<Float>,
-                         _ gy: UnsafePointer<Float>?, _ gl: UnsafePointer<Float>?,
-                         _ gx: UnsafeMutablePointer<Float>, _ gp: UnsafeMutablePointer<Float>,
-                         rows: Int, features d: Int, elementwise: Bool = false) {
+    public static func backward(_ spline: RationalQuadraticSpline, inverse: Bool,
+                                _ x: UnsafePointer<Float>, _ p: UnsafePointer<Float>,
+                                _ gy: UnsafePointer<Float>?, _ gl: UnsafePointer<Float>?,
+                                _ gx: UnsafeMutablePointer<Float>, _ gp: UnsafeMutablePointer<Float>,
+                                rows: Int, features d: Int, elementwise: Bool = false) {
         let m = spline.parameterCount
         let xs = UnsafeSendable(x), ps = UnsafeSendable(p), gys = UnsafeSendable(gy), gls = UnsafeSendable(gl)
         let gxs = UnsafeSendable(gx), gps = UnsafeSendable(gp)

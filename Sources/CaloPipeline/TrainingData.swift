@@ -13,6 +13,18 @@ public struct TrainingDataSummary: Codable, Sendable, Equatable {
     public var maximumEnergyGeV: Double
     public var splitSeed: UInt64
 
+    public init(file: String, particle: String, events: Int, trainingEvents: Int, validationEvents: Int,
+                minimumEnergyGeV: Double, maximumEnergyGeV: Double, splitSeed: UInt64) {
+        self.file = file
+        self.particle = particle
+        self.events = events
+        self.trainingEvents = trainingEvents
+        self.validationEvents = validationEvents
+        self.minimumEnergyGeV = minimumEnergyGeV
+        self.maximumEnergyGeV = maximumEnergyGeV
+        self.splitSeed = splitSeed
+    }
+
     enum CodingKeys: String, CodingKey {
         case file, particle, events
         case trainingEvents = "training_events", validationEvents = "validation_events"

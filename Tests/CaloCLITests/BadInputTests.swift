@@ -3,6 +3,7 @@ import Foundation
 import CaloCLI
 import CaloData
 import CaloPipeline
+import CaloTestSupport
 
 /// Bad input through the real program: a non-zero exit code, exactly one `error:` line that
 /// names the problem (nothing else on stderr with --quiet, except the help hint of a usage
@@ -36,7 +37,7 @@ struct BadInputTests {
         try write(TrainedPipeline.configJSON, to: dir.file("config.json"))
         let r = Self.train(data: dir.file("missing.h5"), config: dir.file("config.json"), run: dir.file("run"))
         Self.expectFailure(r, mentions: ["missing.h5"])
-        #expect(dir.contents() == ["config.json"])
+        #expect(dir.contents == ["config.json"])
     }
 
     @Test("a data file without the layer_2 dataset: named, and no run directory is created")
@@ -92,10 +93,10 @@ struct BadInputTests {
         try FileManager.default.createDirectory(atPath: dir.file("empty"), withIntermediateDirectories: false)
         let r = Self.train(data: fixture.dataPath, config: fixture.configPath, run: dir.file("empty"), ["--resume"])
         Self.expectFailure(r, mentions: ["--resume", "flow1-last.h5"])
-        #expect(dir.contents("empty").isEmpty)
+        #expect(dir.contents(of: "empty").isEmpty)
         let missing = Self.train(data: fixture.dataPath, config: fixture.configPath, run: dir.file("none"), ["--resume", "--stage", "teacher"])
         Self.expectFailure(missing, mentions: ["--resume", "teacher-last.h5"])
-        #expect(dir.contents() == ["empty"])
+        #expect(dir.contents == ["empty"])
     }
 
     @Test("--resume on a finished run trains nothing and leaves every checkpoint as it was")
@@ -147,7 +148,7 @@ struct BadInputTests {
             switch kind {
             case "flow1 checkpoint": try copy(fixture.runPath + "/flow1-best.h5", to: path)
             case "truncated":
-                let data = bytes(path)!
+                let data = fileBytes(path)!
                 try data.prefix(data.count / 2).write(to: URL(fileURLWithPath: path))
             case "foreign HDF5": try copy(fixture.dataPath, to: path)
             case "text file": try write("{\"not\": \"a checkpoint\"}\n", to: path)
@@ -164,7 +165,7 @@ struct BadInputTests {
         default: ["teacher-best.h5"]
         }
         Self.expectFailure(r, mentions: expected)
-        #expect(dir.contents() == ["run"], "no output and no temporary file left behind")
+        #expect(dir.contents == ["run"], "no output and no temporary file left behind")
         #expect(snapshot(run) == before)
     }
 
@@ -173,12 +174,12 @@ struct BadInputTests {
         let fixture = try TrainedPipeline.get()
         let dir = TemporaryDirectory()
         try copy(fixture.generatedPath, to: dir.file("out.h5"))
-        let before = bytes(dir.file("out.h5"))
+        let before = fileBytes(dir.file("out.h5"))
         let r = Self.generate(model: fixture.runPath, output: dir.file("out.h5"))
         #expect(r.code != 0)
         #expect(r.errorLines.count == 1 && r.errorLines.first?.contains("--force") == true, "\(r.summary)")
-        #expect(bytes(dir.file("out.h5")) == before, "the existing file is byte-identical")
-        #expect(dir.contents() == ["out.h5"])
+        #expect(fileBytes(dir.file("out.h5")) == before, "the existing file is byte-identical")
+        #expect(dir.contents == ["out.h5"])
     }
 
     @Test("generate from a directory that is not a run fails and writes nothing")
@@ -186,7 +187,7 @@ struct BadInputTests {
         let dir = TemporaryDirectory()
         let r = Self.generate(model: dir.file("nope"), output: dir.file("out.h5"))
         Self.expectFailure(r, mentions: ["nope"])
-        #expect(dir.contents().isEmpty)
+        #expect(dir.contents.isEmpty)
     }
 
     // MARK: - Flags
@@ -219,6 +220,6 @@ struct BadInputTests {
         #expect(r.code == 2, "\(r.summary)")
         #expect(r.errorLines.count == 1 && r.errorLines.first?.contains(flag) == true, "\(r.summary)")
         #expect(r.messageLines.count == 1, "\(r.summary)")
-        #expect(dir.contents().isEmpty, "nothing written")
+        #expect(dir.contents.isEmpty, "nothing written")
     }
 }

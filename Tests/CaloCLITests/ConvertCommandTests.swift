@@ -3,6 +3,7 @@ import Foundation
 import CaloCLI
 import CaloData
 import CaloTensor
+import CaloTestSupport
 
 /// `caloflow convert` through the real program: CaloGAN → flat → CaloGAN keeps every voxel and
 /// the metadata, and bad requests fail without touching anything.
@@ -60,7 +61,7 @@ import CaloTensor
         let missing = CLIRun(["convert", "-i", dir.file("nope.h5"), "-o", dir.file("y.h5")])
         #expect(missing.code != 0 && missing.stderr.contains("nope.h5"), "\(missing.summary)")
         #expect(try Data(contentsOf: URL(fileURLWithPath: source)) == before)
-        #expect(dir.contents().sorted() == ["calogan.h5", "taken.h5"])
+        #expect(dir.contents.sorted() == ["calogan.h5", "taken.h5"])
     }
 
     @Test func generateWritesTheFlatLayoutWithTheSameShowers() throws {

@@ -1,6 +1,7 @@
 import CaloCLI
 import Foundation
 import Testing
+import CaloTestSupport
 
 /// `caloflow evaluate` end to end, in-process: files simulated by `caloflow simulate`.
 @Suite("evaluate command", .serialized)
@@ -9,9 +10,7 @@ struct EvaluateCommandTests {
     final class Workspace {
         let path: String
         init(showers: Int = 200) throws {
-            var template = Array("/tmp/caloflow-evaluate-XXXXXX".utf8CString)
-            guard let p = mkdtemp(&template) else { throw ValidationError("mkdtemp failed") }
-            path = String(cString: p)
+            path = try TemporaryDirectory.makeUnique(prefix: "caloflow-evaluate")
             for (particle, n, seed, name) in [("eplus", showers, 1, "e.h5"), ("piplus", showers, 2, "pi.h5"), ("eplus", 50, 3, "tiny.h5")] {
                 let r = Self.caloflow(["simulate", "-p", particle, "-n", "\(n)", "--seed", "\(seed)", "-o", path + "/" + name, "-q"])
                 guard r.code == 0 else { throw ValidationError("simulate failed: \(r.stderr)") }

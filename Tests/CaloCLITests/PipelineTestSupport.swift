@@ -5,6 +5,7 @@ import CaloCLI
 import CaloData
 import CaloPipeline
 import CaloTensor
+import CaloTestSupport
 
 // MARK: - Running the real program in-process
 
@@ -39,54 +40,7 @@ struct CLIRun {
     var summary: String { "caloflow \(arguments.joined(separator: " ")) -> \(code)\nstderr:\n\(stderr)" }
 }
 
-/// The process-wide training lock shared with the other test targets: an flock(2) on a
-/// per-process file (separate open file descriptions exclude each other even inside one process).
-/// While held: 2 BLAS threads and 2 workers, and a cleared stop flag.
-func withTrainingLock<T>(_ body: () throws -> T) throws -> T {
-    _ = removeTrainingLockAtExit
-    let fd = open(trainingLockPath, O_RDWR | O_CREAT, 0o600)
-    guard fd >= 0 else { throw TestFailure("cannot open the training test lock") }
-    defer { close(fd) }
-    while flock(fd, LOCK_EX) != 0 { guard errno == EINTR else { throw TestFailure("flock failed") } }
-    defer { flock(fd, LOCK_UN) }
-    TrainingSignals.reset()
-    defer { TrainingSignals.reset() }
-    // Two threads, and no other test may change the thread settings while the body runs.
-    return try ComputeThreads.with(blas: 2, workers: 2, body)
-}
-
-/// The lock file of this process (removed when the process exits).
-let trainingLockPath = "/tmp/caloflow-training-tests-\(getpid()).lock"
-private let removeTrainingLockAtExit: Void = { atexit { unlink(trainingLockPath) } }()
-
-struct TestFailure: Error, CustomStringConvertible {
-    let description: String
-    init(_ description: String) { self.description = description }
-}
-
 // MARK: - Files
-
-/// A fresh temporary directory, removed with its contents when released.
-final class TemporaryDirectory {
-    let path: String
-
-    init() {
-        var template = Array((NSTemporaryDirectory() + "caloflow-cli-test-XXXXXX").utf8CString)
-        let p = template.withUnsafeMutableBufferPointer { mkdtemp($0.baseAddress!) }
-        path = p.map { String(cString: $0) } ?? NSTemporaryDirectory()
-    }
-
-    deinit { try? FileManager.default.removeItem(atPath: path) }
-
-    func file(_ name: String) -> String { path + "/" + name }
-
-    /// Names in the directory (or in `sub`), sorted.
-    func contents(_ sub: String? = nil) -> [String] {
-        ((try? FileManager.default.contentsOfDirectory(atPath: sub.map(file) ?? path)) ?? []).sorted()
-    }
-}
-
-func bytes(_ path: String) -> Data? { FileManager.default.contents(atPath: path) }
 
 func write(_ text: String, to path: String) throws { try Data(text.utf8).write(to: URL(fileURLWithPath: path)) }
 
@@ -101,7 +55,7 @@ func snapshot(_ dir: String) -> [String: Data] {
     for name in (FileManager.default.subpaths(atPath: dir) ?? []) {
         var isDir: ObjCBool = false
         let p = dir + "/" + name
-        if FileManager.default.fileExists(atPath: p, isDirectory: &isDir), !isDir.boolValue { out[name] = bytes(p) }
+        if FileManager.default.fileExists(atPath: p, isDirectory: &isDir), !isDir.boolValue { out[name] = fileBytes(p) }
     }
     return out
 }
@@ -165,11 +119,8 @@ final class TrainedPipeline: Sendable {
 
     /// The shared fixture (built on first use; its directory is removed when the process exits).
     static let shared: Result<TrainedPipeline, Error> = {
-        var template = Array((NSTemporaryDirectory() + "caloflow-pipeline-fixture-XXXXXX").utf8CString)
-        guard let p = template.withUnsafeMutableBufferPointer({ mkdtemp($0.baseAddress!) }) else {
-            return .failure(TestFailure("mkdtemp failed"))
-        }
-        let root = String(cString: p)
+        let root: String
+        do { root = try TemporaryDirectory.makeUnique(prefix: "caloflow-pipeline-fixture") } catch { return .failure(error) }
         fixtureRoot.withLock { $0 = root }
         atexit { fixtureRoot.withLock { if let r = $0 { try? FileManager.default.removeItem(atPath: r) } } }
         return Result { try TrainedPipeline(root: root) }

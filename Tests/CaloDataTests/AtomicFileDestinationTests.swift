@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 import CaloData
+import CaloTestSupport
 
 @Suite struct AtomicFileDestinationTests {
     @Test func commitRenamesOntoTheTargetReplacingIt() throws {

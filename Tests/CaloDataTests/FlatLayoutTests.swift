@@ -1,6 +1,7 @@
 import Testing
 import CaloData
 import CaloTensor
+import CaloTestSupport
 
 /// The flat CaloChallenge-style layout (`incident_energies` (N,1), `showers` (N,504), MeV):
 /// written and read back, recognised by its dataset names, and refused with a clear message

@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 import CaloData
+import CaloTestSupport
 
 @Suite struct HDF5FileTests {
     // MARK: - Datasets

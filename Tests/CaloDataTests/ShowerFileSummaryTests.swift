@@ -1,6 +1,7 @@
 import Testing
 import CaloData
 import CaloTensor
+import CaloTestSupport
 
 @Suite struct ShowerFileSummaryTests {
     /// Two showers whose statistics are easy to work out by hand (see the expectations).

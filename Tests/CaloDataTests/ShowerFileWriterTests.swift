@@ -2,6 +2,7 @@ import Foundation
 import Testing
 import CaloData
 import CaloTensor
+import CaloTestSupport
 
 @Suite struct ShowerFileWriterTests {
     let metadata = ShowerFileMetadata(particle: "gamma", generator: "unit-test", seed: 42, appVersion: "0.1.0",

@@ -2,6 +2,7 @@ import Foundation
 import Testing
 import CaloData
 import CaloTensor
+import CaloTestSupport
 
 /// Streaming writes with the writer thread overlapped with making the next batch: the file holds
 /// exactly the batches made, in order; errors from either side leave no file behind.

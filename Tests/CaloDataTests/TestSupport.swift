@@ -2,24 +2,6 @@ import Foundation
 import CaloData
 import CaloTensor
 
-/// A fresh temporary directory, removed with everything in it when released.
-final class TemporaryDirectory {
-    let path: String
-
-    init() {
-        var template = Array((NSTemporaryDirectory() + "calodata-test-XXXXXX").utf8CString)
-        let p = template.withUnsafeMutableBufferPointer { mkdtemp($0.baseAddress!) }
-        path = p.map { String(cString: $0) } ?? NSTemporaryDirectory()
-    }
-
-    deinit { try? FileManager.default.removeItem(atPath: path) }
-
-    func file(_ name: String) -> String { path + "/" + name }
-
-    /// Names of the files in the directory, sorted.
-    var contents: [String] { ((try? FileManager.default.contentsOfDirectory(atPath: path)) ?? []).sorted() }
-}
-
 /// Path of a committed fixture (written by scripts/make-test-fixtures.py).
 func fixture(_ name: String, filePath: String = #filePath) -> String {
     URL(fileURLWithPath: filePath).deletingLastPathComponent().appendingPathComponent("Fixtures/\(name)").path
@@ -34,5 +16,3 @@ func randomBatch(_ n: Int, seed: UInt64) -> ShowerBatch {
     for k in 0..<b.overflow.count { b.overflow.storage[k] = Float(rng.uniform(0, 5)) }
     return b
 }
-
-func fileBytes(_ path: String) -> Data? { FileManager.default.contents(atPath: path) }

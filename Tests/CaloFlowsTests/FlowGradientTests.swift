@@ -2,6 +2,7 @@ import Testing
 import CaloFlows
 import CaloNN
 import CaloTensor
+import CaloTestSupport
 
 /// Backward passes through whole flows against central finite differences, with the loss terms
 /// CaloFlow uses: the NLL (latent and log-det gradients) and distillation's extra terms on

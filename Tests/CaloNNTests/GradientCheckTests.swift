@@ -1,6 +1,7 @@
 import Testing
 import CaloNN
 import CaloTensor
+import CaloTestSupport
 
 /// Float32 forward passes with the default step 1e-2 give relative errors below 4e-4 here; a
 /// gradient that is wrong by 3% in one entry must fail this tolerance (the `…Fails…` tests).

@@ -2,6 +2,7 @@ import Testing
 import CaloNN
 import CaloTensor
 import Glibc
+import CaloTestSupport
 
 @Suite struct LossTests {
     /// Logits spread over ±4 and soft targets in [0, 1].

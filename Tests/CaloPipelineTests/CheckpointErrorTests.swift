@@ -4,11 +4,12 @@ import CaloData
 import CaloNN
 import CaloTensor
 import CaloPipeline
+import CaloTestSupport
 
 /// Every way loading or writing a checkpoint can fail gives its own error, naming what is wrong.
 @Suite struct CheckpointErrorTests {
     /// A valid checkpoint at `dir/name`.
-    func validFile(_ dir: CheckpointTestDirectory, _ name: String = "c.h5", kind: String = "teacher") throws -> String {
+    func validFile(_ dir: TemporaryDirectory, _ name: String = "c.h5", kind: String = "teacher") throws -> String {
         let path = dir.file(name)
         try sampleCheckpoint(kind: kind).0.write(to: path)
         return path
@@ -21,7 +22,7 @@ import CaloPipeline
     }
 
     @Test func textFileIsNotHDF5() throws {
-        let dir = CheckpointTestDirectory()
+        let dir = TemporaryDirectory()
         let path = dir.file("config.json")
         try #"{"blocks": 8}"#.write(toFile: path, atomically: true, encoding: .utf8)
         #expect { try Checkpoint.read(from: path) } throws: { e in
@@ -31,7 +32,7 @@ import CaloPipeline
     }
 
     @Test func foreignHDF5FileIsRecognised() throws {
-        let dir = CheckpointTestDirectory()
+        let dir = TemporaryDirectory()
         let path = dir.file("showers.h5")
         let f = try HDF5File(path: path, mode: .create(overwrite: false))
         try f.createDataset("energy", values: [Float](repeating: 1, count: 4), shape: [4, 1])
@@ -45,7 +46,7 @@ import CaloPipeline
 
     @Test(arguments: [0.5, 0.9])
     func truncatedCheckpoint(keptFraction: Double) throws {
-        let dir = CheckpointTestDirectory()
+        let dir = TemporaryDirectory()
         let full = try #require(fileBytes(try validFile(dir)))
         let cut = dir.file("cut.h5")
         try full.prefix(Int(Double(full.count) * keptFraction)).write(to: URL(fileURLWithPath: cut))
@@ -56,7 +57,7 @@ import CaloPipeline
     }
 
     @Test func unknownFormatVersion() throws {
-        let dir = CheckpointTestDirectory()
+        let dir = TemporaryDirectory()
         let path = try validFile(dir)
         let f = try HDF5File(path: path, mode: .readWrite)
         try f.setAttribute(Checkpoint.formatAttribute, .int64(2))
@@ -68,7 +69,7 @@ import CaloPipeline
     }
 
     @Test func wrongKind() throws {
-        let dir = CheckpointTestDirectory()
+        let dir = TemporaryDirectory()
         let path = try validFile(dir, kind: "student")
         #expect { try Checkpoint.read(from: path, expectedKind: "teacher") } throws: { e in
             guard case CheckpointError.wrongKind(_, let expected, let found) = e else { return false }
@@ -77,7 +78,7 @@ import CaloPipeline
     }
 
     @Test func missingParameterIsNamedAndNothingIsLoaded() throws {
-        let dir = CheckpointTestDirectory()
+        let dir = TemporaryDirectory()
         let c = try Checkpoint.read(from: try validFile(dir))
         let model = blankParameters() + [Parameter(name: "extra.bias", value: Matrix(rows: 1, cols: 3))]
         #expect { try c.loadParameters(into: model) } throws: { e in
@@ -88,7 +89,7 @@ import CaloPipeline
     }
 
     @Test func extraParameterInFileIsNamed() throws {
-        let dir = CheckpointTestDirectory()
+        let dir = TemporaryDirectory()
         let c = try Checkpoint.read(from: try validFile(dir))
         #expect { try c.loadParameters(into: Array(blankParameters().prefix(2))) } throws: { e in
             guard case CheckpointError.unexpectedParameters(_, let names) = e else { return false }
@@ -97,7 +98,7 @@ import CaloPipeline
     }
 
     @Test func wrongShapeNamesBothShapes() throws {
-        let dir = CheckpointTestDirectory()
+        let dir = TemporaryDirectory()
         let c = try Checkpoint.read(from: try validFile(dir))
         var model = blankParameters()
         model[2] = Parameter(name: "out.weight", value: Matrix(rows: 5, cols: 13))
@@ -108,7 +109,7 @@ import CaloPipeline
     }
 
     @Test func nanParameterInFileIsRejected() throws {
-        let dir = CheckpointTestDirectory()
+        let dir = TemporaryDirectory()
         let path = try validFile(dir)
         let f = try HDF5File(path: path, mode: .readWrite)
         var values = try f.read("/parameters/made.0.bias", as: Float.self)
@@ -122,7 +123,7 @@ import CaloPipeline
     }
 
     @Test func nonFiniteParameterIsNotWritten() throws {
-        let dir = CheckpointTestDirectory()
+        let dir = TemporaryDirectory()
         var c = Checkpoint(kind: "teacher", appVersion: "x", seed: 1, parameters: sampleParameters())
         c.parameters[1].value.storage[0] = -.infinity
         #expect { try c.write(to: dir.file("bad.h5")) } throws: { e in
@@ -135,7 +136,7 @@ import CaloPipeline
     /// A write that fails halfway (last parameter NaN; or an extra array whose values do not fill
     /// its shape, found by the HDF5 layer) leaves the existing checkpoint byte-identical.
     @Test func failedWriteLeavesExistingCheckpointUntouched() throws {
-        let dir = CheckpointTestDirectory()
+        let dir = TemporaryDirectory()
         let path = try validFile(dir)
         let before = try #require(fileBytes(path))
 
@@ -154,7 +155,7 @@ import CaloPipeline
     }
 
     @Test func invalidContentIsRefusedBeforeWriting() throws {
-        let dir = CheckpointTestDirectory()
+        let dir = TemporaryDirectory()
         let base = Checkpoint(kind: "teacher", appVersion: "x", seed: 1, parameters: sampleParameters())
         var slash = base; slash.parameters[0].name = "a/b"
         var twice = base; twice.parameters[1].name = twice.parameters[0].name
@@ -172,7 +173,7 @@ import CaloPipeline
     }
 
     @Test func corruptRNGStateIsMalformed() throws {
-        let dir = CheckpointTestDirectory()
+        let dir = TemporaryDirectory()
         let path = try validFile(dir)
         let f = try HDF5File(path: path, mode: .readWrite)
         try f.write("/training/rng/data", [UInt64](repeating: 0, count: 4))
@@ -186,7 +187,7 @@ import CaloPipeline
 
 @Suite struct CheckpointStructureTests {
     @Test func parameterStoredAsGroupIsMalformed() throws {
-        let dir = CheckpointTestDirectory()
+        let dir = TemporaryDirectory()
         let path = dir.file("g.h5")
         try Checkpoint(kind: "teacher", appVersion: "x", seed: 1, parameters: sampleParameters()).write(to: path)
         let f = try HDF5File(path: path, mode: .readWrite)

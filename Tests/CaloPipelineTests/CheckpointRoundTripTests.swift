@@ -4,10 +4,11 @@ import CaloData
 import CaloNN
 import CaloTensor
 import CaloPipeline
+import CaloTestSupport
 
 @Suite struct CheckpointRoundTripTests {
     @Test func everythingSurvivesWriteAndRead() throws {
-        let dir = CheckpointTestDirectory()
+        let dir = TemporaryDirectory()
         let (c, params, _) = try sampleCheckpoint()
         let path = dir.file("teacher-last.h5")
         try c.write(to: path)
@@ -26,7 +27,7 @@ import CaloPipeline
     }
 
     @Test func loadedStateContinuesTrainingBitIdentically() throws {
-        let dir = CheckpointTestDirectory()
+        let dir = TemporaryDirectory()
         let (c, params, adam) = try sampleCheckpoint()
         let path = dir.file("ckpt.h5")
         try c.write(to: path)
@@ -53,7 +54,7 @@ import CaloPipeline
     }
 
     @Test func minimalCheckpointHasNoOptionalParts() throws {
-        let dir = CheckpointTestDirectory()
+        let dir = TemporaryDirectory()
         let params = sampleParameters(seed: 3)
         try Checkpoint(kind: "student", appVersion: "x", seed: UInt64.max, parameters: params).write(to: dir.file("s.h5"))
         let r = try Checkpoint.read(from: dir.file("s.h5"), expectedKind: "student")
@@ -63,7 +64,7 @@ import CaloPipeline
     }
 
     @Test func loadingAppliesMasks() throws {
-        let dir = CheckpointTestDirectory()
+        let dir = TemporaryDirectory()
         var c = Checkpoint(kind: "teacher", appVersion: "x", seed: 1, parameters: sampleParameters())
         c.parameters[0].value.storage = [Float](repeating: 2, count: c.parameters[0].value.count)
         try c.write(to: dir.file("m.h5"))
@@ -74,7 +75,7 @@ import CaloPipeline
     }
 
     @Test func nonFiniteHistoryValuesRoundTrip() throws {
-        let dir = CheckpointTestDirectory()
+        let dir = TemporaryDirectory()
         var c = Checkpoint(kind: "teacher", appVersion: "x", seed: 1, parameters: sampleParameters())
         c.training = TrainingState(history: [MetricsRecord(stage: "teacher", epoch: 1, trainLoss: .nan, validationLoss: .infinity,
                                                            learningRate: 1e-3, seconds: 1, showersPerSecond: 1)])
@@ -84,7 +85,7 @@ import CaloPipeline
     }
 
     @Test func gzipCompressedCheckpointReadsTheSame() throws {
-        let dir = CheckpointTestDirectory()
+        let dir = TemporaryDirectory()
         let (c, _, _) = try sampleCheckpoint()
         try c.write(to: dir.file("z.h5"), gzipLevel: 4)
         let f = try HDF5File(path: dir.file("z.h5"))
@@ -96,7 +97,7 @@ import CaloPipeline
     }
 
     @Test func headerSummarisesWithoutLoadingTensors() throws {
-        let dir = CheckpointTestDirectory()
+        let dir = TemporaryDirectory()
         let (c, _, _) = try sampleCheckpoint()
         try c.write(to: dir.file("h.h5"))
         let h = try CheckpointHeader.read(from: dir.file("h.h5"))
@@ -108,7 +109,7 @@ import CaloPipeline
 
     @Test func jsonAttributesDecodeAndConfigMismatchIsExplained() throws {
         struct ModelConfig: Codable, Equatable { var blocks: Int; var hiddenFeatures: Int }
-        let dir = CheckpointTestDirectory()
+        let dir = TemporaryDirectory()
         var c = Checkpoint(kind: "teacher", appVersion: "x", seed: 1, parameters: sampleParameters())
         try c.setJSON("model_config", ModelConfig(blocks: 8, hiddenFeatures: 378))
         try c.write(to: dir.file("j.h5"))

@@ -4,25 +4,6 @@ import CaloNN
 import CaloTensor
 import CaloPipeline
 
-/// A fresh temporary directory, removed with everything in it when released.
-final class CheckpointTestDirectory {
-    let path: String
-
-    init() {
-        var template = Array((NSTemporaryDirectory() + "calopipeline-test-XXXXXX").utf8CString)
-        let p = template.withUnsafeMutableBufferPointer { mkdtemp($0.baseAddress!) }
-        path = p.map { String(cString: $0) } ?? NSTemporaryDirectory()
-    }
-
-    deinit { try? FileManager.default.removeItem(atPath: path) }
-
-    func file(_ name: String) -> String { path + "/" + name }
-
-    var contents: [String] { ((try? FileManager.default.contentsOfDirectory(atPath: path)) ?? []).sorted() }
-}
-
-func fileBytes(_ path: String) -> Data? { FileManager.default.contents(atPath: path) }
-
 /// A small model's parameters: a masked weight (like a MADE layer), a bias and a dense weight.
 func sampleParameters(seed: UInt64 = 1) -> [Parameter] {
     var rng = Xoshiro256(seed: seed)

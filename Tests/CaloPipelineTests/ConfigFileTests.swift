@@ -1,6 +1,7 @@
 import Testing
 import Foundation
 import CaloPipeline
+import CaloTestSupport
 
 /// The shipped configs (configs/*.json) must load, and a config with a typo or an impossible
 /// value must fail with a message naming the key.
@@ -50,7 +51,7 @@ struct ConfigFileTests {
         """
 
     func load(_ text: String) throws -> CaloFlowConfig {
-        let dir = CheckpointTestDirectory()
+        let dir = TemporaryDirectory()
         let path = dir.file("config.json")
         try Data(text.utf8).write(to: URL(fileURLWithPath: path))
         return try CaloFlowConfig.load(path: path)

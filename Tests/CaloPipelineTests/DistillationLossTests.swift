@@ -3,6 +3,7 @@ import CaloFlows
 import CaloNN
 import CaloPipeline
 import CaloTensor
+import CaloTestSupport
 
 /// The distillation gradient (through the frozen teacher into the student) against finite
 /// differences on a tiny Flow II-shaped model.

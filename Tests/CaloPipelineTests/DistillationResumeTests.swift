@@ -3,6 +3,7 @@ import CaloData
 import CaloFlows
 import CaloTensor
 import CaloPipeline
+import CaloTestSupport
 
 /// Distillation stops and resumes like maximum-likelihood training: a run stopped mid-epoch and
 /// resumed from student-last.h5 reaches the same student weights as an uninterrupted one.
@@ -10,7 +11,7 @@ import CaloPipeline
 struct DistillationResumeTests {
     /// A tiny trained Flow I and teacher to distil from (shared by both runs).
     func teacherRun(_ data: TrainingData) throws -> (flowI: Flow, flowIInfo: FlowModelInfo, teacher: Flow) {
-        let dir = CheckpointTestDirectory()
+        let dir = TemporaryDirectory()
         let a = try architecture(blocks: 2, hidden: 8)
         let s = try settings(epochs: 1, batchSize: 80)
         let f1 = try makeTrainer(.flow1, a, s, data: data, run: RunDirectory(path: dir.path))
@@ -39,14 +40,14 @@ struct DistillationResumeTests {
             let base = try teacherRun(data)
             let s = DistillationSettings(epochs: 2, batchSize: 80, schedule: .constant(rate: 1e-3), accumulation: [[0, accumulation]])
 
-            let dirA = CheckpointTestDirectory()
+            let dirA = TemporaryDirectory()
             let straight = try distiller(base, data: data, settings: s, run: RunDirectory(path: dirA.path))
             let outcomeA = try straight.train(resume: false, observer: nil)
             #expect(!outcomeA.interrupted && outcomeA.epochsCompleted == 2)
 
             // Stop requested after step 4 (epoch 2, step 1); with accumulation 2 the stop waits
             // for the end of the accumulation window (after step 4 too: windows are 2 steps).
-            let dirB = CheckpointTestDirectory()
+            let dirB = TemporaryDirectory()
             let runB = RunDirectory(path: dirB.path)
             let first = StopAfterStep(stopAfter: 4)
             let interrupted = try distiller(base, data: data, settings: s, run: runB)

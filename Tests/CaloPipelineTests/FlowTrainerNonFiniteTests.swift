@@ -4,6 +4,7 @@ import CaloData
 import CaloFlows
 import CaloTensor
 import CaloPipeline
+import CaloTestSupport
 
 /// Design section 6: "A NaN or infinite loss stops training with a clear message and keeps the
 /// last good checkpoint." The blow-up is real, not mocked: a step schedule trains epoch 1 at
@@ -22,7 +23,7 @@ struct FlowTrainerNonFiniteTests {
             let s = try settings(epochs: 3, batchSize: 100, schedule: Self.explodingSchedule)
             #expect(s.learningRate(epoch: 1, step: 0) > 1e18, "the schedule really explodes in epoch 2")
             let stepsPerEpoch = (data.trainIndices.count + 99) / 100
-            let dir = CheckpointTestDirectory()
+            let dir = TemporaryDirectory()
             let run = RunDirectory(path: dir.path)
             let observer = StopAfterStep(stopAfter: nil)
             let trainer = try makeTrainer(stage, a, s, data: data, run: run)

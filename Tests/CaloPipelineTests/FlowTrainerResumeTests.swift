@@ -4,6 +4,7 @@ import CaloData
 import CaloFlows
 import CaloTensor
 import CaloPipeline
+import CaloTestSupport
 
 /// Design section 6: "SIGINT/SIGTERM saves a `last` checkpoint; `--resume` continues and gives the
 /// same result as an uninterrupted run with the same seed and threads". Each test trains the same
@@ -44,14 +45,14 @@ struct FlowTrainerResumeTests {
             let stepsPerEpoch = (data.trainIndices.count + c.batchSize - 1) / c.batchSize
 
             // Uninterrupted.
-            let dirA = CheckpointTestDirectory()
+            let dirA = TemporaryDirectory()
             let straight = try makeTrainer(c.stage, a, s, data: data, run: RunDirectory(path: dirA.path))
             let outcomeA = try straight.train(resume: false, observer: nil)
             #expect(!outcomeA.interrupted)
             #expect(outcomeA.epochsCompleted == c.epochs)
 
             // Stopped after `stopAfter` steps.
-            let dirB = CheckpointTestDirectory()
+            let dirB = TemporaryDirectory()
             let runB = RunDirectory(path: dirB.path)
             let first = StopAfterStep(stopAfter: c.stopAfter)
             let interrupted = try makeTrainer(c.stage, a, s, data: data, run: runB)
@@ -102,7 +103,7 @@ struct FlowTrainerResumeTests {
             let data = try syntheticData(600)
             let a = try architecture(blocks: 2, hidden: 8)
             let s = try settings(epochs: 1, batchSize: 100)
-            let dir = CheckpointTestDirectory()
+            let dir = TemporaryDirectory()
             let run = RunDirectory(path: dir.path)
             TrainingSignals.requestStop()
             let trainer = try makeTrainer(.flow1, a, s, data: data, run: run)

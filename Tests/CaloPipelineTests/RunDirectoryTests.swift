@@ -3,6 +3,7 @@ import Foundation
 import CaloData
 import CaloTensor
 import CaloPipeline
+import CaloTestSupport
 
 @Suite struct RunDirectoryTests {
     func record(_ stage: String, _ epoch: Int, loss: Double = 1) -> MetricsRecord {
@@ -11,7 +12,7 @@ import CaloPipeline
     }
 
     @Test func layoutConfigInvocationsAndLog() throws {
-        let tmp = CheckpointTestDirectory()
+        let tmp = TemporaryDirectory()
         let run = try RunDirectory.create(at: tmp.file("runs/demo/"))
         #expect(run.path == tmp.file("runs/demo") && FileSystem.isDirectory(run.path))
         #expect(run.checkpointPath(stage: "teacher", .best) == run.path + "/teacher-best.h5")
@@ -39,7 +40,7 @@ import CaloPipeline
     }
 
     @Test func startingOverExistingCheckpointsNeedsResume() throws {
-        let tmp = CheckpointTestDirectory()
+        let tmp = TemporaryDirectory()
         let run = try RunDirectory.create(at: tmp.file("r"))
         try run.checkCanStart(resume: false)
         #expect(!run.hasCheckpoints)
@@ -59,7 +60,7 @@ import CaloPipeline
     }
 
     @Test func metricsAppendAndReadBack() throws {
-        let tmp = CheckpointTestDirectory()
+        let tmp = TemporaryDirectory()
         let run = try RunDirectory.create(at: tmp.file("r"))
         #expect(try run.readMetrics().records.isEmpty)
         var records = [record("teacher", 1, loss: 3.5), record("teacher", 2, loss: 3.25)]
@@ -77,7 +78,7 @@ import CaloPipeline
     }
 
     @Test func truncatedLastLineIsToleratedAndCutBeforeTheNextAppend() throws {
-        let tmp = CheckpointTestDirectory()
+        let tmp = TemporaryDirectory()
         let run = try RunDirectory.create(at: tmp.file("r"))
         try run.appendMetrics(record("teacher", 1))
         try run.appendMetrics(record("teacher", 2))
@@ -94,7 +95,7 @@ import CaloPipeline
     }
 
     @Test func corruptMiddleLineIsAnError() throws {
-        let tmp = CheckpointTestDirectory()
+        let tmp = TemporaryDirectory()
         let path = tmp.file("metrics.jsonl")
         try MetricsLog.append(record("flow1", 1), to: path)
         let good = try String(contentsOfFile: path, encoding: .utf8)
@@ -106,7 +107,7 @@ import CaloPipeline
     }
 
     @Test func resumeTruncationKeepsOtherStages() throws {
-        let tmp = CheckpointTestDirectory()
+        let tmp = TemporaryDirectory()
         let path = tmp.file("metrics.jsonl")
         let all = [record("teacher", 1), record("teacher", 2), record("student", 1), record("student", 2), record("student", 3)]
         try MetricsLog.rewrite(all, to: path)
@@ -115,7 +116,7 @@ import CaloPipeline
     }
 
     @Test func contentsListsWhatTheRunHolds() throws {
-        let tmp = CheckpointTestDirectory()
+        let tmp = TemporaryDirectory()
         let run = try RunDirectory.create(at: tmp.file("r"))
         try run.writeConfig(jsonText: "{}")
         try run.recordInvocation(RunInvocation(command: "train-teacher", commandLine: ["caloflow"], seed: 3, threads: 2,

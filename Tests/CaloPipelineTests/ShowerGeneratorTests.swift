@@ -4,6 +4,7 @@ import CaloData
 import CaloFlows
 import CaloTensor
 import CaloPipeline
+import CaloTestSupport
 
 /// Generation output guarantees (design section 6, method section 2.4): whatever the flows
 /// sample, the showers are finite and non-negative, carry no voxel between 0 and the
@@ -180,7 +181,7 @@ struct ShowerGeneratorTests {
 
     @Test("a generator loaded from a trained run directory writes files that pass reader validation")
     func fromRunDirectory() throws {
-        let dir = CheckpointTestDirectory()
+        let dir = TemporaryDirectory()
         let run = RunDirectory(path: dir.path)
         try withTrainingLock {
             let data = try syntheticData(400)

@@ -5,36 +5,6 @@ import CaloFlows
 import CaloTensor
 import CaloPipeline
 
-// MARK: - One training at a time
-
-/// Runs `body` while holding a process-wide lock shared by every test (in any test target) that
-/// trains a flow or touches `TrainingSignals`. The stop flag, the BLAS thread count and the
-/// `Parallel` worker count are process globals: a stop requested by one test must not interrupt
-/// another test's training, and a bit-exact comparison needs the same thread settings throughout.
-/// The lock is an flock(2) on a per-process file: separate open file descriptions exclude each
-/// other even inside one process, so test targets need not share code.
-func withTrainingLock<T>(_ body: () throws -> T) throws -> T {
-    _ = removeTrainingLockAtExit
-    let fd = open(trainingLockPath, O_RDWR | O_CREAT, 0o600)
-    guard fd >= 0 else { throw PipelineTestError("cannot open the training test lock") }
-    defer { close(fd) }
-    while flock(fd, LOCK_EX) != 0 { guard errno == EINTR else { throw PipelineTestError("flock failed") } }
-    defer { flock(fd, LOCK_UN) }
-    TrainingSignals.reset()
-    defer { TrainingSignals.reset() }
-    // Two threads, and no other test may change the thread settings while the body runs.
-    return try ComputeThreads.with(blas: 2, workers: 2, body)
-}
-
-/// The lock file of this process (removed when the process exits).
-let trainingLockPath = "/tmp/caloflow-training-tests-\(getpid()).lock"
-private let removeTrainingLockAtExit: Void = { atexit { unlink(trainingLockPath) } }()
-
-struct PipelineTestError: Error, CustomStringConvertible {
-    let description: String
-    init(_ description: String) { self.description = description }
-}
-
 // MARK: - Synthetic showers
 
 /// CaloGAN-like showers without the simulator (this test target cannot import CaloSimulation):

@@ -1,6 +1,7 @@
 #if canImport(Glibc)
 import Glibc
 #endif
+import CaloBenchmarks
 import CaloData
 import CaloFlows
 import CaloPipeline
@@ -88,9 +89,9 @@ public struct BenchCommand: Command {
             logger.info("bench: simulator (\(simulationEvents) e+ showers, 1 and \(common.threads) threads)...")
             let sim = try ShowerSimulator(particle: .eplus)
             let one = try ComputeThreads.with(blas: nil, workers: 1) {
-                try sim.measureThroughput(events: simulationEvents)
+                try SimulatorBenchmark.showersPerSecond(sim, events: simulationEvents)
             }
-            simulator = (one, try sim.measureThroughput(events: simulationEvents))
+            simulator = (one, try SimulatorBenchmark.showersPerSecond(sim, events: simulationEvents))
         }
         let finished = Clock.epochSeconds()
         let cpu = Self.cpuModel()

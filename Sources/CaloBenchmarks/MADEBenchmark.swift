@@ -1,5 +1,5 @@
+import CaloFlows
 import CaloTensor
-import Glibc
 
 /// Throughput of one MADE (block-sparse forward, forward + backward, sequential evaluation)
 /// against plain dense sgemm products of the same shapes measured in the same run. For
@@ -53,20 +53,13 @@ public enum MADEBenchmark {
         }
     }
 
-    /// Monotonic clock in seconds.
-    public static func now() -> Double {
-        var ts = timespec()
-        clock_gettime(CLOCK_MONOTONIC, &ts)
-        return Double(ts.tv_sec) + Double(ts.tv_nsec) * 1e-9
-    }
-
     private static func median(_ repeats: Int, _ body: () throws -> Void) rethrows -> Double {
         try body()  // warm-up
         var t = [Double]()
         for _ in 0..<max(1, repeats) {
-            let t0 = now()
+            let t0 = monotonicSeconds()
             try body()
-            t.append(now() - t0)
+            t.append(monotonicSeconds() - t0)
         }
         t.sort()
         return t[t.count / 2]

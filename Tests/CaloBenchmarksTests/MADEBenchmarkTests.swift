@@ -1,4 +1,5 @@
 import Testing
+import CaloBenchmarks
 import CaloFlows
 import CaloTensor
 

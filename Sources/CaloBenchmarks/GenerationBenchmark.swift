@@ -1,5 +1,6 @@
 import CaloData
 import CaloFlows
+import CaloPipeline
 import CaloTensor
 import Glibc
 

@@ -1,3 +1,4 @@
+import CaloFlows
 import CaloNN
 import CaloTensor
 import Glibc

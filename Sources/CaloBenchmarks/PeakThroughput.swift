@@ -1,5 +1,5 @@
+import CaloTensor
 import Dispatch
-import Glibc
 
 /// Measures the machine's fp32 peak: the rate of fused multiply-adds with enough independent
 /// accumulators to hide FMA latency (12 x 8 lanes), so it is limited by the FMA ports only.
@@ -51,11 +51,4 @@ public enum PeakThroughput {
         let s = (c0 + c1 + c2 + c3) + (c4 + c5 + c6 + c7) + (c8 + c9 + c10 + c11)
         return s.sum()
     }
-}
-
-/// Seconds from a monotonic clock, for timing.
-public func monotonicSeconds() -> Double {
-    var ts = timespec()
-    clock_gettime(CLOCK_MONOTONIC, &ts)
-    return Double(ts.tv_sec) + Double(ts.tv_nsec) * 1e-9
 }

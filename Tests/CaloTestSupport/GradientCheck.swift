@@ -1,3 +1,4 @@
+import CaloNN
 import CaloTensor
 
 /// Result of comparing analytic gradients with finite differences.

@@ -1,1 +1,0 @@
-// Tests for CaloCLI are added with the module's code.

@@ -1,1 +1,0 @@
-// Tests for CaloData are added with the module's code.

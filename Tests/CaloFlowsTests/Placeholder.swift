@@ -1,1 +1,0 @@
-// Tests for CaloFlows are added with the module's code.

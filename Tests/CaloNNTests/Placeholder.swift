@@ -1,1 +1,0 @@
-// Tests for CaloNN are added with the module's code.

@@ -1,1 +1,0 @@
-// Tests for CaloSimulation are added with the module's code.
