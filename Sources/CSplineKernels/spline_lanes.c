@@ -8,9 +8,9 @@
 //
 // A vector holds LANES = 16 elements: two AVX2 registers, which clang processes side by side.
 // One element's spline is a long chain of dependent steps (softmax, search, knots, root,
-// slope, log) of about 1400 instructions per register, too long for the out-of-order window
-// to overlap two consecutive groups; interleaving two independent groups instruction by
-// instruction gives the core two chains to work on (about 1.5x for the inverse map).
+// slope, log), too long for the out-of-order window to overlap two consecutive groups;
+// interleaving two independent groups instruction by instruction gives the core two chains
+// to work on.
 #include "CSplineKernels.h"
 
 #include <immintrin.h>

@@ -1,5 +1,6 @@
 import CaloFlows
 import CaloNN
+import CaloPipeline
 import CaloTensor
 import Glibc
 
@@ -19,7 +20,7 @@ public enum FlowBenchmark {
         /// Rows per batch of the training step, log-density and student sampling (paper: 1000).
         public var batch: Int
         /// Rows of the teacher-sampling batch (1000, as `generate` runs it: the incremental MADE's
-        /// products are small, and at 100 rows they run at half the rate per shower).
+        /// products are small, and fewer rows make them slower per shower).
         public var teacherSampleBatch: Int
         /// Timed repeats after one warm-up run (best one reported).
         public var repeats: Int
@@ -40,8 +41,10 @@ public enum FlowBenchmark {
         public var only: Set<String>?
 
         public init(batch: Int = 1000, teacherSampleBatch: Int = 1000, repeats: Int = 3, threads: Int = 2,
-                    seed: UInt64 = 1234, features: Int = 504, contextFeatures: Int = 4, blocks: Int = 8,
-                    teacherHidden: Int = 378, studentHidden: Int = 504, peakSeconds: Double = 0.25) {
+                    seed: UInt64 = 1234, features: Int = CaloFlowModels.flowIIFeatures,
+                    contextFeatures: Int = CaloFlowModels.flowIIContext, blocks: Int = FlowArchitecture.paperTeacher.blocks,
+                    teacherHidden: Int = FlowArchitecture.paperTeacher.hiddenFeatures,
+                    studentHidden: Int = FlowArchitecture.paperStudent.hiddenFeatures, peakSeconds: Double = 0.25) {
             self.batch = batch
             self.teacherSampleBatch = teacherSampleBatch
             self.repeats = repeats
@@ -149,17 +152,18 @@ public enum FlowBenchmark {
 
     // MARK: - Models
 
-    /// The calorimeter-layer segments of the 504 CaloGAN voxels (288, 144, 72); a single
-    /// segment for other feature counts.
+    /// The calorimeter-layer segments of the CaloGAN voxels; a single segment for other
+    /// feature counts.
     public static func layerSegments(features: Int) -> [Range<Int>] {
-        features == 504 ? [0..<288, 288..<432, 432..<504] : [0..<features]
+        features == CaloFlowModels.flowIIFeatures ? CaloFlowModels.layerSegments : [0..<features]
     }
 
     /// The paper's Flow II skeleton with fresh weights: `blocks` MADE-spline blocks (8 bins,
     /// tail bound 14, 2 hidden layers of `hidden`, dropout `dropout`); after block i a
     /// per-layer reverse if i is even, a per-layer random permutation if odd, none after the
     /// last. Pass the same `permutations` to give a student the teacher's (else drawn from `rng`).
-    public static func paperFlow(kind: AutoregressiveKind, features: Int = 504, contextFeatures: Int = 4,
+    public static func paperFlow(kind: AutoregressiveKind, features: Int = CaloFlowModels.flowIIFeatures,
+                                 contextFeatures: Int = CaloFlowModels.flowIIContext,
                                  blocks: Int = 8, hidden: Int, dropout: Float = 0.05,
                                  permutations: [Permutation]? = nil, rng: inout Xoshiro256) throws -> Flow {
         let segments = layerSegments(features: features)
@@ -201,7 +205,7 @@ public enum FlowBenchmark {
     static func measureAll(_ options: Options, start: Double, progress: (String) -> Void) throws -> Report {
         // The peak is measured at the start and again at the end, and the higher value kept: a
         // burst of load from elsewhere during one short measurement would otherwise inflate
-        // every "% of peak" below (seen on shared VMs).
+        // every "% of peak" below.
         progress("fp32 peak")
         var peak = PeakThroughput.measureGFLOPS(threads: options.threads, seconds: options.peakSeconds)
 

@@ -10,8 +10,9 @@ import Glibc
 /// the given shape with random weights (speed does not depend on the weights' values).
 public enum GenerationBenchmark {
     public struct Result: Sendable {
-        public var events: Int
-        public var batch: Int
+        public var plan: ShowerBatchPlan
+        public var events: Int { plan.count }
+        public var batch: Int { plan.batchSize }
         public var seconds: Double
         public var showersPerSecond: Double { Double(events) / seconds }
         /// Seconds the writer thread spent compressing and writing HDF5 (overlapped with
@@ -23,18 +24,18 @@ public enum GenerationBenchmark {
     ///   - flowI, student: architectures (the paper's by default).
     ///   - directory: where the temporary output file goes (removed afterwards).
     public static func run(flowI: FlowArchitecture = .paperFlowI, student: FlowArchitecture = .paperStudent,
-                           events: Int, batch: Int, directory: String = "/tmp", seed: UInt64 = 1) throws -> Result {
+                           plan: ShowerBatchPlan, directory: String = "/tmp", seed: UInt64 = 1) throws -> Result {
         let generator = try self.generator(flowI: flowI, student: student, seed: seed)
         let path = "\(directory)/caloflow-bench-\(getpid()).h5"
         let writer = try ShowerFileWriter(path: path, metadata: ShowerFileMetadata(generator: "caloflow bench"))
         defer { writer.abort(); unlink(path) }
-        let timing = try generator.stream(count: events, batch: batch, seed: seed, energies: { range in
+        let timing = try generator.stream(plan: plan, seed: seed, energies: { range in
             var rng = Xoshiro256(seed: seed, stream: (1 << 40) | UInt64(range.lowerBound))
             return (0..<range.count).map { _ in Float(rng.uniform(1, 100)) }
         }) { stream in
-            try ShowerStreamWriter.write(count: events, batch: batch, into: writer) { range, _ in try stream.next(expecting: range) }
+            try ShowerStreamWriter.write(plan: stream.plan, into: writer) { range, _ in try stream.next(expecting: range) }
         }
-        return Result(events: events, batch: batch, seconds: timing.totalSeconds, writeSeconds: timing.writeSeconds)
+        return Result(plan: plan, seconds: timing.totalSeconds, writeSeconds: timing.writeSeconds)
     }
 
     /// A generator of Flow I and a student of the given shapes with random weights drawn from `seed`

@@ -25,10 +25,15 @@ public enum CaloGANGeometry {
     public static let cellSizeX = [160.0, 40.0, 40.0]
     /// Cell size along y in mm per layer: 5, 40, 80.
     public static let cellSizeY = [5.0, 40.0, 80.0]
+    /// Depths of the layer boundaries in mm from the front face (layers + 1 values; the stack
+    /// is 480 mm deep: 80 periods of 2 mm Pb + 4 mm LAr).
+    public static let layerDepthBoundaries = [0.0, 90.0, 437.0, 480.0]
     /// HDF5 dataset names of the layers.
     public static let layerNames = ["layer_0", "layer_1", "layer_2"]
     /// Range of flat voxel indices of layer `l`.
     public static func layerRange(_ l: Int) -> Range<Int> { layerOffsets[l]..<(layerOffsets[l] + layerSizes[l]) }
+    /// The flat voxel ranges of all layers, in order (they partition `0..<voxelCount`).
+    public static let layerRanges: [Range<Int>] = (0..<layerCount).map(layerRange)
 }
 
 /// Particle species of the CaloGAN samples.
@@ -57,8 +62,8 @@ public struct ShowerBatch: Sendable, Equatable {
     public var overflow: Matrix
 
     public init(incidentEnergy: [Float], voxels: Matrix, overflow: Matrix) {
-        precondition(voxels.cols == CaloGANGeometry.voxelCount, "ShowerBatch voxels must have 504 columns, got \(voxels.cols)")
-        precondition(overflow.cols == CaloGANGeometry.layerCount, "ShowerBatch overflow must have 3 columns, got \(overflow.cols)")
+        precondition(voxels.cols == CaloGANGeometry.voxelCount, "ShowerBatch voxels must have \(CaloGANGeometry.voxelCount) columns, got \(voxels.cols)")
+        precondition(overflow.cols == CaloGANGeometry.layerCount, "ShowerBatch overflow must have \(CaloGANGeometry.layerCount) columns, got \(overflow.cols)")
         precondition(voxels.rows == incidentEnergy.count && overflow.rows == incidentEnergy.count,
                      "ShowerBatch event counts differ: energy \(incidentEnergy.count), voxels \(voxels.rows), overflow \(overflow.rows)")
         self.incidentEnergy = incidentEnergy

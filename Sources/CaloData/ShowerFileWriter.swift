@@ -29,10 +29,8 @@ public final class ShowerFileWriter {
     /// Starts a file for `path`. `chunkEvents` events per chunk (512 keeps every chunk under the
     /// 1 MiB default chunk cache), gzip level `gzipLevel` (0-9).
     ///
-    /// No byte shuffle: showers are mostly exact zeros (61-94 % of the voxels per layer in the
-    /// demo's generated e+ showers), and gzip alone packs them better and faster. On 20,000
-    /// such showers (h5py, level 4): 7.4 MB in 0.45 s without shuffle, 8.9 MB in 0.60 s with it;
-    /// the simulator's showers behave the same way.
+    /// No byte shuffle: most voxels of a shower are exact zeros, and gzip alone packs such data
+    /// smaller and faster than shuffle + gzip (README, "File formats and units").
     public init(path: String, metadata: ShowerFileMetadata = ShowerFileMetadata(),
                 chunkEvents: Int = 512, gzipLevel: Int = 4, format: ShowerFileFormat = .calogan) throws {
         self.path = path

@@ -5,8 +5,8 @@ import CaloTensor
 /// Writes `count` showers made batch by batch into a `ShowerFileWriter`, compressing and
 /// writing batch k on a background thread while batch k + 1 is being made.
 ///
-/// HDF5's gzip is single-threaded and, at generation speed, costs about a tenth of the run;
-/// done in the shadow of the next batch it mostly disappears (the second core is otherwise
+/// HDF5's gzip is single-threaded and takes a noticeable share of a generation run; done in
+/// the shadow of the next batch it mostly disappears (the second core is otherwise
 /// spent in BLAS's spin-waits). The stream holds two batches (the one being written and the one
 /// `make` returns next), so memory stays flat in N.
 /// Only the writer thread calls HDF5 while a stream is running, and the file appears under its
@@ -20,11 +20,12 @@ public enum ShowerStreamWriter {
     }
 
     /// - Parameters:
+    ///   - plan: the batches, in order; `make` is asked for each of them.
     ///   - overlap: false writes each batch before making the next (one thread, one batch in memory).
     ///   - written: called on the caller's thread with the number of showers on disk, after each batch.
     ///   - make: shower batch `batchIndex` covering showers `range`.
     @discardableResult
-    public static func write(count: Int, batch: Int, into writer: ShowerFileWriter, overlap: Bool = true,
+    public static func write(plan: ShowerBatchPlan, into writer: ShowerFileWriter, overlap: Bool = true,
                              written: (Int) -> Void = { _ in },
                              make: (_ range: Range<Int>, _ batchIndex: Int) throws -> ShowerBatch) throws -> Timing {
         let start = monotonicSeconds()
@@ -45,11 +46,15 @@ public enum ShowerStreamWriter {
             if let e = state.error { throw e }
         }
 
-        var made = 0, onDisk = 0, batchIndex = 0
+        var made = 0, onDisk = 0
         do {
-            while made < count {
-                let range = made..<min(count, made + batch)
+            for batchIndex in 0..<plan.batches {
+                let range = plan.range(ofBatch: batchIndex)
                 let showers = try make(range, batchIndex)
+                guard showers.count == range.count else {
+                    throw CaloDataError.invalidRequest(path: writer.path, object: "/",
+                                                       detail: "batch \(batchIndex) should hold showers \(range) (\(range.count)), but \(showers.count) were made")
+                }
                 try drain()
                 if onDisk < made { onDisk = made; written(onDisk) }
                 if overlap {
@@ -59,7 +64,6 @@ public enum ShowerStreamWriter {
                     try drain()
                 }
                 made = range.upperBound
-                batchIndex += 1
             }
             try drain()
             if onDisk < made { written(made) }
@@ -70,6 +74,15 @@ public enum ShowerStreamWriter {
             throw error
         }
         return Timing(writeSeconds: state.seconds, totalSeconds: monotonicSeconds() - start)
+    }
+
+    /// `write(plan:)` for `count` showers in batches of `batch`.
+    @discardableResult
+    public static func write(count: Int, batch: Int, into writer: ShowerFileWriter, overlap: Bool = true,
+                             written: (Int) -> Void = { _ in },
+                             make: (_ range: Range<Int>, _ batchIndex: Int) throws -> ShowerBatch) throws -> Timing {
+        try write(plan: ShowerBatchPlan(count: count, batchSize: batch), into: writer, overlap: overlap,
+                  written: written, make: make)
     }
 
     /// The first write error and the time spent writing, shared with the writer thread.

@@ -20,8 +20,8 @@ public struct LowLevelInputOptions: Sendable, Equatable, Codable {
 
 /// Input matrices of the CaloFlow DNN classifiers (method §6.1).
 public enum ClassifierInputs {
-    /// Width of the DNN-low input: 504 voxels + log E_inc + 3 log layer energies.
-    public static let lowLevelWidth = 508
+    /// Width of the DNN-low input: the voxels, log E_inc and one log energy per layer.
+    public static let lowLevelWidth = CaloGANGeometry.voxelCount + 1 + CaloGANGeometry.layerCount
     /// Width of the DNN-high input.
     public static let highLevelWidth = 41
 
@@ -86,10 +86,11 @@ public enum ClassifierInputs {
             }
             switch l { case 0: layerE.0 = e; case 1: layerE.1 = e; default: layerE.2 = e }
         }
-        o[504] = Float(Glibc.log10(10 * incidentGeV / 100))
-        o[505] = Float(Glibc.log10(layerE.0 + 1e-8) + 2)
-        o[506] = Float(Glibc.log10(layerE.1 + 1e-8) + 2)
-        o[507] = Float(Glibc.log10(layerE.2 + 1e-8) + 2)
+        let v = CaloGANGeometry.voxelCount
+        o[v] = Float(Glibc.log10(10 * incidentGeV / 100))
+        o[v + 1] = Float(Glibc.log10(layerE.0 + 1e-8) + 2)
+        o[v + 2] = Float(Glibc.log10(layerE.1 + 1e-8) + 2)
+        o[v + 3] = Float(Glibc.log10(layerE.2 + 1e-8) + 2)
     }
 
     private static func checkIncident(_ e: [Double]) throws {

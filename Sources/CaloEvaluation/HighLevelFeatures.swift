@@ -100,7 +100,15 @@ struct ShowerKernel {
     let keepFrom: Float
     /// Cell centres in mm, flat: η of layers 0, 1, 2 (96 + 12 + 6) then φ (3 + 12 + 12).
     let centres: [Double]
-    static let etaOffsets = [0, 96, 108], phiOffsets = [114, 117, 129]
+    static let etaOffsets = prefixSums(CaloGANGeometry.ny, from: 0)
+    static let phiOffsets = prefixSums(CaloGANGeometry.nx, from: CaloGANGeometry.ny.reduce(0, +))
+    static let nx = CaloGANGeometry.nx, ny = CaloGANGeometry.ny, layerOffsets = CaloGANGeometry.layerOffsets
+
+    /// start, start + a[0], start + a[0] + a[1], … (one value per element of `a`).
+    private static func prefixSums(_ a: [Int], from start: Int) -> [Int] {
+        var s = start
+        return a.map { n in defer { s += n }; return s }
+    }
 
     init(threshold: Double) {
         keepFrom = max(Float(threshold), Float.leastNonzeroMagnitude)
@@ -127,8 +135,8 @@ struct ShowerKernel {
         let infBits = Int64(Float.infinity.bitPattern)
         var layerE = (0.0, 0.0, 0.0), etaC = (0.0, 0.0, 0.0), phiC = (0.0, 0.0, 0.0)
         for l in 0..<3 {
-            let nx = l == 0 ? 3 : 12, ny = l == 0 ? 96 : (l == 1 ? 12 : 6)
-            let base = v + (l == 0 ? 0 : (l == 1 ? 288 : 432))
+            let nx = Self.nx[l], ny = Self.ny[l]
+            let base = v + Self.layerOffsets[l]
             let eta = centres + Self.etaOffsets[l], phi = centres + Self.phiOffsets[l]
             var e = 0.0, se = 0.0, see = 0.0, sp = 0.0, spp = 0.0
             var hits = 0

@@ -71,12 +71,6 @@ public struct Histogram: Sendable, Equatable, Codable {
         zip(probabilities, binning.widths).map { $0 / $1 }
     }
 
-    /// Errors of `density` (the in-range total treated as fixed).
-    public var densityErrors: [Double] {
-        let t = inRangeTotal
-        return zip(errors, binning.widths).map { t > 0 ? $0 / (t * $1) : 0 }
-    }
-
     // MARK: - Comparisons
 
     /// Separation power (triangular discrimination) of two histograms with the same binning:

@@ -1,3 +1,5 @@
+import CaloData
+
 /// One high-level observable over a set of showers: its values, unit and suggested histogram bins.
 public struct ShowerFeature: Sendable, Equatable {
     /// Stable identifier, safe in file names, e.g. "E_1", "phi_width_2", "eta_centroid_diff_0_1".
@@ -53,9 +55,11 @@ enum FeatureSlot {
     static let catalogue: [Entry] = {
         func lin(_ a: Double, _ b: Double, _ n: Int = 50) -> Binning { Binning(unchecked: .linear, a, b, n) }
         func log(_ a: Double, _ b: Double, _ n: Int = 50) -> Binning { Binning(unchecked: .log, a, b, n) }
-        // Occupancies are k/288, k/144 or k/72: bins 4/288 wide with edges between grid points
-        // put the same number of possible values in every bin and none on an edge.
-        let occupancy = Binning(unchecked: .linear, -0.5 / 288, 291.5 / 288, 73)
+        // Occupancies are k/n for the layer sizes n (288, 144, 72; each divides the first): bins
+        // 4/n₀ wide with edges between grid points put the same number of possible values in
+        // every bin and none on an edge.
+        let n0 = Double(CaloGANGeometry.layerSizes[0])
+        let occupancy = Binning(unchecked: .linear, -0.5 / n0, (n0 + 3.5) / n0, Int(n0 + 4) / 4)
         let layerE = [log(1e-2, 1e2), log(1e-1, 1e3), log(1e-2, 1e2)]
         let frac = [lin(0, 0.4), lin(0, 1), lin(0, 0.008)]
         let phiW = [log(1, 1000), log(1, 100), log(1, 1000)]

@@ -5,8 +5,7 @@ import Synchronization
 ///
 /// Why: a pass of the paper's flows holds, per block, a [B, 11592] MADE output (46 MB at
 /// B = 1000) plus the MADE activations. Allocating them fresh every step costs a zero-fill
-/// and, above glibc's mmap threshold, page faults on every page (measured 10-15% of a
-/// training step). A trace hands its passes back when it is freed, but only passes nobody
+/// and, above glibc's mmap threshold, page faults on every page. A trace hands its passes back when it is freed, but only passes nobody
 /// else holds (`isKnownUniquelyReferenced`), so a pass a caller kept is never overwritten;
 /// matrices copied out of a pass (`madeOutputs`) are values and stay intact (copy-on-write).
 final class BlockPassRecycler: Sendable {

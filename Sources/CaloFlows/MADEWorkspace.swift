@@ -94,11 +94,5 @@ extension MADE {
             guard usedDropout, layer >= 1, layer < hidden.count else { return nil }
             return dropoutMasks[layer].matrix(rows: batch, cols: shape.h)
         }
-
-        /// Post-activation `[B, H]` of hidden layer `layer` (0..<hiddenLayers) in the last forward.
-        public func hiddenActivation(layer: Int) -> Matrix? {
-            guard batch > 0, layer >= 0, layer < hidden.count else { return nil }
-            return hidden[layer].matrix(rows: batch, cols: shape.h)
-        }
     }
 }

@@ -14,10 +14,9 @@ import CSplineKernels
 /// The lane code is C (`CSplineKernels`): clang vector extensions with sixteen elements per
 /// vector, which clang runs as two AVX2 registers side by side. One element's map is a long
 /// chain of dependent steps, too long for the core to overlap two consecutive groups of eight;
-/// two interleaved groups give it independent work (the inverse map went from 33 to 25 ns per
-/// element on one core). The code was Swift on `SIMD8<Float>` until 2026-12-03, but Swift 6.3
-/// emits that arithmetic lane by lane and LLVM's vectoriser rebuilt the vectors only in part
-/// (377 instructions per element in the inverse map; the C map takes 186).
+/// two interleaved groups give it independent work. The lanes are C rather than Swift on
+/// `SIMD8<Float>` because Swift emits that arithmetic lane by lane and LLVM's vectoriser
+/// rebuilds the vectors only in part.
 ///
 /// The arithmetic is `SplineKernel`'s, operation for operation and in the same order, without
 /// fused multiply-adds, and the Float elementary functions of the scalar kernel are lane 0 of

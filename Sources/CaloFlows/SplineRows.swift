@@ -45,8 +45,7 @@ public enum SplineRows {
             for row in r {
                 let o = row * d + f0, po = ps.value + row * n * m
                 // The inputs are a strided column block of a matrix that the products since it
-                // was last read have pushed out of the caches: ask for the row after next early
-                // (about +4 % for a sampling pass on one core, in alternating runs).
+                // was last read have pushed out of the caches: ask for the row after next early.
                 if row + 2 < r.upperBound {
                     let next = xs.value + o + 2 * d
                     caloflow_prefetch(next); caloflow_prefetch(next + 16); caloflow_prefetch(next + n - 1)

@@ -60,7 +60,4 @@ public final class MLP: Layer {
     public var parameters: [Parameter] { network.parameters }
     public func forward(_ x: Matrix, training: Bool) -> Matrix { network.forward(x, training: training) }
     public func backward(_ gradOutput: Matrix) -> Matrix { network.backward(gradOutput) }
-
-    /// The Dropout layers, in order (their generators belong in a resumable checkpoint).
-    public var dropoutLayers: [Dropout] { network.layers.compactMap { $0 as? Dropout } }
 }

@@ -1,3 +1,4 @@
+import CaloData
 import CaloFlows
 import CaloTensor
 
@@ -7,9 +8,9 @@ public enum CaloFlowModels {
     /// Flow I input features (u-space logits of the layer energies) and context (log10 E_inc/10 GeV).
     public static let flowIFeatures = 3, flowIContext = 1
     /// Flow II features (normalized voxels) and context (E_inc and the three layer energies).
-    public static let flowIIFeatures = 504, flowIIContext = 4
+    public static let flowIIFeatures = CaloGANGeometry.voxelCount, flowIIContext = 1 + CaloGANGeometry.layerCount
     /// Voxel segments of the calorimeter layers: Flow II permutations never move a voxel out of its layer.
-    public static let layerSegments = [0..<288, 288..<432, 432..<504]
+    public static let layerSegments = CaloGANGeometry.layerRanges
 
     /// Flow I, p(t | c): MAF blocks, each followed by a fixed random permutation of the three
     /// features (the permutation after the last block is kept, as in CaloFlow).

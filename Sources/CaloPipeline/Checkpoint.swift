@@ -107,11 +107,6 @@ public struct Checkpoint: Sendable {
 
     // MARK: - Building
 
-    /// Replaces the stored parameters by copies of `parameters`' current values.
-    public mutating func setParameters(_ parameters: [Parameter]) {
-        self.parameters = parameters.map { Tensor(name: $0.name, value: $0.value) }
-    }
-
     /// Stores `adam`'s moments and step count, keyed by the names of its parameters.
     public mutating func setOptimizer(_ adam: Adam) {
         let s = adam.state

@@ -5,14 +5,13 @@ import Dispatch
 /// Many write batches of generated showers, with the workers kept busy across batch boundaries.
 ///
 /// `ShowerGenerator.generate` makes one batch: its workers take passes until none is left, and
-/// the first worker to run out waits for the others, for half a pass on average (about 0.4 s
-/// of a core per batch of 10,000 on the paper's student). A stream keeps one pool of workers
+/// the first worker to run out waits for the others, for half a pass on average. A stream keeps one pool of workers
 /// for the whole run. They take passes in order across batches (all passes of batch b, then
 /// those of b + 1), so a worker that finds batch b's last pass taken starts on batch b + 1,
 /// while `next()` hands out each batch as soon as its last pass is done.
 ///
-/// The showers are exactly `generate`'s: batch b covers showers b·batch ..< (b+1)·batch, its
-/// energies are `energies(range)`, and it is cut into the same passes with the same random
+/// The showers are exactly `generate`'s: batch b covers the showers `plan.range(ofBatch: b)`,
+/// its energies are `energies(range)`, and it is cut into the same passes with the same random
 /// streams (seed, batch index, pass).
 ///
 /// Workers run at most one batch ahead of the batch last asked for; with the batch a file
@@ -20,11 +19,13 @@ import Dispatch
 /// Streams are used through `ShowerGenerator.stream`, which stops the workers when its body
 /// returns or throws.
 public final class GenerationStream: @unchecked Sendable {
+    /// Where the stream's batches start and end.
+    public let plan: ShowerBatchPlan
     /// Showers in the whole stream, and per batch (the last batch may be smaller).
-    public let count: Int
-    public let batchSize: Int
+    public var count: Int { plan.count }
+    public var batchSize: Int { plan.batchSize }
     /// Number of batches.
-    public let batches: Int
+    public var batches: Int { plan.batches }
 
     private let generator: ShowerGenerator
     private let seed: UInt64
@@ -60,18 +61,17 @@ public final class GenerationStream: @unchecked Sendable {
     ///   - energies: incident energies (GeV) of the showers in a range of the stream; called
     ///     once per batch, from a worker thread.
     ///   - workers: worker threads, each running whole passes.
-    init(generator: ShowerGenerator, count: Int, batch: Int, seed: UInt64, firstBatchIndex: Int = 0, workers: Int,
+    init(generator: ShowerGenerator, plan: ShowerBatchPlan, seed: UInt64, firstBatchIndex: Int = 0, workers: Int,
          energies: @escaping @Sendable (Range<Int>) throws -> [Float]) {
         self.generator = generator
         self.firstBatchIndex = firstBatchIndex
-        self.count = max(0, count)
-        self.batchSize = max(1, batch)
+        self.plan = plan
         self.seed = seed
         self.energiesOf = energies
-        batches = (self.count + batchSize - 1) / batchSize
-        passesPerFullBatch = generator.passRanges(showers: batchSize).count
-        let last = self.count - (batches - 1) * batchSize
-        totalPasses = batches == 0 ? 0 : (batches - 1) * passesPerFullBatch + generator.passRanges(showers: last).count
+        let batches = plan.batches
+        passesPerFullBatch = generator.passRanges(showers: plan.batchSize).count
+        totalPasses = batches == 0 ? 0 : (batches - 1) * passesPerFullBatch
+            + generator.passRanges(showers: plan.range(ofBatch: batches - 1).count).count
 
         // The thread settings (single-threaded BLAS, serial `Parallel` loops inside a pass) are
         // held by the caller (`ShowerGenerator.stream`): taking them here, on another thread,
@@ -82,11 +82,6 @@ public final class GenerationStream: @unchecked Sendable {
             defer { finished.leave() }
             DispatchQueue.concurrentPerform(iterations: workers) { _ in self.work() }
         }
-    }
-
-    /// The showers of `range` (global indices), for batch `b`.
-    private func range(ofBatch b: Int) -> Range<Int> {
-        (b * batchSize)..<min(count, (b + 1) * batchSize)
     }
 
     // MARK: - Consumer
@@ -116,12 +111,12 @@ public final class GenerationStream: @unchecked Sendable {
     }
 
     /// `next()` for a consumer that knows which showers it expects (a `ShowerStreamWriter`
-    /// cutting the same count into the same batches).
+    /// given the same `plan`): a check that both sides agree.
     public func next(expecting range: Range<Int>) throws -> ShowerBatch {
         guard delivered < batches else {
             throw PipelineError.invalidData("showers \(range) were asked for, but the stream's \(count) showers are all delivered")
         }
-        let next = self.range(ofBatch: delivered)
+        let next = plan.range(ofBatch: delivered)
         guard range == next, let batch = try self.next() else {
             throw PipelineError.invalidData("showers \(range) were asked for, but the stream's next batch is \(next)")
         }
@@ -178,7 +173,7 @@ public final class GenerationStream: @unchecked Sendable {
                     // The batch's first pass: its energies, checked once.
                     let energies: [Float]
                     do {
-                        let r = range(ofBatch: b)
+                        let r = plan.range(ofBatch: b)
                         energies = try energiesOf(r)
                         guard energies.count == r.count else {
                             throw PipelineError.invalidData("the energy source gave \(energies.count) energies for \(r.count) showers")
@@ -203,8 +198,8 @@ public final class GenerationStream: @unchecked Sendable {
 }
 
 extension ShowerGenerator {
-    /// Runs `body` with a stream of `count` showers in batches of `batch` (see
-    /// `GenerationStream`), and stops its workers when `body` returns or throws.
+    /// Runs `body` with a stream of the showers of `plan` (see `GenerationStream`), and stops its
+    /// workers when `body` returns or throws.
     ///
     /// - Parameters:
     ///   - energies: incident energies (GeV) for a range of shower indices; deterministic in the
@@ -212,20 +207,31 @@ extension ShowerGenerator {
     ///   - workers: worker threads (default `Parallel.maxWorkers`), each running whole passes
     ///     with single-threaded BLAS unless `singleThreadedBLAS` is false (as in `generate`).
     @discardableResult
+    public func stream<R>(plan: ShowerBatchPlan, seed: UInt64, workers: Int = Parallel.maxWorkers,
+                          singleThreadedBLAS: Bool = true,
+                          energies: @escaping @Sendable (Range<Int>) throws -> [Float],
+                          _ body: (GenerationStream) throws -> R) throws -> R {
+        try stream(plan: plan, seed: seed, firstBatchIndex: 0, workers: workers,
+                   singleThreadedBLAS: singleThreadedBLAS, energies: energies, body)
+    }
+
+    /// `stream(plan:)` for `count` showers in batches of `batch`.
+    @discardableResult
     public func stream<R>(count: Int, batch: Int, seed: UInt64, workers: Int = Parallel.maxWorkers,
                           singleThreadedBLAS: Bool = true,
                           energies: @escaping @Sendable (Range<Int>) throws -> [Float],
                           _ body: (GenerationStream) throws -> R) throws -> R {
-        try stream(count: count, batch: batch, seed: seed, firstBatchIndex: 0, workers: workers,
+        try stream(plan: ShowerBatchPlan(count: count, batchSize: batch), seed: seed, workers: workers,
                    singleThreadedBLAS: singleThreadedBLAS, energies: energies, body)
     }
 
     /// `stream` whose batch b draws from the random streams of batch `firstBatchIndex + b`.
-    func stream<R>(count: Int, batch: Int, seed: UInt64, firstBatchIndex: Int, workers: Int, singleThreadedBLAS: Bool,
+    func stream<R>(plan: ShowerBatchPlan, seed: UInt64, firstBatchIndex: Int, workers: Int, singleThreadedBLAS: Bool,
                    energies: @escaping @Sendable (Range<Int>) throws -> [Float],
                    _ body: (GenerationStream) throws -> R) throws -> R {
+        let count = plan.count
         func run() throws -> R {
-            let stream = GenerationStream(generator: self, count: count, batch: batch, seed: seed,
+            let stream = GenerationStream(generator: self, plan: plan, seed: seed,
                                           firstBatchIndex: firstBatchIndex, workers: workers, energies: energies)
             defer { stream.close() }
             return try body(stream)

@@ -46,8 +46,6 @@ public struct Preprocessing: Codable, Sendable, Equatable {
 
     /// MeV to internal units (100 GeV).
     public static let mevToInternal = 1e-5
-    /// GeV to internal units (100 GeV).
-    public static let gevToInternal = 1e-2
 
     // MARK: - Scalar maps
 

@@ -89,9 +89,6 @@ public struct RunDirectory: Sendable, Equatable {
     /// Writes `config` to config.json as pretty, key-sorted JSON (atomically).
     public func writeConfig<T: Encodable>(_ config: T) throws { try RunJSON.write(config, to: configPath) }
 
-    /// Decodes config.json as `T`.
-    public func readConfig<T: Decodable>(_ type: T.Type) throws -> T { try RunJSON.read(T.self, from: configPath) }
-
     /// Appends `invocation` to run.json (created on first use; rewritten atomically).
     public func recordInvocation(_ invocation: RunInvocation) throws {
         var record = FileSystem.exists(runInfoPath) ? try RunJSON.read(RunDirectoryRecord.self, from: runInfoPath)

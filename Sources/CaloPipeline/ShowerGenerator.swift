@@ -61,7 +61,7 @@ public final class ShowerGenerator: @unchecked Sendable {
                          workers: Int = Parallel.maxWorkers, singleThreadedBLAS: Bool = true) throws -> ShowerBatch {
         let n = incidentGeV.count
         guard n > 0 else { return ShowerBatch(count: 0) }
-        return try stream(count: n, batch: n, seed: seed, firstBatchIndex: batchIndex, workers: workers,
+        return try stream(plan: ShowerBatchPlan(count: n, batchSize: n), seed: seed, firstBatchIndex: batchIndex, workers: workers,
                           singleThreadedBLAS: singleThreadedBLAS, energies: { Array(incidentGeV[$0]) }) { try $0.next()! }
     }
 

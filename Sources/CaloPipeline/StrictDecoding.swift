@@ -17,9 +17,6 @@ public struct ConfigError: Error, CustomStringConvertible, Equatable {
 }
 
 extension Decoder {
-    /// The dotted key path of the value being decoded, for error messages.
-    var keyPath: String { codingPath.map { $0.intValue.map { "[\($0)]" } ?? $0.stringValue }.joined(separator: ".") }
-
     /// Throws when the JSON object being decoded holds a key outside `known`: a typo in a config
     /// must not silently fall back to a default.
     func rejectUnknownKeys(_ known: [String]) throws {

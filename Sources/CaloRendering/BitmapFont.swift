@@ -12,8 +12,6 @@ public enum BitmapFont {
     public static let glyphWidth = 5
     /// Glyph height in font pixels, including the two descender rows.
     public static let glyphHeight = 9
-    /// Height of capitals and digits above the baseline, in font pixels.
-    public static let capHeight = 7
     /// Horizontal advance per character in font pixels (glyph plus one column of spacing).
     public static let advance = 6
 
@@ -26,11 +24,6 @@ public enum BitmapFont {
     /// Height in pixels of one line of text at `scale` (capitals plus descenders).
     public static func height(scale: Int) -> Int { glyphHeight * scale }
 
-    /// Whether font pixel (column `c`, row `r`) of `character` is set; `c` in 0..<5, `r` in 0..<9.
-    public static func isSet(_ character: Character, column c: Int, row r: Int) -> Bool {
-        let bits = glyphs[character] ?? glyphs["?"]!
-        return (bits >> UInt64(5 * r + (4 - c))) & 1 == 1
-    }
 
     /// The packed bits of `character` (the `?` glyph when missing); test bit `5·row + 4 − column`.
     public static func bits(_ character: Character) -> UInt64 { glyphs[character] ?? glyphs["?"]! }

@@ -41,15 +41,6 @@ public struct LayerGeometry: Sendable, Equatable {
                            cellSizeX: CaloGANGeometry.cellSizeX[l], cellSizeY: CaloGANGeometry.cellSizeY[l],
                            name: "layer \(l)")
     }
-
-    /// Splits a flat 504-voxel CaloGAN shower (layer_0 ‖ layer_1 ‖ layer_2, MeV) into the three
-    /// per-layer grids in Double. Throws if `flat.count != 504`.
-    public static func splitCaloGAN(_ flat: [Float]) throws -> [[Double]] {
-        guard flat.count == CaloGANGeometry.voxelCount else {
-            throw RenderError.invalidInput("a CaloGAN shower has \(CaloGANGeometry.voxelCount) voxels, got \(flat.count)")
-        }
-        return (0..<CaloGANGeometry.layerCount).map { l in CaloGANGeometry.layerRange(l).map { Double(flat[$0]) } }
-    }
 }
 
 // MARK: - LayerAxes

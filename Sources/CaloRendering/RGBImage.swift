@@ -13,8 +13,6 @@ public struct RGBColor: Sendable, Equatable, Hashable, CustomStringConvertible {
     public static let white = RGBColor(255, 255, 255)
     public static let black = RGBColor(0, 0, 0)
     public static let lightGray = RGBColor(220, 220, 220)
-    public static let gray = RGBColor(128, 128, 128)
-    public static let darkGray = RGBColor(60, 60, 60)
 
     /// Relative luminance in 0...1 (ITU-R BT.709 weights on linearised sRGB), used to check that
     /// a sequential colour map is perceptually ordered.
@@ -109,23 +107,6 @@ public struct RGBImage: Sendable, Equatable {
         fillRect(x: x, y: y + h - t, width: w, height: t, c)
         fillRect(x: x, y: y, width: t, height: h, c)
         fillRect(x: x + w - t, y: y, width: t, height: h, c)
-    }
-
-    /// A straight line from (`x0`, `y0`) to (`x1`, `y1`) inclusive (Bresenham), `thickness` pixels
-    /// wide (square pen centred on the line).
-    public mutating func drawLine(x0: Int, y0: Int, x1: Int, y1: Int, _ c: RGBColor, thickness t: Int = 1) {
-        var x = x0, y = y0
-        let dx = abs(x1 - x0), dy = -abs(y1 - y0)
-        let sx = x0 < x1 ? 1 : -1, sy = y0 < y1 ? 1 : -1
-        var err = dx + dy
-        let half = (t - 1) / 2
-        while true {
-            if t == 1 { setPixel(x: x, y: y, c) } else { fillRect(x: x - half, y: y - half, width: t, height: t, c) }
-            if x == x1 && y == y1 { break }
-            let e2 = 2 * err
-            if e2 >= dy { err += dy; x += sx }
-            if e2 <= dx { err += dx; y += sy }
-        }
     }
 
     /// Copies `image` with its top-left corner at (`x`, `y`), clipped.

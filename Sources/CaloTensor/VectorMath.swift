@@ -1,8 +1,7 @@
 /// exp, log and log1p on eight Float lanes (AVX2), for the kernels that need them per element
 /// (the spline's softmax, softplus and log-derivative).
 ///
-/// glibc's scalar `expf`/`logf` cost 2-3 ns per call and do not vectorise from Swift; these are
-/// Cephes' single-precision polynomials (Moshier, "Methods and Programs for Mathematical
+/// glibc's scalar `expf`/`logf` do not vectorise from Swift; these are Cephes' single-precision polynomials (Moshier, "Methods and Programs for Mathematical
 /// Functions", 1989) written with SIMD8 operations, about 1 ulp over the normal range. They use
 /// no fused multiply-adds, so a lane's result does not depend on which lane or how many lanes
 /// a caller uses: `VectorMath.log(SIMD8(repeating: x))[0]` is bit-identical to lane i of a

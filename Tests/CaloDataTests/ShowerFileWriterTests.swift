@@ -124,7 +124,7 @@ import CaloTestSupport
         guard case .invalidValue(_, let d, let event, let index, _, let pr)? = e else {
             Issue.record("wrong error \(String(describing: e))"); return
         }
-        let layer = column < 288 ? 0 : (column < 432 ? 1 : 2)
+        let layer = CaloGANGeometry.layerRanges.firstIndex { $0.contains(column) }!
         #expect(d == "layer_\(layer)" && event == 14 && index == column - CaloGANGeometry.layerOffsets[layer] && pr == problem)
         #expect(dir.contents == ["s.h5"])
         #expect(fileBytes(path) == before)

@@ -60,4 +60,36 @@ import CaloTestSupport
         #expect(made <= 3)
         #expect(dir.contents.isEmpty)
     }
+
+    @Test func aBatchOfTheWrongSizeIsRejectedAndLeavesNoFile() throws {
+        let dir = TemporaryDirectory()
+        let all = randomBatch(100, seed: 11)
+        let w = try ShowerFileWriter(path: dir.file("s.h5"))
+        do {
+            try ShowerStreamWriter.write(plan: ShowerBatchPlan(count: 100, batchSize: 30), into: w) { range, index in
+                index == 1 ? all.slice(range.lowerBound..<(range.upperBound - 1)) : all.slice(range)
+            }
+            Issue.record("a short batch was written")
+        } catch {
+            #expect("\(error)".contains("30..<60"), "\(error)")
+        }
+        #expect(dir.contents.isEmpty)
+    }
+}
+
+/// The batch boundaries every streaming producer and writer share.
+@Suite struct ShowerBatchPlanTests {
+    @Test func batchesPartitionTheRunInOrderWithOnlyTheLastOneShorter() {
+        for (count, size) in [(0, 5), (1, 5), (10, 5), (11, 5), (7, 100), (100_001, 10_000)] {
+            let plan = ShowerBatchPlan(count: count, batchSize: size)
+            let ranges = (0..<plan.batches).map(plan.range(ofBatch:))
+            #expect(ranges.first?.lowerBound ?? 0 == 0)
+            #expect(ranges.last?.upperBound ?? 0 == count)
+            #expect(zip(ranges, ranges.dropFirst()).allSatisfy { $0.upperBound == $1.lowerBound })
+            #expect(ranges.dropLast().allSatisfy { $0.count == size })
+            #expect(ranges.allSatisfy { !$0.isEmpty && $0.count <= size })
+            for (b, r) in ranges.enumerated() { #expect(plan.batch(containing: r.lowerBound) == b && plan.batch(containing: r.upperBound - 1) == b) }
+        }
+        #expect(ShowerBatchPlan(count: -3, batchSize: 0) == ShowerBatchPlan(count: 0, batchSize: 1))
+    }
 }

@@ -9,7 +9,7 @@ import CaloEvaluation
         var b = ShowerBatch(count: n)
         for r in 0..<n {
             b.incidentEnergy[r] = Float(rng.uniform(1, 100))
-            for j in 0..<504 where rng.uniform() < 0.3 { b.voxels[r, j] = Float(scale * rng.exponential(mean: 20)) }
+            for j in 0..<CaloGANGeometry.voxelCount where rng.uniform() < 0.3 { b.voxels[r, j] = Float(scale * rng.exponential(mean: 20)) }
         }
         return b
     }

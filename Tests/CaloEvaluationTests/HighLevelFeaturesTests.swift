@@ -124,7 +124,7 @@ import CaloEvaluation
         var b = ShowerBatch(count: 40)
         for r in 0..<40 {
             b.incidentEnergy[r] = Float(rng.uniform(1, 100))
-            for j in 0..<504 where rng.uniform() < 0.5 { b.voxels[r, j] = Float(rng.exponential(mean: 20)) }
+            for j in 0..<CaloGANGeometry.voxelCount where rng.uniform() < 0.5 { b.voxels[r, j] = Float(rng.exponential(mean: 20)) }
         }
         let f = try HighLevelFeatures(b)
         for r in 0..<40 {

@@ -11,13 +11,13 @@ import CaloPipeline
         var b = ShowerBatch(count: n)
         for r in 0..<n {
             b.incidentEnergy[r] = Float(rng.uniform(1, 100))
-            for j in 0..<504 where rng.uniform() < 0.4 {
+            for j in 0..<CaloGANGeometry.voxelCount where rng.uniform() < 0.4 {
                 b.voxels[r, j] = Float(rng.exponential(mean: 50) + 0.02)
             }
             // Physical showers deposit less than they bring: scale to 20-95% of E_inc.
-            let total = (0..<504).reduce(0.0) { $0 + Double(b.voxels[r, $1]) }
+            let total = (0..<CaloGANGeometry.voxelCount).reduce(0.0) { $0 + Double(b.voxels[r, $1]) }
             let scale = Float(rng.uniform(0.2, 0.95) * Double(b.incidentEnergy[r]) * 1e3 / total)
-            for j in 0..<504 { b.voxels[r, j] *= scale }
+            for j in 0..<CaloGANGeometry.voxelCount { b.voxels[r, j] *= scale }
         }
         return b
     }
@@ -63,7 +63,7 @@ import CaloPipeline
 
     @Test func generatedVoxelsAreNeverNegativeOrNaN() {
         let p = Preprocessing()
-        var x = Matrix(rows: 3, cols: 504, repeating: -20) // below the logit floor: v slightly negative
+        var x = Matrix(rows: 3, cols: CaloGANGeometry.voxelCount, repeating: -20) // below the logit floor: v slightly negative
         x[1, 5] = .nan
         x[2, 7] = 40
         let v = p.voxels(fromFlowII: x, layerEnergiesMeV: [[100, 200, 3], [1, 1, 1], [5e6, 0, 0]])
@@ -72,7 +72,7 @@ import CaloPipeline
 
     @Test func noiseIsUniformInTheDocumentedRange() {
         let p = Preprocessing()
-        var m = Matrix(rows: 100, cols: 504)
+        var m = Matrix(rows: 100, cols: CaloGANGeometry.voxelCount)
         var rng = Xoshiro256(seed: 3)
         p.addNoise(toVoxelsMeV: &m, rng: &rng)
         // 1e-8 in units of 100 GeV is 1e-3 MeV (1 keV).

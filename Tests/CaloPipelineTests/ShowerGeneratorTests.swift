@@ -39,7 +39,7 @@ struct ShowerGeneratorTests {
         #expect(!v.contains { $0 > 0 && $0 < threshold }, "no voxel between 0 and the threshold")
         #expect(v.contains { $0 > 0 }, "the showers are not empty")
         for r in 0..<b.count {
-            let total = (0..<504).reduce(0.0) { $0 + Double(b.voxels[r, $1]) }
+            let total = (0..<CaloGANGeometry.voxelCount).reduce(0.0) { $0 + Double(b.voxels[r, $1]) }
             #expect(total <= Double(e[r]) * 1e3 * (1 + 1e-5), "shower \(r) deposits more than E_inc")
         }
     }

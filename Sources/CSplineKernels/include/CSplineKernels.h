@@ -2,9 +2,9 @@
 // clang vector extensions (sixteen elements per vector, two interleaved registers) and AVX2
 // intrinsics for the parameter transposes.
 //
-// Swift 6.3 lowers SIMD8<Float> arithmetic lane by lane and leaves LLVM's SLP vectoriser to put
-// the vectors back together; in the spline it does so only in part (about 380 instructions per
-// element, half of the log polynomial in scalar code, square roots through sqrtf calls). This
+// Swift lowers SIMD8<Float> arithmetic lane by lane and leaves LLVM's SLP vectoriser to put
+// the vectors back together; in the spline it does so only in part (part of the log polynomial
+// stays scalar, square roots go through sqrtf calls). This
 // is the same arithmetic as CaloFlows' one-element kernel, operation for operation in the same order and
 // without fused multiply-adds (-ffp-contract=off), so every result is bit-identical to the
 // Swift one-element kernel (SplineKernel<Float>), which the tests check.

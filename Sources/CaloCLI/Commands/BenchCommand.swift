@@ -82,7 +82,7 @@ public struct BenchCommand: Command {
             let f1 = quick ? FlowArchitecture(blocks: 2, hiddenFeatures: 16, hiddenLayers: 2) : .paperFlowI
             var st = FlowArchitecture.paperStudent
             if quick { st.blocks = benchOptions.blocks; st.hiddenFeatures = 64 }
-            pipeline = try GenerationBenchmark.run(flowI: f1, student: st, events: generationEvents, batch: min(10_000, generationEvents))
+            pipeline = try GenerationBenchmark.run(flowI: f1, student: st, plan: ShowerBatchPlan(count: generationEvents, batchSize: 10_000))
         }
         var simulator: (one: Double, all: Double)? = nil
         if simulationEvents > 0 {

@@ -93,10 +93,10 @@ public struct GenerateCommand: Command {
         let progress = ProgressLine(label: "generate (\(stage.rawValue))", total: count, unit: "showers", logger: logger)
         let start = monotonicSeconds()
         let seed = common.seed
-        try generator.stream(count: count, batch: batch, seed: seed, energies: { range in
+        try generator.stream(plan: ShowerBatchPlan(count: count, batchSize: batch), seed: seed, energies: { range in
             spectrum.energies(count: range.count, seed: seed, firstEventIndex: range.lowerBound).map { Float($0) }
         }) { stream in
-            try streamShowers(count: count, batch: batch, into: writer, progress: progress) { range, _ in
+            try streamShowers(plan: stream.plan, into: writer, progress: progress) { range, _ in
                 try stream.next(expecting: range)
             }
         }

@@ -73,7 +73,7 @@ public struct SimulateCommand: Command {
         let writer = try ShowerFileWriter(path: outputPath, metadata: metadata)
         let progress = ProgressLine(label: "simulate \(particleKind.rawValue)", total: count, unit: "showers", logger: logger)
         let start = monotonicSeconds()
-        try streamShowers(count: count, batch: batch, into: writer, progress: progress) { range, _ in
+        try streamShowers(plan: ShowerBatchPlan(count: count, batchSize: batch), into: writer, progress: progress) { range, _ in
             let energies = spectrum.energies(count: range.count, seed: common.seed, firstEventIndex: range.lowerBound)
             return try simulator.simulate(energies: energies, seed: common.seed, firstEventIndex: range.lowerBound)
         }
