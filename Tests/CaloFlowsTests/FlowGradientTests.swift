@@ -49,7 +49,14 @@ import CaloTestSupport
         _ = try flow.backward(t2, endGradient: gz, logDetGradient: [Float](repeating: 1 / 5, count: 5),
                               stateGradients: stateWeights, madeOutputGradients: thetaWeights)
         let wrong = GradientCheck.parameters(flow.parameters, options: options) { loss(x) }
-        #expect(!wrong.passes(tolerance: 3e-2))
+        #expect(!wrong.passes(tolerance: 3e-2), "\(wrong)")
+        // And a log-det term 10 % too large.
+        for p in flow.parameters { p.zeroGradient() }
+        let t3 = try flow.forward(x, context: c, dropoutRNG: &none)
+        _ = try flow.backward(t3, endGradient: gz, logDetGradient: [Float](repeating: -1.1 / 5, count: 5),
+                              stateGradients: stateWeights, madeOutputGradients: thetaWeights)
+        let scaled = GradientCheck.parameters(flow.parameters, options: options) { loss(x) }
+        #expect(!scaled.passes(tolerance: 3e-2), "\(scaled)")
     }
 
     /// The student's path: latent → data through IAF blocks, with gradients on the data, the

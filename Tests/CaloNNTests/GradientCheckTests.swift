@@ -2,6 +2,7 @@ import Testing
 import CaloNN
 import CaloTensor
 import CaloTestSupport
+import Glibc
 
 /// Float32 forward passes with the default step 1e-2 give relative errors below 4e-4 here; a
 /// gradient that is wrong by 3% in one entry must fail this tolerance (the `…Fails…` tests).
@@ -89,7 +90,7 @@ func inputAwayFromKinks(_ rows: Int, _ cols: Int, seed: UInt64) -> Matrix {
         layer.weight.gradient.storage[k] *= 1.03
         let report = GradientCheck.parameters(layer.parameters, loss: loss)
         #expect(!report.passes(tolerance: gradientTolerance))
-        #expect(report.worstEntry == "linear.weight[\(k)]")
+        #expect(report.worstEntry.hasPrefix("linear.weight[\(k)] "), "\(report)")
     }
 
     /// A transposed input gradient (a classic backward bug) must fail too.
@@ -131,5 +132,58 @@ func inputAwayFromKinks(_ rows: Int, _ cols: Int, seed: UInt64) -> Matrix {
         let mlp = try! MLP(inputs: 6, hidden: [16, 16], outputs: 3, activation: .relu, rng: &r)
         let report = GradientCheck.layer(mlp, input: Matrix.randomNormal(8, 6, rng: &r))
         #expect(report.passes(tolerance: gradientTolerance), "\(report)")
+    }
+}
+
+/// The checker's roundoff model on a loss with noise of a known size: a smooth function plus a
+/// deterministic pseudo-random term of standard deviation σ that changes whenever any input bit
+/// changes (as Float32 rounding does).
+@Suite struct GradientCheckNoiseTests {
+    /// L(x) = Σ_k c_k sin(x_k) + σ·n(x), n(x) ~ N(0, 1) seeded from the bits of x.
+    static func noisyLoss(_ x: Matrix, sigma: Double) -> Double {
+        var smooth = 0.0, bits: UInt64 = 0x9E37_79B9_7F4A_7C15
+        for k in 0..<x.count {
+            smooth += Double(k % 3 + 1) * sin(Double(x.storage[k]))
+            bits = (bits ^ UInt64(x.storage[k].bitPattern)) &* 0xBF58_476D_1CE4_E5B9
+        }
+        var rng = Xoshiro256(seed: bits)
+        return smooth + sigma * rng.normal()
+    }
+
+    static func gradient(_ x: Matrix) -> Matrix {
+        Matrix(rows: x.rows, cols: x.cols, storage: (0..<x.count).map { Float(Double($0 % 3 + 1) * cos(Double(x.storage[$0]))) })
+    }
+
+    /// σ = 1e-4 at step 1e-2 gives difference quotients with roundoff of about 1e-2: a plain
+    /// comparison at 2e-3 fails, the noise-aware one passes, and a factor 1.1 or a sign flip
+    /// in the analytic gradient still fails.
+    @Test func noiseIsAllowedForButFormulaErrorsAreNot() {
+        var rng = Xoshiro256(seed: 41)
+        let x = Matrix.randomUniform(6, 5, -1.2, 1.2, rng: &rng)
+        let g = Self.gradient(x)
+        let loss = { (m: Matrix) in Self.noisyLoss(m, sigma: 1e-4) }
+        let report = GradientCheck.input(x, analyticGradient: g, loss: loss)
+        #expect(report.passes(tolerance: gradientTolerance), "\(report)")
+        #expect(report.maxRelativeNoise > gradientTolerance, "the noise must matter here: \(report)")
+        let plain = GradientCheck.input(x, analyticGradient: g, options: .init(noiseAllowance: 0), loss: loss)
+        #expect(!plain.passes(tolerance: gradientTolerance), "\(plain)")
+        var scaled = g; scaled.scale(by: 1.1)
+        #expect(!GradientCheck.input(x, analyticGradient: scaled, loss: loss).passes(tolerance: gradientTolerance))
+        var flipped = g; flipped.scale(by: -1)
+        #expect(!GradientCheck.input(x, analyticGradient: flipped, loss: loss).passes(tolerance: gradientTolerance))
+    }
+
+    /// Without noise the allowance all but vanishes (what is left is the smooth part's h⁴·L⁗ in
+    /// the fourth difference): a 1 % error in one entry is caught.
+    @Test func noiselessLossLeavesNoAllowance() {
+        var rng = Xoshiro256(seed: 42)
+        let x = Matrix.randomUniform(4, 4, -1.2, 1.2, rng: &rng)
+        var g = Self.gradient(x)
+        let loss = { (m: Matrix) in Self.noisyLoss(m, sigma: 0) }
+        let report = GradientCheck.input(x, analyticGradient: g, loss: loss)
+        #expect(report.passes(tolerance: 1e-6) && report.maxRelativeNoise < 1e-4, "\(report)")
+        let k = g.storage.indices.max { abs(g.storage[$0]) < abs(g.storage[$1]) }!
+        g.storage[k] *= 1.01
+        #expect(!GradientCheck.input(x, analyticGradient: g, loss: loss).passes(tolerance: gradientTolerance))
     }
 }

@@ -55,6 +55,51 @@ import CaloTestSupport
         #expect(report.passes(tolerance: 3e-2), "\(report)")
     }
 
+    /// A wrong backward pass must fail the same check under every BLAS kernel: the gradient of
+    /// β·L_x is scaled by 1.1, or the gradient of (1 − β)·L_z has its sign flipped, while the
+    /// loss the differences see is the true one.
+    @Test(arguments: [true, false])
+    func injectedBackwardErrorsAreCaught(_ guided: Bool) throws {
+        let (teacher, student) = try tinyPair(seed: 5)
+        var rng = Xoshiro256(seed: 6)
+        let x = Matrix.randomNormal(4, 6, std: 1.2, rng: &rng), c = Matrix.randomNormal(4, 2, rng: &rng)
+        let z = Matrix.randomNormal(3, 6, rng: &rng), c2 = Matrix.randomNormal(3, 2, rng: &rng)
+        let beta = 0.5
+        /// Student gradients of β·L_x (beta 1 scaled) and of (1 − β)·L_z (beta 0 scaled), and L.
+        func gradient(beta b: Double) throws -> [Matrix] {
+            for p in student.parameters + teacher.parameters { p.zeroGradient() }
+            var none: Xoshiro256? = nil
+            _ = try DistillationLoss(teacher: teacher, student: student, beta: b, guided: guided)
+                .accumulateGradients(x: x, context: c, z: z, latentContext: c2, dropoutRNG: &none)
+            return student.parameters.map(\.gradient)
+        }
+        let data = try gradient(beta: 1), latent = try gradient(beta: 0)
+        let loss = try DistillationLoss(teacher: teacher, student: student, beta: beta, guided: guided)
+        /// L without leaving gradients behind.
+        func value() -> Double {
+            let saved = student.parameters.map(\.gradient)
+            var none: Xoshiro256? = nil
+            let v = try! loss.accumulateGradients(x: x, context: c, z: z, latentContext: c2, dropoutRNG: &none)
+            for (p, g) in zip(student.parameters, saved) { p.gradient = g }
+            return v.total
+        }
+        let options = GradientCheck.Options(step: 3e-3, floor: 5e-2, maxEntriesPerTensor: 10)
+        func check(dataFactor: Float, latentFactor: Float) -> GradientCheckReport {
+            for (i, p) in student.parameters.enumerated() {
+                var g = data[i]; g.scale(by: Float(beta) * dataFactor)
+                var l = latent[i]; l.scale(by: Float(1 - beta) * latentFactor)
+                p.gradient = g + l
+            }
+            return GradientCheck.parameters(student.parameters, options: options) { value() }
+        }
+        let right = check(dataFactor: 1, latentFactor: 1)
+        #expect(right.passes(tolerance: 3e-2), "the recombined gradient is right: \(right)")
+        let scaled = check(dataFactor: 1.1, latentFactor: 1)
+        #expect(!scaled.passes(tolerance: 3e-2), "data term x1.1 must fail: \(scaled)")
+        let flipped = check(dataFactor: 1, latentFactor: -1)
+        #expect(!flipped.passes(tolerance: 3e-2), "latent term sign flip must fail: \(flipped)")
+    }
+
     @Test func mismatchedChainsAreRejected() throws {
         let (teacher, _) = try tinyPair(seed: 9)
         let (_, other) = try tinyPair(seed: 10) // different random permutation
