@@ -29,6 +29,10 @@ let package = Package(
         .target(name: "CSplineKernels", path: "Sources/CSplineKernels",
                 cSettings: [.unsafeFlags(["-O2", "-march=x86-64-v3", "-ffp-contract=off"])]),
 
+        // The fp32 peak kernel of `caloflow bench`: AVX2 baseline, AVX-512F chosen at run time.
+        .target(name: "CPeakKernels", path: "Sources/CPeakKernels",
+                cSettings: [.unsafeFlags(["-O2", "-march=x86-64-v3"])]),
+
         // MARK: - Libraries, bottom (numerics) to top (commands); dependencies are the imports
         .target(name: "CaloTensor", dependencies: ["CBLAS"], swiftSettings: fast),
         .target(name: "CaloNN", dependencies: ["CaloTensor"], swiftSettings: fast),
@@ -41,7 +45,8 @@ let package = Package(
         .target(name: "CaloRendering", dependencies: ["CPNG", "CaloData", "CaloEvaluation"], swiftSettings: fast),
         // Benchmarks behind `caloflow bench` (no product code path uses them).
         .target(name: "CaloBenchmarks",
-                dependencies: ["CaloData", "CaloFlows", "CaloNN", "CaloPipeline", "CaloSimulation", "CaloTensor"],
+                dependencies: ["CPeakKernels", "CaloData", "CaloFlows", "CaloNN", "CaloPipeline", "CaloSimulation",
+                               "CaloTensor"],
                 swiftSettings: fast),
         .target(name: "CaloCLI",
                 dependencies: ["CaloBenchmarks", "CaloData", "CaloEvaluation", "CaloFlows", "CaloPipeline",

@@ -128,6 +128,8 @@ public enum FlowBenchmark {
         public var options: Options
         public var blasCore: String
         public var peakGFLOPS: Double
+        /// The vector instruction set of the peak measurement.
+        public var peakISA: PeakThroughput.VectorISA
         public var gemm: [GemmMeasurement]
         /// Spline forward (x → y) and inverse (y → x, the student's sampling direction), the maps
         /// and their backward passes (training, distillation), each with the element-wise
@@ -207,7 +209,7 @@ public enum FlowBenchmark {
         // burst of load from elsewhere during one short measurement would otherwise inflate
         // every "% of peak" below.
         progress("fp32 peak")
-        var peak = PeakThroughput.measureGFLOPS(threads: options.threads, seconds: options.peakSeconds)
+        var peak = PeakThroughput.measure(threads: options.threads, seconds: options.peakSeconds)
 
         progress("sgemm")
         let b = options.batch, d = options.features
@@ -284,8 +286,10 @@ public enum FlowBenchmark {
         }
 
         progress("fp32 peak again")
-        peak = max(peak, PeakThroughput.measureGFLOPS(threads: options.threads, seconds: options.peakSeconds))
-        return Report(options: options, blasCore: BLASRuntime.coreName, peakGFLOPS: peak, gemm: gemm, spline: spline,
+        let again = PeakThroughput.measure(threads: options.threads, seconds: options.peakSeconds)
+        if again.gflops > peak.gflops { peak = again }
+        return Report(options: options, blasCore: BLASRuntime.coreName, peakGFLOPS: peak.gflops, peakISA: peak.isa,
+                      gemm: gemm, spline: spline,
                       teacherTrain: train, teacherLogProb: logProb, studentSample: studentSample,
                       teacherSample: teacherSample, studentSamplePerWorker: perWorker,
                       totalSeconds: monotonicSeconds() - start)

@@ -1,54 +1,78 @@
 import CaloTensor
+import CPeakKernels
 import Dispatch
 
-/// Measures the machine's fp32 peak: the rate of fused multiply-adds with enough independent
-/// accumulators to hide FMA latency (12 x 8 lanes), so it is limited by the FMA ports only.
-/// Every "fraction of peak" caloflow reports is relative to this measured number, not a
-/// datasheet value.
+/// Measures the machine's fp32 peak: the rate of fused multiply-adds on the widest vectors the
+/// CPU has (AVX-512F where present, else AVX2; chosen at run time by `CPeakKernels`) with
+/// enough independent accumulators to hide FMA latency, so the rate is limited by the FMA
+/// ports only. Every "fraction of peak" caloflow reports is relative to this measured number,
+/// not a datasheet value.
 public enum PeakThroughput {
-    /// GFLOP/s (1 FMA = 2 flops) summed over `threads` threads running the kernel at once;
-    /// the best of `repeats` runs of about `seconds` each.
-    public static func measureGFLOPS(threads: Int, seconds: Double = 0.25, repeats: Int = 3) -> Double {
-        let iterations = calibrate(seconds: seconds)
+    /// The vector instruction set a peak was measured with.
+    public enum VectorISA: String, Sendable, CaseIterable {
+        case avx2 = "avx2"
+        case avx512 = "avx512f"
+
+        /// Vector width in bits.
+        public var bits: Int { self == .avx512 ? 512 : 256 }
+        /// For tables: "AVX-512F, 512-bit".
+        public var label: String { self == .avx512 ? "AVX-512F, 512-bit" : "AVX2+FMA, 256-bit" }
+    }
+
+    public struct Result: Sendable {
+        /// GFLOP/s summed over the threads (1 FMA = 2 flops).
+        public var gflops: Double
+        /// The instruction set of the best rate.
+        public var isa: VectorISA
+    }
+
+    /// The widest vectors this CPU runs.
+    public static var widestISA: VectorISA { caloflow_peak_widest_bits() == 512 ? .avx512 : .avx2 }
+
+    /// The instruction sets the kernel can use here, widest first.
+    public static var availableISAs: [VectorISA] { widestISA == .avx512 ? [.avx512, .avx2] : [.avx2] }
+
+    /// The best rate over the available instruction sets (a CPU that lowers its clock for
+    /// AVX-512 may run fewer flops per second on it than on AVX2), each the best of `repeats`
+    /// runs of about `seconds` with `threads` threads running the kernel at once.
+    public static func measure(threads: Int, seconds: Double = 0.25, repeats: Int = 3) -> Result {
+        var best = Result(gflops: 0, isa: widestISA)
+        for isa in availableISAs {
+            let g = measureGFLOPS(isa: isa, threads: threads, seconds: seconds, repeats: repeats)
+            if g > best.gflops { best = Result(gflops: g, isa: isa) }
+        }
+        return best
+    }
+
+    /// GFLOP/s of the kernel on `isa` summed over `threads` threads; the best of `repeats` runs.
+    public static func measureGFLOPS(isa: VectorISA, threads: Int, seconds: Double = 0.25, repeats: Int = 3) -> Double {
+        precondition(availableISAs.contains(isa), "this CPU does not run \(isa.rawValue)")
+        let bits = Int32(isa.bits)
+        let iterations = calibrate(bits: bits, seconds: seconds)
+        let flopsPerIteration = Double(caloflow_peak_flops_per_iteration(bits))
         var best = 0.0
-        for _ in 0..<repeats {
+        for _ in 0..<max(1, repeats) {
             let start = monotonicSeconds()
             DispatchQueue.concurrentPerform(iterations: max(1, threads)) { t in
-                let r = fmaKernel(iterations, seed: Float(t) * 1e-9)
+                let r = caloflow_peak_fma(bits, iterations, Float(t) * 1e-9)
                 if r == 12345.678 { print("") } // keep the result alive
             }
             let elapsed = monotonicSeconds() - start
-            let flops = Double(max(1, threads)) * Double(iterations) * 12 * 8 * 2
+            let flops = Double(max(1, threads)) * Double(iterations) * flopsPerIteration
             best = max(best, flops / elapsed / 1e9)
         }
         return best
     }
 
-    private static func calibrate(seconds: Double) -> Int {
+    /// Iterations that take about `seconds` on one thread.
+    private static func calibrate(bits: Int32, seconds: Double) -> Int {
         var n = 100_000
         while true {
             let t0 = monotonicSeconds()
-            _ = fmaKernel(n, seed: 0)
+            _ = caloflow_peak_fma(bits, n, 0)
             let dt = monotonicSeconds() - t0
             if dt > 0.02 { return max(1, Int(Double(n) * seconds / dt)) }
             n *= 4
         }
-    }
-
-    @inline(never)
-    static func fmaKernel(_ iterations: Int, seed: Float) -> Float {
-        let m = SIMD8<Float>(repeating: 0.999_999), a = SIMD8<Float>(repeating: 1e-7 + seed)
-        var c0 = SIMD8<Float>(repeating: 0), c1 = c0, c2 = c0, c3 = c0, c4 = c0, c5 = c0
-        var c6 = c0, c7 = c0, c8 = c0, c9 = c0, c10 = c0, c11 = c0
-        for _ in 0..<iterations {
-            c0 = c0.addingProduct(a, m); c1 = c1.addingProduct(a, m)
-            c2 = c2.addingProduct(a, m); c3 = c3.addingProduct(a, m)
-            c4 = c4.addingProduct(a, m); c5 = c5.addingProduct(a, m)
-            c6 = c6.addingProduct(a, m); c7 = c7.addingProduct(a, m)
-            c8 = c8.addingProduct(a, m); c9 = c9.addingProduct(a, m)
-            c10 = c10.addingProduct(a, m); c11 = c11.addingProduct(a, m)
-        }
-        let s = (c0 + c1 + c2 + c3) + (c4 + c5 + c6 + c7) + (c8 + c9 + c10 + c11)
-        return s.sum()
     }
 }

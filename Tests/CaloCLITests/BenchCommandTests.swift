@@ -31,6 +31,11 @@ import Testing
         for key in ["blas_core", "cpu_model", "started", "finished"] {
             #expect(!((object[key] as? String) ?? "").isEmpty, "missing \(key)")
         }
+        // The peak names the vector instruction set it was measured with.
+        let isa = try #require(object["peak_isa"] as? String)
+        #expect(["avx2", "avx512f"].contains(isa), "peak_isa = \(isa)")
+        #expect(object["peak_vector_bits"] as? Int == (isa == "avx512f" ? 512 : 256))
+        #expect(run.stdout.contains(isa == "avx512f" ? "AVX-512F, 512-bit" : "AVX2+FMA, 256-bit"))
     }
 
     @Test func rejectsNonsenseOptions() {

@@ -19,8 +19,8 @@ public struct BenchCommand: Command {
         and measures showers/s of a teacher training step (forward, backward, Adam, dropout \
         on), teacher log-density, student sampling (one pass) and teacher sampling (504 \
         sequential steps per block, each hidden unit computed once). Also measures the spline \
-        kernels, OpenBLAS sgemm on the models' largest shapes and the machine's fp32 peak in \
-        the same run, and reports every \
+        kernels, OpenBLAS sgemm on the models' largest shapes and the machine's fp32 peak (an \
+        FMA loop on the widest vectors the CPU has: AVX-512F or AVX2) in the same run, and reports every \
         useful-FLOP rate as a fraction of that peak. Each timing is the best of several runs \
         (wall clock) with the process CPU time of that run, so a busy machine shows up as \
         CPU time below threads x wall time.
@@ -132,7 +132,7 @@ public struct BenchCommand: Command {
         func lpad(_ s: String, _ n: Int) -> String { s.count >= n ? s : String(repeating: " ", count: n - s.count) + s }
         var lines = [String]()
         lines.append("caloflow bench: \(r.options.threads) threads, OpenBLAS core \(r.blasCore), CPU \(cpuModel)")
-        lines.append("fp32 peak (FMA loop, \(r.options.threads) threads, higher of a measurement at the start and one at the end): \(f(r.peakGFLOPS, 1)) GFLOP/s")
+        lines.append("fp32 peak (FMA loop, \(r.peakISA.label), \(r.options.threads) threads, higher of a measurement at the start and one at the end): \(f(r.peakGFLOPS, 1)) GFLOP/s")
         for g in r.gemm {
             lines.append("sgemm \(g.m)x\(g.k) · \(g.k)x\(g.n): \(f(g.gflops, 1)) GFLOP/s "
                          + "(\(f(100 * g.gflops / r.peakGFLOPS, 1))% of peak)")
@@ -177,6 +177,8 @@ public struct BenchCommand: Command {
         num("gemm_gflops", r.gemmGFLOPS)
         num("gemm_peak_fraction", r.gemmPeakFraction)
         num("peak_gflops", r.peakGFLOPS)
+        str("peak_isa", r.peakISA.rawValue)
+        int("peak_vector_bits", r.peakISA.bits)
         int("threads", r.options.threads)
         int("batch", r.options.batch)
         int("teacher_sample_batch", r.options.teacherSampleBatch)
