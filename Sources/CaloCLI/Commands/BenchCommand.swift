@@ -132,7 +132,7 @@ public struct BenchCommand: Command {
         func lpad(_ s: String, _ n: Int) -> String { s.count >= n ? s : String(repeating: " ", count: n - s.count) + s }
         var lines = [String]()
         lines.append("caloflow bench: \(r.options.threads) threads, OpenBLAS core \(r.blasCore), CPU \(cpuModel)")
-        lines.append("fp32 peak (FMA loop, \(r.peakISA.label), \(r.options.threads) threads, higher of a measurement at the start and one at the end): \(f(r.peakGFLOPS, 1)) GFLOP/s")
+        lines.append("fp32 peak (FMA loop, \(r.peakISA.label), \(r.options.threads) threads, flops per thread CPU second, higher of a measurement at the start and one at the end): \(f(r.peakGFLOPS, 1)) GFLOP/s")
         for g in r.gemm {
             lines.append("sgemm \(g.m)x\(g.k) · \(g.k)x\(g.n): \(f(g.gflops, 1)) GFLOP/s "
                          + "(\(f(100 * g.gflops / r.peakGFLOPS, 1))% of peak)")
