@@ -29,11 +29,14 @@ let package = Package(
         .target(name: "CSplineKernels", path: "Sources/CSplineKernels",
                 cSettings: [.unsafeFlags(["-O2", "-march=x86-64-v3", "-ffp-contract=off"])]),
 
+        // MARK: - Signal-safe removal of temporary files (static storage, unlink(2) only)
+        .target(name: "CFileCleanup", path: "Sources/CFileCleanup"),
+
         // MARK: - Libraries, bottom (numerics) to top (commands)
         .target(name: "CaloTensor", dependencies: ["CBLAS"], swiftSettings: fast),
         .target(name: "CaloNN", dependencies: ["CaloTensor"], swiftSettings: fast),
         .target(name: "CaloFlows", dependencies: ["CaloNN", "CaloTensor", "CSplineKernels"], swiftSettings: fast),
-        .target(name: "CaloData", dependencies: ["CHDF5", "CaloTensor"], swiftSettings: fast),
+        .target(name: "CaloData", dependencies: ["CHDF5", "CFileCleanup", "CaloTensor"], swiftSettings: fast),
         .target(name: "CaloSimulation", dependencies: ["CaloTensor", "CaloData"], swiftSettings: fast),
         .target(name: "CaloPipeline",
                 dependencies: ["CaloFlows", "CaloNN", "CaloData", "CaloTensor", "CHDF5"],

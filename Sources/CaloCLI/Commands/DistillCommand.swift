@@ -42,6 +42,8 @@ public struct DistillCommand: Command {
         let logger = common.makeLogger(context.console)
         let run = RunDirectory(path: runPath)
         guard FileSystem.isDirectory(run.path) else { throw ValidationError("--run: \(runPath) is not a run directory") }
+        let lock = try run.lock(command: CommandLine.arguments.joined(separator: " "))
+        defer { lock.release() }
         try run.checkCanStart(resume: resuming, stages: ["student"])
         let config = try CaloFlowConfig.load(path: configPath ?? run.configPath)
         let (flowI, flowIInfo, _) = try ModelCheckpoint.load(path: run.checkpointPath(stage: "flow1", .best), stage: .flow1)

@@ -89,7 +89,8 @@ public struct GenerateCommand: Command {
         metadata.extra["threshold_mev"] = String(generator.preprocessing.thresholdMeV)
         metadata.extra["flow1_checkpoint"] = run.checkpointPath(stage: "flow1", .best)
         metadata.extra["flow2_checkpoint"] = run.checkpointPath(stage: stage.rawValue, .best)
-        let writer = try ShowerFileWriter(path: outputPath, metadata: metadata, gzipLevel: compression, format: outputFormat)
+        let writer = try ShowerFileWriter(path: outputPath, metadata: metadata, gzipLevel: compression, format: outputFormat,
+                                          replaceExisting: overwrite)
         let progress = ProgressLine(label: "generate (\(stage.rawValue))", total: count, unit: "showers", logger: logger)
         let start = monotonicSeconds()
         let seed = common.seed

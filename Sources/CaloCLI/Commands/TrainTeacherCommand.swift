@@ -69,6 +69,11 @@ public struct TrainTeacherCommand: Command {
                                                     expected: stages.map { "\($0.rawValue)-last.h5" }.joined(separator: " or "))
         }
         let run = try RunDirectory.create(at: runPath)
+        // One training per directory at a time; the start checks are repeated under the lock,
+        // since another run may have written checkpoints since the first look.
+        let lock = try run.lock(command: CommandLine.arguments.joined(separator: " "))
+        defer { lock.release() }
+        try run.checkCanStart(resume: resuming, stages: stages.map(\.rawValue))
         try logger.openLogFile(run.logPath)
         defer { logger.closeLogFile() }
         // A resumed run keeps its recorded config; the checkpoints refuse a different one.
