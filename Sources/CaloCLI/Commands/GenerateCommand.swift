@@ -69,16 +69,16 @@ public struct GenerateCommand: Command {
         let logger = common.makeLogger(context.console)
         if !overwrite, FileSystem.exists(outputPath) { throw ValidationError("\(outputPath) exists; pass --force to replace it") }
         let run = RunDirectory(path: runPath)
-        guard FileSystem.isDirectory(run.path) else { throw ValidationError("--model: \(runPath) is not a run directory") }
         let stage: FlowStage
         switch flowChoice {
         case "student": stage = .student
         case "teacher": stage = .teacher
         default: stage = FileSystem.exists(run.checkpointPath(stage: "student", .best)) ? .student : .teacher
         }
-        let generator = try ShowerGenerator(run: run, stage: stage)
+        let generator = try ShowerGenerator.validated(run: run, stage: stage)
         if let t = thresholdMeV { generator.preprocessing.thresholdMeV = t }
         let spectrum = try energyOptions.spectrum(default: generator.trainingEnergyRange)
+        if let note = generator.extrapolationWarning(spectrum.bounds) { logger.warning(note) }
         let info = generator.flowIIInfo
         if stage == .teacher && count > 5000 {
             logger.warning("the teacher samples one voxel at a time; \(count) showers will take long (use the student for production)")

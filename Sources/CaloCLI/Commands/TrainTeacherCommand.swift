@@ -61,7 +61,10 @@ public struct TrainTeacherCommand: Command {
         if let n = eventLimit { config.flowI.training.maxEvents = n; config.teacher.training.maxEvents = n }
         // Check every input before the run directory is touched: a mistyped --data or a
         // --resume with nothing to resume must not leave a half-made run behind.
-        _ = try ShowerFileReader(path: dataPath, maxEvents: 1)
+        for stage in stages {
+            let limit = (stage == .flow1 ? config.flowI : config.teacher).training.maxEvents
+            try ShowerFileReader(path: dataPath, maxEvents: limit > 0 ? limit : nil).checkFitsInMemory()
+        }
         let target = RunDirectory(path: runPath)
         try target.checkCanStart(resume: resuming, stages: stages.map(\.rawValue))
         if resuming, !stages.contains(where: { FileSystem.exists(target.checkpointPath(stage: $0.rawValue, .last)) }) {
