@@ -9,6 +9,9 @@
 /// 0 free, 1 being written or cleared, 2 holds a path.
 static atomic_int states[CALO_CLEANUP_SLOTS];
 static char paths[CALO_CLEANUP_SLOTS][CALO_CLEANUP_PATH_MAX + 1];
+/// The process that registered each path: a forked child inherits the table but must not remove
+/// its parent's files.
+static pid_t owners[CALO_CLEANUP_SLOTS];
 static atomic_int installed;
 
 int caloCleanupRegister(const char *path) {
@@ -18,6 +21,7 @@ int caloCleanupRegister(const char *path) {
         int expected = 0;
         if (atomic_compare_exchange_strong(&states[i], &expected, 1)) {
             memcpy(paths[i], path, n + 1);
+            owners[i] = getpid();
             atomic_store_explicit(&states[i], 2, memory_order_release);
             return i;
         }
@@ -31,8 +35,9 @@ void caloCleanupUnregister(int slot) {
 }
 
 void caloCleanupRemoveAll(void) {
+    pid_t me = getpid();
     for (int i = 0; i < CALO_CLEANUP_SLOTS; i++) {
-        if (atomic_load_explicit(&states[i], memory_order_acquire) == 2) unlink(paths[i]);
+        if (atomic_load_explicit(&states[i], memory_order_acquire) == 2 && owners[i] == me) unlink(paths[i]);
     }
 }
 

@@ -21,7 +21,8 @@ int caloCleanupRegister(const char *path);
 /// Forgets slot `slot` (after the file was renamed into place or removed). -1 is ignored.
 void caloCleanupUnregister(int slot);
 
-/// Removes every registered file now. Async-signal-safe.
+/// Removes every file this process registered now (a forked child removes none of its parent's).
+/// Async-signal-safe.
 void caloCleanupRemoveAll(void);
 
 /// Installs handlers for SIGINT, SIGTERM and SIGHUP that remove the registered files, restore the
