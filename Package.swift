@@ -33,11 +33,14 @@ let package = Package(
         .target(name: "CPeakKernels", path: "Sources/CPeakKernels",
                 cSettings: [.unsafeFlags(["-O2", "-march=x86-64-v3"])]),
 
+        // MARK: - Signal-safe removal of temporary files (static storage, unlink(2) only)
+        .target(name: "CFileCleanup", path: "Sources/CFileCleanup"),
+
         // MARK: - Libraries, bottom (numerics) to top (commands); dependencies are the imports
         .target(name: "CaloTensor", dependencies: ["CBLAS"], swiftSettings: fast),
         .target(name: "CaloNN", dependencies: ["CaloTensor"], swiftSettings: fast),
         .target(name: "CaloFlows", dependencies: ["CaloNN", "CaloTensor", "CSplineKernels"], swiftSettings: fast),
-        .target(name: "CaloData", dependencies: ["CHDF5", "CaloTensor"], swiftSettings: fast),
+        .target(name: "CaloData", dependencies: ["CFileCleanup", "CHDF5", "CaloTensor"], swiftSettings: fast),
         .target(name: "CaloSimulation", dependencies: ["CaloData", "CaloTensor"], swiftSettings: fast),
         .target(name: "CaloPipeline", dependencies: ["CaloData", "CaloFlows", "CaloNN", "CaloTensor"],
                 swiftSettings: fast),

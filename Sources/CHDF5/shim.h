@@ -31,6 +31,15 @@ static inline hid_t caloH5P_DATASET_ACCESS(void) { return H5P_DATASET_ACCESS; }
 static inline size_t caloH5T_VARIABLE(void) { return H5T_VARIABLE; }
 
 /// Silence HDF5's automatic error-stack printing; callers turn failures into Swift errors.
-static inline void caloH5SilenceErrors(void) { H5Eset_auto2(H5E_DEFAULT, NULL, NULL); }
+///
+/// Also tells HDF5 not to register its exit-time cleanup (`H5dont_atexit`, effective when
+/// called before the library's first use, and harmless afterwards): when a write fails for lack
+/// of space, HDF5 1.10 cannot close the file (H5Fclose fails, the id stays valid) and its cleanup
+/// at exit (H5_term_library -> H5F__close_cb) then dereferences a null pointer. Every file the
+/// app writes is closed explicitly, so nothing is lost by skipping that cleanup.
+static inline void caloH5SilenceErrors(void) {
+    H5dont_atexit();
+    H5Eset_auto2(H5E_DEFAULT, NULL, NULL);
+}
 
 #endif

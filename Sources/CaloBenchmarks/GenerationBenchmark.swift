@@ -27,7 +27,7 @@ public enum GenerationBenchmark {
                            plan: ShowerBatchPlan, directory: String = "/tmp", seed: UInt64 = 1) throws -> Result {
         let generator = try self.generator(flowI: flowI, student: student, seed: seed)
         let path = "\(directory)/caloflow-bench-\(getpid()).h5"
-        let writer = try ShowerFileWriter(path: path, metadata: ShowerFileMetadata(generator: "caloflow bench"))
+        let writer = try ShowerFileWriter(path: path, metadata: ShowerFileMetadata(generator: "caloflow bench"), replaceExisting: true)
         defer { writer.abort(); unlink(path) }
         let timing = try generator.stream(plan: plan, seed: seed, energies: { range in
             var rng = Xoshiro256(seed: seed, stream: (1 << 40) | UInt64(range.lowerBound))

@@ -1,3 +1,4 @@
+import CaloData
 import CaloTensor
 
 /// Entry point of the `caloflow` executable: the command table and start-up.
@@ -33,6 +34,7 @@ public enum CaloflowCLI {
     /// sure OpenBLAS runs its tuned kernels (may re-execute the process once).
     public static func main() -> Never {
         OpenBLASCoreSelection.reexecIfNeeded(coreName: BLASRuntime.coreName)
+        TemporaryFiles.installSignalHandlers()
         let code = program.run(Array(CommandLine.arguments.dropFirst()), console: .standard())
         exit(code)
     }

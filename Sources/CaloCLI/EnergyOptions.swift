@@ -5,11 +5,14 @@ import Glibc
 /// The incident-energy options shared by `simulate` and `generate`: at most one of a fixed
 /// energy, a uniform range, a list, or a file; otherwise the command's default spectrum.
 struct EnergyOptions {
-    static let energy = Option.optionalDouble("energy", defaultLabel: "none", range: .between(0.001, 10_000),
+    /// The incident energies the models and the simulator support (GeV).
+    static let supportedRange = AllowedRange.between(ShowerValidation.supportedIncidentEnergyGeV.lowerBound,
+                                                    ShowerValidation.supportedIncidentEnergyGeV.upperBound)
+    static let energy = Option.optionalDouble("energy", defaultLabel: "none", range: supportedRange,
                                               help: "Fixed incident energy in GeV.")
-    static let energyRange = Option.doubleList("energy-range", default: [], range: .between(0.001, 10_000), valueName: "lo,hi",
+    static let energyRange = Option.doubleList("energy-range", default: [], range: supportedRange, valueName: "lo,hi",
                                                help: "Uniform incident energies in [lo, hi] GeV.")
-    static let energies = Option.doubleList("energies", default: [], range: .between(0.001, 10_000), valueName: "e1,e2,...",
+    static let energies = Option.doubleList("energies", default: [], range: supportedRange, valueName: "e1,e2,...",
                                             help: "Incident energies in GeV, used in order and cycled.")
     static let energiesFrom = Option.optionalPath("energies-from", help: "Take incident energies (GeV) from a file: the 'energy' dataset of an HDF5 shower file, or a text file with one number per line.")
     static let specs: [OptionSpec] = [energy.spec, energyRange.spec, energies.spec, energiesFrom.spec]
@@ -65,10 +68,16 @@ struct EnergyOptions {
         while fgets(&buffer, Int32(buffer.count), fp) != nil {
             lineNumber += 1
             let bytes = buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }
+            let printable = bytes.allSatisfy { $0 == 9 || $0 == 10 || $0 == 13 || (32...126).contains($0) }
+            guard printable else {
+                throw ValidationError("--energies-from: \(path) is neither an HDF5 shower file nor a text file "
+                                      + "(line \(lineNumber) holds binary data); give one number (GeV) per line")
+            }
             let line = String(decoding: bytes, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
             if line.isEmpty || line.hasPrefix("#") { continue }
             guard let v = Double(line), v > 0, v.isFinite else {
-                throw ValidationError("--energies-from: \(path) line \(lineNumber): '\(line)' is not a positive energy in GeV")
+                let shown = line.count > 40 ? line.prefix(40) + "..." : line
+                throw ValidationError("--energies-from: \(path) line \(lineNumber): '\(shown)' is not a positive energy in GeV")
             }
             values.append(v)
         }

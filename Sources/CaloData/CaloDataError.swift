@@ -7,6 +7,8 @@ public enum CaloDataError: Error, CustomStringConvertible, Sendable {
         case nan = "NaN"
         case infinite = "infinite"
         case negative = "negative"
+        /// An incident energy of 0 (a shower needs a particle with energy).
+        case zero = "zero"
     }
 
     // MARK: - Files
@@ -55,6 +57,11 @@ public enum CaloDataError: Error, CustomStringConvertible, Sendable {
 
     /// The writer was already finished or aborted (after a failed append it aborts itself).
     case writerClosed(path: String)
+    /// A file that must not be replaced exists at `path` (it appeared while the new one was being
+    /// written); the new file was removed.
+    case outputExists(path: String)
+    /// Reading `events` showers of `path` would need `bytes` of memory, more than `limit`.
+    case tooLarge(path: String, events: Int, bytes: Int, limit: Int)
 
     // MARK: - Messages
 
@@ -94,10 +101,27 @@ public enum CaloDataError: Error, CustomStringConvertible, Sendable {
             let list = counts.sorted { $0.key < $1.key }.map { "\($0.key): \($0.value)" }.joined(separator: ", ")
             return "\(p): datasets disagree on the number of events (\(list))"
         case .invalidValue(let p, let d, let e, let i, let v, let problem):
-            return "\(p): dataset '\(d)', event \(e), element \(i): \(problem.rawValue) value \(v); shower files must hold finite, non-negative energies"
+            let rule = problem == .zero ? "incident energies must be positive" : "shower files must hold finite, non-negative energies"
+            return "\(p): dataset '\(d)', event \(e), element \(i): \(problem.rawValue) value \(v); \(rule)"
         case .writerClosed(let p):
             return "\(p): the shower writer is already finished or aborted"
+        case .outputExists(let p):
+            return "\(p) was created by someone else while this file was being written; it was left as it is "
+                + "and the new file removed (pass --force to replace it)"
+        case .tooLarge(let p, let e, let b, let l):
+            return "\(p): reading \(e) showers at once needs \(Self.bytes(b)) of memory, more than this machine can give "
+                + "(\(Self.bytes(l))); use fewer showers (--max-events, or maxEvents in the config)"
         }
+    }
+
+    /// "1.9 GB"-style rendering of a byte count (decimal units).
+    static func bytes(_ n: Int) -> String {
+        let units = ["bytes", "kB", "MB", "GB", "TB", "PB"]
+        var v = Double(n), u = 0
+        while v >= 1000 && u < units.count - 1 { v /= 1000; u += 1 }
+        if u == 0 { return "\(n) bytes" }
+        let r = (v * 10).rounded() / 10
+        return "\(r) \(units[u])"
     }
 
     /// `(N, 3, 96)`-style rendering; `-1` in an expected shape stands for "any" (the event count N).

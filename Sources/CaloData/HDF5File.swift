@@ -176,6 +176,21 @@ public final class HDF5File {
         return String(decoding: bytes, as: UTF8.self)
     }
 
+    /// One HDF5 message on one line. The file driver's own report ("file write failed: time = ...,
+    /// filename = ..., errno = 28, error message = 'No space left on device', buf = ...") spans
+    /// lines and carries pointers and offsets; only its first words and the system's message are kept.
+    static func tidy(_ message: String) -> String {
+        var m = message
+        if let range = m.firstRange(of: "error message = '"),
+           let end = m[range.upperBound...].firstIndex(of: "'") {
+            let head = m.prefix { $0 != ":" && $0 != "\n" }
+            m = head + ": " + m[range.upperBound..<end]
+        }
+        return m.split(whereSeparator: \.isNewline)
+            .map { line in line.drop { $0 == " " || $0 == "\t" } }
+            .filter { !$0.isEmpty }.joined(separator: " ")
+    }
+
     /// The messages on HDF5's error stack of this thread, innermost first (at most three), or a
     /// generic text when the stack is empty.
     static func errorDetail() -> String {
@@ -191,7 +206,8 @@ public final class HDF5File {
             _ = H5Ewalk2(hid_t(H5E_DEFAULT), H5E_WALK_UPWARD, walker, Unmanaged.passUnretained(collector).toOpaque())
         }
         var seen = Set<String>(), out: [String] = []
-        for m in collector.messages where !m.isEmpty && seen.insert(m).inserted { out.append(m) }
+        for m in collector.messages.map(tidy) where !m.isEmpty && seen.insert(m).inserted
+            && !out.contains(where: { $0.hasPrefix(m) }) { out.append(m) }
         H5Eclear2(hid_t(H5E_DEFAULT))
         return out.isEmpty ? "HDF5 reported an error without a message" : out.prefix(3).joined(separator: "; ")
     }

@@ -1,3 +1,5 @@
+import Glibc
+
 /// Reads a shower file in either layout (`ShowerFileFormat`: CaloGAN, or the flat
 /// CaloChallenge-style one, recognised by its dataset names), validating as it goes.
 ///
@@ -100,6 +102,7 @@ public final class ShowerFileReader {
                                                detail: "events \(range.lowerBound)..<\(range.upperBound) requested, the reader has \(count)")
         }
         let n = range.count
+        try Self.checkMemory(path: path, events: n)
         var batch = ShowerBatch(count: n)
         switch format {
         case .calogan:
@@ -125,6 +128,32 @@ public final class ShowerFileReader {
         if validatesContent { try ShowerValidation.validate(batch, path: path, firstEvent: range.lowerBound, format: format) }
         return batch
     }
+
+    /// Bytes one shower occupies in a `ShowerBatch` (504 voxels, 3 overflow values, E_inc; float32).
+    public static let bytesPerShower = (CaloGANGeometry.voxelCount + CaloGANGeometry.layerCount + 1) * MemoryLayout<Float>.size
+
+    /// Memory a single read may take: three quarters of the machine's physical memory (a read
+    /// beyond it could only end in the allocator aborting the process).
+    public static var memoryLimitBytes: Int {
+        let pages = sysconf(Int32(_SC_PHYS_PAGES)), size = sysconf(Int32(_SC_PAGESIZE))
+        guard pages > 0, size > 0 else { return Int.max }
+        let (total, overflow) = pages.multipliedReportingOverflow(by: size)
+        return overflow ? Int.max : total / 4 * 3
+    }
+
+    /// Throws `tooLarge` when `events` showers would not fit in memory: a file may declare far
+    /// more events than it stores (a chunked, compressed dataset of 10^9 unwritten events is a
+    /// few kilobytes), so the declared size is checked before anything is allocated.
+    static func checkMemory(path: String, events: Int) throws {
+        let (bytes, overflow) = events.multipliedReportingOverflow(by: bytesPerShower)
+        let limit = memoryLimitBytes
+        if overflow || bytes > limit {
+            throw CaloDataError.tooLarge(path: path, events: events, bytes: overflow ? Int.max : bytes, limit: limit)
+        }
+    }
+
+    /// Throws `tooLarge` unless all `count` events fit in memory at once (`readAll`).
+    public func checkFitsInMemory() throws { try Self.checkMemory(path: path, events: count) }
 
     /// All `count` events in one batch.
     public func readAll() throws -> ShowerBatch { try read(0..<count) }

@@ -27,19 +27,21 @@ public final class ShowerFileWriter {
     // MARK: - Create
 
     /// Starts a file for `path`. `chunkEvents` events per chunk (512 keeps every chunk under the
-    /// 1 MiB default chunk cache), gzip level `gzipLevel` (0-9).
+    /// 1 MiB default chunk cache), gzip level `gzipLevel` (0-9). Unless `replaceExisting`,
+    /// `finish()` refuses to replace a file that exists at `path` by then (`outputExists`).
     ///
     /// No byte shuffle: most voxels of a shower are exact zeros, and gzip alone packs such data
     /// smaller and faster than shuffle + gzip (README, "File formats and units").
     public init(path: String, metadata: ShowerFileMetadata = ShowerFileMetadata(),
-                chunkEvents: Int = 512, gzipLevel: Int = 4, format: ShowerFileFormat = .calogan) throws {
+                chunkEvents: Int = 512, gzipLevel: Int = 4, format: ShowerFileFormat = .calogan,
+                replaceExisting: Bool = false) throws {
         self.path = path
         self.metadata = metadata
         self.format = format
         guard chunkEvents > 0 else {
             throw CaloDataError.invalidRequest(path: path, object: "/", detail: "chunkEvents must be positive, got \(chunkEvents)")
         }
-        destination = try AtomicFileDestination(path: path)
+        destination = try AtomicFileDestination(path: path, replaceExisting: replaceExisting)
         do {
             let f = try HDF5File(path: destination.temporaryPath, mode: .create(overwrite: true))
             for name in format.datasetNames {
@@ -89,6 +91,10 @@ public final class ShowerFileWriter {
             case .flat:
                 // GeV to MeV in Double, rounded once to float32.
                 let mev = batch.incidentEnergy.map { Float(Double($0) * format.energyUnitsPerGeV) }
+                if let i = mev.firstIndex(where: { !$0.isFinite }) {
+                    throw CaloDataError.invalidValue(path: path, dataset: format.energyDataset, event: count + i, index: 0,
+                                                     value: mev[i], problem: .infinite)
+                }
                 try mev.withUnsafeBufferPointer { try f.appendRows(format.energyDataset, from: $0, rowCount: n) }
                 try batch.voxels.storage.withUnsafeBufferPointer {
                     try f.appendRows(ShowerFileFormat.flatShowers, from: $0, rowCount: n)

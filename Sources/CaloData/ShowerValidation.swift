@@ -1,6 +1,13 @@
-/// Content checks shared by the reader and the writer: every value finite and non-negative.
+/// Content checks shared by the reader and the writer: every value finite and non-negative, and
+/// every incident energy positive (log E_inc enters the models and the evaluation).
 public enum ShowerValidation {
-    /// Throws `CaloDataError.invalidValue` for the first NaN, infinite or negative value of `batch`
+    /// Incident energies (GeV) the app models and generates: 1 MeV to 10 TeV, beyond CaloGAN's
+    /// 1-100 GeV and the CaloChallenge's 1 GeV-4 TeV. Training data outside it is refused (a model
+    /// conditioned on 3e38 GeV cannot be sampled), and the generation options use the same bounds.
+    public static let supportedIncidentEnergyGeV: ClosedRange<Double> = 0.001...10_000
+
+    /// Throws `CaloDataError.invalidValue` for the first NaN, infinite or negative value of `batch`,
+    /// or a zero incident energy
     /// (checked in layout order: energy, then voxels (reported as layer_0/1/2), then overflow).
     /// `firstEvent` is the file index of the batch's first shower, so messages name file events;
     /// `format` names the datasets as the file has them (a flat file's voxel index is its column).
@@ -8,6 +15,10 @@ public enum ShowerValidation {
                                 format: ShowerFileFormat = .calogan) throws {
         if let bad = firstInvalid(batch.incidentEnergy, rowLength: 1) {
             throw error(path, format.energyDataset, firstEvent + bad.row, bad.column, bad.value)
+        }
+        if let zero = batch.incidentEnergy.firstIndex(of: 0) {
+            throw CaloDataError.invalidValue(path: path, dataset: format.energyDataset, event: firstEvent + zero,
+                                             index: 0, value: 0, problem: .zero)
         }
         if let bad = firstInvalid(batch.voxels.storage, rowLength: CaloGANGeometry.voxelCount) {
             if format == .flat {

@@ -143,10 +143,12 @@ public struct EvaluationRun: Sendable {
 
     /// Bins of incident energy for the binned averages: 1-10, 10-30, 30-60, 60-100 GeV when all
     /// energies lie in the CaloGAN range [1, 100] GeV, otherwise decades of the actual range
-    /// (one decade is split into three log bins); one bin when all energies are equal.
+    /// (one decade is split into three log bins); one bin when all energies are equal or the
+    /// range has no logarithm (a zero energy; shower files refuse those), none for non-finite ones.
     public static func energyBinEdges(_ energies: [Float]) -> [(lower: Double, upper: Double)] {
-        guard let lo = energies.min().map(Double.init), let hi = energies.max().map(Double.init) else { return [] }
-        if hi <= lo * 1.0001 { return [(lo, hi)] }
+        guard let lo = energies.min().map(Double.init), let hi = energies.max().map(Double.init),
+              lo.isFinite, hi.isFinite else { return [] }
+        if lo <= 0 || hi <= lo * 1.0001 { return [(lo, hi)] }
         var edges: [Double]
         if lo >= 0.999, hi <= 100.001 {
             edges = [1, 10, 30, 60, 100]

@@ -74,8 +74,8 @@ public final class DistillationTrainer {
         let loss = try DistillationLoss(teacher: teacher, student: student, beta: settings.beta, guided: settings.guided)
         let adam = try Adam(parameters: student.parameters, learningRate: settings.learningRate(epoch: 0, step: 0))
         var state = TrainingState(schedule: settings.schedule, earlyStopping: EarlyStopping(mode: .min))
-        if resume { state = try checkpoints.restore(into: adam) }
         let stepsPerEpoch = (data.trainIndices.count + settings.batchSize - 1) / settings.batchSize
+        if resume { state = try checkpoints.restore(into: adam, epochs: settings.epochs, stepsPerEpoch: stepsPerEpoch) }
         let validation = validationSet()
         observer?.trainingStarted(stage: "student", epochs: settings.epochs, stepsPerEpoch: stepsPerEpoch,
                                   resumedAtEpoch: state.epoch, resumedAtStep: state.globalStep - state.epoch * stepsPerEpoch)
@@ -144,6 +144,7 @@ public final class DistillationTrainer {
             try run.appendMetrics(record)
             observer?.epochCompleted(record, isBest: isBest)
         }
+        if state.bestEpoch != nil { try checkpoints.verifyBest() }
         return Outcome(epochsCompleted: state.epoch, bestEpoch: state.bestEpoch, bestKL: state.bestMetric,
                        interrupted: false, history: state.history, agreement: agreement)
     }

@@ -57,8 +57,8 @@ public final class FlowTrainer {
         let adam = try Adam(parameters: flow.parameters, learningRate: settings.learningRate(epoch: 0, step: 0))
         let patience = settings.earlyStoppingPatience > 0 ? settings.earlyStoppingPatience : nil
         var state = TrainingState(schedule: settings.schedule, earlyStopping: EarlyStopping(mode: .max, patience: patience))
-        if resume { state = try checkpoints.restore(into: adam) }
         let stepsPerEpoch = self.stepsPerEpoch
+        if resume { state = try checkpoints.restore(into: adam, epochs: settings.epochs, stepsPerEpoch: stepsPerEpoch) }
         let validation = validationInputs()
         observer?.trainingStarted(stage: stage.rawValue, epochs: settings.epochs, stepsPerEpoch: stepsPerEpoch,
                                   resumedAtEpoch: state.epoch, resumedAtStep: state.globalStep - state.epoch * stepsPerEpoch)
@@ -128,6 +128,7 @@ public final class FlowTrainer {
                 break epochs
             }
         }
+        if state.bestEpoch != nil { try checkpoints.verifyBest() }
         return outcome(state, interrupted: false, earlyStopped: earlyStopped)
     }
 

@@ -71,6 +71,20 @@ public struct RunDirectory: Sendable, Equatable {
         if !present.isEmpty { throw RunDirectoryError.checkpointsExist(directory: path, files: present) }
     }
 
+    /// Throws `notARunDirectory` unless `path` is a directory holding the files every run has from
+    /// its start: config.json and run.json (written by train-teacher before any training).
+    public func requireRunFiles() throws {
+        guard FileSystem.isDirectory(path) else {
+            throw RunDirectoryError.notARunDirectory(path: path, detail: FileSystem.exists(path) ? "it is not a directory" : "it does not exist")
+        }
+        let missing = [configPath, runInfoPath].filter { !FileSystem.exists($0) }
+        guard missing.isEmpty else {
+            let names = missing.map { String($0.split(separator: "/").last!) }
+            throw RunDirectoryError.notARunDirectory(path: path, detail: "\(names.joined(separator: " and ")) missing "
+                                                     + "(a run directory is made by 'caloflow train-teacher --run')")
+        }
+    }
+
     /// The `last` checkpoint of `stage` to resume from; throws `nothingToResume` when absent.
     public func resumeCheckpoint(stage: String) throws -> String {
         let p = checkpointPath(stage: stage, .last)

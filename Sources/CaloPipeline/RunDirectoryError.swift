@@ -10,6 +10,11 @@ public enum RunDirectoryError: Error, CustomStringConvertible, Sendable {
     case invalidJSON(path: String, detail: String)
     /// A line of metrics.jsonl other than the last one is not a valid record.
     case corruptMetrics(path: String, line: Int, detail: String)
+    /// Another process holds the run directory's lock; `holder` is what it wrote into the lock
+    /// file (its pid and command line), empty if it had not written it yet.
+    case inUse(directory: String, holder: String)
+    /// `path` is not a run directory (missing, or without the files a run has).
+    case notARunDirectory(path: String, detail: String)
 
     public var description: String {
         switch self {
@@ -23,6 +28,11 @@ public enum RunDirectoryError: Error, CustomStringConvertible, Sendable {
             return "\(p): invalid JSON: \(d)"
         case .corruptMetrics(let p, let l, let d):
             return "\(p): line \(l) is not a valid metrics record (\(d)); only the last line may be incomplete"
+        case .inUse(let d, let h):
+            return "\(d) is in use by another caloflow process" + (h.isEmpty ? "" : " (\(h))")
+                + "; wait for it to finish or choose another run directory"
+        case .notARunDirectory(let p, let d):
+            return "\(p) is not a run directory: \(d)"
         }
     }
 }

@@ -38,6 +38,28 @@ public final class ShowerGenerator: @unchecked Sendable {
     }
 
     /// The incident-energy range the models were trained on, GeV.
+    /// The checks `generate` and `info` share: `run` must be a run directory (`RunDirectory.requireRunFiles`)
+    /// whose `flow1-best.h5` and `<stage>-best.h5` load as complete, finite, consistent models.
+    public static func validated(run: RunDirectory, stage: FlowStage) throws -> ShowerGenerator {
+        try run.requireRunFiles()
+        let flowII = run.checkpointPath(stage: stage.rawValue, .best)
+        guard FileSystem.exists(flowII) else {
+            throw RunDirectoryError.notARunDirectory(path: run.path, detail: "it has no \(stage.rawValue)-best.h5 "
+                + (stage == .student ? "(run 'caloflow distill' first, or use --flow teacher)" : "(train-teacher has not finished)"))
+        }
+        return try ShowerGenerator(run: run, stage: stage)
+    }
+
+    /// A warning when `requested` (GeV) reaches outside the incident energies the models were
+    /// trained on: there the flows extrapolate, with no guarantee of sensible showers.
+    public func extrapolationWarning(_ requested: ClosedRange<Double>) -> String? {
+        let trained = trainingEnergyRange
+        let slack = 1e-6 * trained.upperBound
+        guard requested.lowerBound < trained.lowerBound - slack || requested.upperBound > trained.upperBound + slack else { return nil }
+        return "the requested incident energies (\(requested.lowerBound)-\(requested.upperBound) GeV) reach outside the training range "
+            + "(\(trained.lowerBound)-\(trained.upperBound) GeV); there the models extrapolate and the showers are unvalidated"
+    }
+
     public var trainingEnergyRange: ClosedRange<Double> {
         flowIInfo.trainingData.minimumEnergyGeV...flowIInfo.trainingData.maximumEnergyGeV
     }

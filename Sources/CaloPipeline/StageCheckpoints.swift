@@ -36,7 +36,11 @@ struct StageCheckpoints<Settings: Codable & Equatable> {
     }
 
     /// Loads `<stage>-last.h5` into the flow and the optimizer and returns its training state.
-    func restore(into adam: Adam) throws -> TrainingState {
+    /// Refuses a checkpoint that cannot continue this run exactly: another architecture, settings,
+    /// seed or permutations, no optimizer state (Adam's moments would restart from zero), no
+    /// training state, an epoch or step outside this run's `epochs` x `stepsPerEpoch`, or a best
+    /// checkpoint that the state refers to but that is missing or damaged.
+    func restore(into adam: Adam, epochs: Int, stepsPerEpoch: Int) throws -> TrainingState {
         let path = try run.resumeCheckpoint(stage: stage.rawValue)
         let c = try Checkpoint.read(from: path, expectedKind: stage.rawValue)
         let stored = try ModelCheckpoint.info(c)
@@ -52,12 +56,54 @@ struct StageCheckpoints<Settings: Codable & Equatable> {
             throw PipelineError.modelMismatch("\(path) has other permutations than this run's model")
         }
         try c.loadParameters(into: flow.parameters)
-        if let s = try c.adamState(for: flow.parameters) { try adam.restore(s) }
+        guard let adamState = try c.adamState(for: flow.parameters) else {
+            throw PipelineError.modelMismatch("\(path) holds no optimizer state (Adam moments and step), so training cannot continue "
+                                              + "where it stopped; it is not a last checkpoint of this run")
+        }
+        try adam.restore(adamState)
         guard let state = c.training else { throw PipelineError.modelMismatch("\(path) holds no training state; it cannot be resumed") }
+        try Self.checkPosition(state, path: path, epochs: epochs, stepsPerEpoch: stepsPerEpoch)
+        if state.bestEpoch != nil { try verifyBest() }
         // Epochs after the checkpoint are redone: drop their metrics lines (if any were written).
         if FileSystem.exists(run.metricsPath) {
             try MetricsLog.truncate(run.metricsPath, stage: stage.rawValue, afterEpoch: state.epoch)
         }
         return state
+    }
+
+    /// Checks that `<stage>-best.h5` exists and reads as a complete, finite checkpoint of this
+    /// model (architecture and permutations), so a run never reports a best checkpoint that
+    /// cannot be used.
+    func verifyBest() throws {
+        let path = run.checkpointPath(stage: stage.rawValue, .best)
+        guard FileSystem.exists(path) else {
+            throw PipelineError.modelMismatch("\(path) is missing although the training state records a best epoch; "
+                                              + "the run directory is incomplete")
+        }
+        do {
+            let c = try Checkpoint.read(from: path, expectedKind: stage.rawValue)
+            let (stored, storedInfo) = try ModelCheckpoint.flow(from: c)
+            guard storedInfo.architecture == info.architecture, stored.permutations == flow.permutations else {
+                throw PipelineError.modelMismatch("it holds another model than this run's")
+            }
+        } catch {
+            throw PipelineError.modelMismatch("\(path) is damaged or foreign (\(error)); it cannot serve as this run's best checkpoint")
+        }
+    }
+
+    /// The stored epoch and step must be a position this run's loop can reach: epoch in
+    /// 0...epochs and the global step inside that epoch (or exactly at its start once all are done).
+    static func checkPosition(_ state: TrainingState, path: String, epochs: Int, stepsPerEpoch: Int) throws {
+        let e = state.epoch, g = state.globalStep
+        let first = e.multipliedReportingOverflow(by: stepsPerEpoch)
+        let inside = !first.overflow && g >= first.partialValue
+            && (e == epochs ? g == first.partialValue : g < first.partialValue + stepsPerEpoch)
+        guard e >= 0, e <= epochs, inside else {
+            throw PipelineError.modelMismatch("\(path) records epoch \(e), step \(g), which this run (\(epochs) epochs of "
+                                              + "\(stepsPerEpoch) steps) cannot have reached; the checkpoint is damaged or from another run")
+        }
+        if let b = state.bestEpoch, b < 1 || b > e {
+            throw PipelineError.modelMismatch("\(path) records best epoch \(b) after \(e) completed epochs; the checkpoint is damaged")
+        }
     }
 }

@@ -44,14 +44,17 @@ public final class TrainingData: @unchecked Sendable {
     public let summary: TrainingDataSummary
 
     /// Reads (and validates) `path`; `maxEvents` 0 means all. The split depends only on `seed`.
+    /// The summary records the file's absolute path, so a later `distill` finds it from any
+    /// working directory.
     public convenience init(path: String, maxEvents: Int, validationFraction: Double, seed: UInt64) throws {
         let reader = try ShowerFileReader(path: path, maxEvents: maxEvents > 0 ? maxEvents : nil)
         let batch = try reader.readAll()
-        try self.init(batch: batch, file: path, particle: reader.metadata.particle ?? "unknown",
+        try self.init(batch: batch, file: FileSystem.absolutePath(path), particle: reader.metadata.particle ?? "unknown",
                       validationFraction: validationFraction, seed: seed)
     }
 
-    /// Wraps showers already in memory.
+    /// Wraps showers already in memory. Every incident energy must lie in
+    /// `ShowerValidation.supportedIncidentEnergyGeV`.
     public init(batch: ShowerBatch, file: String, particle: String, validationFraction: Double, seed: UInt64) throws {
         let n = batch.count
         let nValidation = Int((Double(n) * validationFraction).rounded())
@@ -65,7 +68,12 @@ public final class TrainingData: @unchecked Sendable {
         voxels = batch.voxels
         incidentGeV = batch.incidentEnergy
         let lo = batch.incidentEnergy.min() ?? 0, hi = batch.incidentEnergy.max() ?? 0
-        guard lo > 0 else { throw PipelineError.invalidData("\(file): incident energies must be positive (found \(lo) GeV)") }
+        let supported = ShowerValidation.supportedIncidentEnergyGeV
+        for (i, e) in batch.incidentEnergy.enumerated() where !supported.contains(Double(e)) {
+            throw PipelineError.invalidData("\(file): event \(i) has incident energy \(e) GeV, outside the range caloflow models "
+                                            + "(\(supported.lowerBound) to \(Int(supported.upperBound)) GeV); check the units "
+                                            + "(the CaloGAN layout stores E_inc in GeV) or leave such showers out")
+        }
         summary = TrainingDataSummary(file: file, particle: particle, events: n, trainingEvents: trainIndices.count,
                                       validationEvents: validationIndices.count, minimumEnergyGeV: Double(lo),
                                       maximumEnergyGeV: Double(hi), splitSeed: seed)

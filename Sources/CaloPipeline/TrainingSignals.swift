@@ -1,3 +1,4 @@
+import CaloData
 import Glibc
 import Synchronization
 
@@ -28,9 +29,14 @@ public enum TrainingSignals {
         for sig in [SIGINT, SIGTERM] { setHandler(sig, handler) }
     }
 
-    /// Puts back the default actions (terminate) for SIGINT and SIGTERM.
+    /// Puts back the actions outside training: the temporary-file cleanup handlers when the
+    /// program installed them (`TemporaryFiles.installSignalHandlers()`), else the defaults (terminate).
     public static func restoreDefaults() {
-        for sig in [SIGINT, SIGTERM] { setHandler(sig, SIG_DFL) }
+        if TemporaryFiles.signalHandlersInstalled {
+            TemporaryFiles.installSignalHandlers()
+        } else {
+            for sig in [SIGINT, SIGTERM] { setHandler(sig, SIG_DFL) }
+        }
     }
 
     /// True once SIGINT or SIGTERM arrived after `install()`.
@@ -74,6 +80,7 @@ public enum TrainingSignals {
         TrainingSignals.last.store(sig, ordering: .releasing)
         let previous = TrainingSignals.count.add(1, ordering: .acquiringAndReleasing).oldValue
         if previous >= 1 {
+            TemporaryFiles.removeAll()
             let note: StaticString = "\ncaloflow: second interrupt, exiting without saving\n"
             _ = write(2, note.utf8Start, note.utf8CodeUnitCount)
             _exit(128 + sig)

@@ -40,6 +40,17 @@ public enum EnergySpectrum: Sendable, Equatable {
         }
     }
 
+    /// The lowest and highest energy the spectrum can give, GeV (a list's minimum and maximum).
+    public var bounds: ClosedRange<Double> {
+        switch self {
+        case .uniform(let r): return r
+        case .fixed(let e): return e...e
+        case .list(let v):
+            guard let lo = v.min(), let hi = v.max() else { return 0...0 }
+            return lo...hi
+        }
+    }
+
     /// Incident energy of event `index` (≥ 0) for run seed `seed`, GeV.
     public func energy(at index: Int, seed: UInt64) -> Double {
         switch self {

@@ -16,9 +16,15 @@ struct Executable {
         let stderr: String
     }
 
-    static func run(_ arguments: [String], environment: [String: String]? = nil) throws -> Result {
+    /// Runs `caloflow arguments` through `/bin/sh -c 'ulimit -f <blocks>; exec caloflow ...'`, so
+    /// every file it writes is limited to `blocks` 512-byte blocks (a full disk, as the program sees it).
+    static func run(_ arguments: [String], fileSizeLimitBlocks blocks: Int) throws -> Result {
+        try run(["-c", "ulimit -f \(blocks); exec \"$0\" \"$@\"", url.path] + arguments, executable: URL(fileURLWithPath: "/bin/sh"))
+    }
+
+    static func run(_ arguments: [String], environment: [String: String]? = nil, executable: URL? = nil) throws -> Result {
         let process = Process()
-        process.executableURL = url
+        process.executableURL = executable ?? url
         process.arguments = arguments
         if let environment { process.environment = environment }
         let out = Pipe(), err = Pipe()

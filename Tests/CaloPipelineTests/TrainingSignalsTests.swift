@@ -1,4 +1,6 @@
+import Foundation
 import Testing
+import CaloData
 import Glibc
 import CaloPipeline
 
@@ -57,6 +59,13 @@ import CaloPipeline
         typealias ForkFunction = @convention(c) () -> pid_t
         let symbol = try #require(dlsym(UnsafeMutableRawPointer(bitPattern: 0), "_Fork"), "glibc has no _Fork")
         let forkWithoutHandlers = unsafeBitCast(symbol, to: ForkFunction.self)
+        // A file this process is writing: the child's forced exit removes only its own
+        // temporary files, never those it inherited in the cleanup table.
+        let dir = "/tmp/caloflow-signals-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
+        #expect(mkdir(dir, 0o700) == 0)
+        defer { unlink(dir + "/out.h5"); rmdir(dir) }
+        let destination = try AtomicFileDestination(path: dir + "/out.h5")
+        #expect(FileManager.default.createFile(atPath: destination.temporaryPath, contents: Data("x".utf8)))
         TrainingSignals.install()
         defer { TrainingSignals.restoreDefaults(); TrainingSignals.reset() }
         let child = forkWithoutHandlers()
@@ -71,6 +80,8 @@ import CaloPipeline
         let exited = (status & 0x7f) == 0, code = (status >> 8) & 0xff
         #expect(exited && code == 128 + SIGINT, "status \(status)")
         #expect(!TrainingSignals.stopRequested, "the parent saw no signal")
+        #expect(FileManager.default.fileExists(atPath: destination.temporaryPath), "the parent's temporary file survives")
+        destination.discard()
     }
 
     @Test func programmaticStopRequest() {

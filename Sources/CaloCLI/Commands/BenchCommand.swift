@@ -73,6 +73,8 @@ public struct BenchCommand: Command {
     public func run(_ context: CommandContext) throws {
         common.applyThreadSettings()
         let logger = common.makeLogger(context.console)
+        // The JSON destination is prepared first, so an unwritable path fails before minutes of measuring.
+        let destination = try jsonPath.map { try AtomicFileDestination(path: $0) }
         let started = Clock.epochSeconds()
         let report = try FlowBenchmark.run(benchOptions) { phase in logger.info("bench: \(phase)...") }
         var pipeline: GenerationBenchmark.Result? = nil
@@ -106,7 +108,7 @@ public struct BenchCommand: Command {
                 + "(\(p.events) showers in batches of \(p.batch); the writer thread, overlapped with the next batch, was busy for \(HumanFormat.fixed(100 * p.writeSeconds / p.seconds, 1))% of the time)\n"
         }
         context.console.output.write(text)
-        if let jsonPath {
+        if let jsonPath, let destination {
             var extra = [(String, Double)]()
             if let s = simulator {
                 extra += [("simulator_showers_per_s_1_thread", s.one), ("simulator_showers_per_s", s.all)]
@@ -117,7 +119,6 @@ public struct BenchCommand: Command {
                           ("generate_pipeline_seconds", p.seconds)]
             }
             let text = Self.json(report, cpuModel: cpu, started: started, finished: finished, extra: extra)
-            let destination = try AtomicFileDestination(path: jsonPath)
             try Self.writeFile(destination.temporaryPath, text)
             try destination.commit()
             logger.info("wrote \(jsonPath)")

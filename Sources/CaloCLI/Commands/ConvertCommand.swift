@@ -77,7 +77,7 @@ public struct ConvertCommand: Command {
         metadata.units = nil   // the writer states its own layout's units
         metadata.creationInfo = nil
         metadata.extra["converted_from"] = "\(inputPath) (\(reader.format.rawValue) layout, \(reader.count) showers)"
-        let writer = try ShowerFileWriter(path: outputPath, metadata: metadata, format: format)
+        let writer = try ShowerFileWriter(path: outputPath, metadata: metadata, format: format, replaceExisting: overwrite)
         let start = monotonicSeconds()
         var overflowSum = 0.0, showersWithOverflow = 0
         // Not overlapped: reading is HDF5 too, and the library must not be called from two threads.

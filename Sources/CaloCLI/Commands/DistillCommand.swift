@@ -42,7 +42,10 @@ public struct DistillCommand: Command {
         let logger = common.makeLogger(context.console)
         let run = RunDirectory(path: runPath)
         guard FileSystem.isDirectory(run.path) else { throw ValidationError("--run: \(runPath) is not a run directory") }
+        let lock = try run.lock(command: CommandLine.arguments.joined(separator: " "))
+        defer { lock.release() }
         try run.checkCanStart(resume: resuming, stages: ["student"])
+        if resuming { _ = try run.resumeCheckpoint(stage: "student") }
         let config = try CaloFlowConfig.load(path: configPath ?? run.configPath)
         let (flowI, flowIInfo, _) = try ModelCheckpoint.load(path: run.checkpointPath(stage: "flow1", .best), stage: .flow1)
         let (teacher, teacherInfo, _) = try ModelCheckpoint.load(path: run.checkpointPath(stage: "teacher", .best), stage: .teacher)
@@ -71,7 +74,7 @@ public struct DistillCommand: Command {
         TrainingSignals.install()
         defer { TrainingSignals.restoreDefaults() }
         let observer = TrainingProgress(logger: logger)
-        let outcome = try trainer.train(resume: resuming && FileSystem.exists(run.checkpointPath(stage: "student", .last)), observer: observer)
+        let outcome = try trainer.train(resume: resuming, observer: observer)
         observer.finish()
         try writeLossPlot(run: run, stage: "student", history: outcome.history)
         if outcome.interrupted {

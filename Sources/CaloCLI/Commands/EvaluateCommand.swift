@@ -36,7 +36,8 @@ public struct EvaluateCommand: Command {
                                      help: "Stop when the validation accuracy has not improved for this many epochs (0 = never).")
     static let learningRate = Option.double("learning-rate", default: 1e-3, range: .positive, help: "Adam learning rate of the classifier.")
     static let batchSize = Option.int("batch-size", default: 1000, range: 1...1_000_000, help: "Classifier batch size.")
-    static let threshold = Option.double("threshold", default: 0.01, range: .nonNegative,
+    /// Below the voxel-energy histograms' upper edge (`HighLevelFeatures.clampMeV`, 100 GeV) by a decade.
+    static let threshold = Option.double("threshold", default: 0.01, range: .between(0, 10_000),
                                          help: "Voxels below this energy in MeV are set to 0 in both samples.")
     static let rawInputs = Option.flag("raw-inputs", help: "Feed classifier inputs unstandardized, as CaloFlow does.")
     static let force = Option.flag("force", short: "f", help: "Replace an existing report in the output folder.")
@@ -81,6 +82,8 @@ public struct EvaluateCommand: Command {
         let names = a[Self.classifier]
         if names == ["none"] {
             c.variants = []
+        } else if names.count > 1, names.contains("none") {
+            throw ValidationError("--classifier: 'none' stands alone (no classifier); drop it or the other variants")
         } else {
             do { c.variants = try ClassifierVariant.parseList(names.joined(separator: ",")) } catch let e as EvaluationError {
                 throw ValidationError("--classifier: \(e.message)")

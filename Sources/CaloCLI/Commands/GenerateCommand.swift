@@ -69,16 +69,16 @@ public struct GenerateCommand: Command {
         let logger = common.makeLogger(context.console)
         if !overwrite, FileSystem.exists(outputPath) { throw ValidationError("\(outputPath) exists; pass --force to replace it") }
         let run = RunDirectory(path: runPath)
-        guard FileSystem.isDirectory(run.path) else { throw ValidationError("--model: \(runPath) is not a run directory") }
         let stage: FlowStage
         switch flowChoice {
         case "student": stage = .student
         case "teacher": stage = .teacher
         default: stage = FileSystem.exists(run.checkpointPath(stage: "student", .best)) ? .student : .teacher
         }
-        let generator = try ShowerGenerator(run: run, stage: stage)
+        let generator = try ShowerGenerator.validated(run: run, stage: stage)
         if let t = thresholdMeV { generator.preprocessing.thresholdMeV = t }
         let spectrum = try energyOptions.spectrum(default: generator.trainingEnergyRange)
+        if let note = generator.extrapolationWarning(spectrum.bounds) { logger.warning(note) }
         let info = generator.flowIIInfo
         if stage == .teacher && count > 5000 {
             logger.warning("the teacher samples one voxel at a time; \(count) showers will take long (use the student for production)")
@@ -89,7 +89,8 @@ public struct GenerateCommand: Command {
         metadata.extra["threshold_mev"] = String(generator.preprocessing.thresholdMeV)
         metadata.extra["flow1_checkpoint"] = run.checkpointPath(stage: "flow1", .best)
         metadata.extra["flow2_checkpoint"] = run.checkpointPath(stage: stage.rawValue, .best)
-        let writer = try ShowerFileWriter(path: outputPath, metadata: metadata, gzipLevel: compression, format: outputFormat)
+        let writer = try ShowerFileWriter(path: outputPath, metadata: metadata, gzipLevel: compression, format: outputFormat,
+                                          replaceExisting: overwrite)
         let progress = ProgressLine(label: "generate (\(stage.rawValue))", total: count, unit: "showers", logger: logger)
         let start = monotonicSeconds()
         let seed = common.seed

@@ -13,7 +13,8 @@ public struct InfoCommand: Command {
         statistics. Exits 1 with a message naming the file, dataset and event when the file \
         is not valid. For a caloflow checkpoint it prints the kind, model, preprocessing, \
         training data and training progress; for a run directory its checkpoints and the \
-        last metrics of each stage.
+        last metrics of each stage. A checkpoint or run directory gets the same checks \
+        generate makes before sampling, and info exits 1 with the reason when one fails.
         """
     static let file = PositionalSpec("file", help: "Shower file (HDF5, CaloGAN or flat layout), checkpoint (.h5) or run directory.")
     static let maxEvents = Option.optionalInt("max-events", defaultLabel: "all", range: 1..., help: "Summarise only the first N events.")
@@ -32,11 +33,21 @@ public struct InfoCommand: Command {
 
     public func run(_ context: CommandContext) throws {
         if FileSystem.isDirectory(path) {
-            context.console.output.write(RunDirectory(path: path).contents().description + "\n")
+            let run = RunDirectory(path: path)
+            try run.requireRunFiles()
+            context.console.output.write(run.contents().description + "\n")
+            // The checks generate makes, for every Flow II the run has (the student first).
+            let stages = [FlowStage.student, .teacher].filter { FileSystem.exists(run.checkpointPath(stage: $0.rawValue, .best)) }
+            if stages.isEmpty { _ = try ShowerGenerator.validated(run: run, stage: .teacher) }
+            for stage in stages { _ = try ShowerGenerator.validated(run: run, stage: stage) }
         } else if let header = try? CheckpointHeader.read(from: path) {
             var text = header.summary
             for (name, json) in header.jsonAttributes.sorted(by: { $0.key < $1.key }) { text += "\n\(name): \(json)" }
             context.console.output.write(text + "\n")
+            // A flow checkpoint must load as generate would load it (finite, consistent shapes,
+            // sane architecture, valid permutations); a last checkpoint also as resume reads it.
+            if let stage = FlowStage(rawValue: header.kind) { _ = try ModelCheckpoint.load(path: path, stage: stage) }
+            else { _ = try Checkpoint.read(from: path) }
         } else {
             let summary = try ShowerFileSummary(path: path, maxEvents: limit)
             context.console.output.write(summary.description + "\n")

@@ -70,7 +70,7 @@ public struct SimulateCommand: Command {
                                           generator: "caloflow built-in GFlash-style simulator (\(depositMode.rawValue) deposits)",
                                           seed: common.seed, appVersion: BuildInfo.version)
         metadata.extra["energy_spectrum"] = spectrum.description
-        let writer = try ShowerFileWriter(path: outputPath, metadata: metadata)
+        let writer = try ShowerFileWriter(path: outputPath, metadata: metadata, replaceExisting: overwrite)
         let progress = ProgressLine(label: "simulate \(particleKind.rawValue)", total: count, unit: "showers", logger: logger)
         let start = monotonicSeconds()
         try streamShowers(plan: ShowerBatchPlan(count: count, batchSize: batch), into: writer, progress: progress) { range, _ in

@@ -61,7 +61,10 @@ public struct TrainTeacherCommand: Command {
         if let n = eventLimit { config.flowI.training.maxEvents = n; config.teacher.training.maxEvents = n }
         // Check every input before the run directory is touched: a mistyped --data or a
         // --resume with nothing to resume must not leave a half-made run behind.
-        _ = try ShowerFileReader(path: dataPath, maxEvents: 1)
+        for stage in stages {
+            let limit = (stage == .flow1 ? config.flowI : config.teacher).training.maxEvents
+            try ShowerFileReader(path: dataPath, maxEvents: limit > 0 ? limit : nil).checkFitsInMemory()
+        }
         let target = RunDirectory(path: runPath)
         try target.checkCanStart(resume: resuming, stages: stages.map(\.rawValue))
         if resuming, !stages.contains(where: { FileSystem.exists(target.checkpointPath(stage: $0.rawValue, .last)) }) {
@@ -69,6 +72,11 @@ public struct TrainTeacherCommand: Command {
                                                     expected: stages.map { "\($0.rawValue)-last.h5" }.joined(separator: " or "))
         }
         let run = try RunDirectory.create(at: runPath)
+        // One training per directory at a time; the start checks are repeated under the lock,
+        // since another run may have written checkpoints since the first look.
+        let lock = try run.lock(command: CommandLine.arguments.joined(separator: " "))
+        defer { lock.release() }
+        try run.checkCanStart(resume: resuming, stages: stages.map(\.rawValue))
         try logger.openLogFile(run.logPath)
         defer { logger.closeLogFile() }
         // A resumed run keeps its recorded config; the checkpoints refuse a different one.
