@@ -14,6 +14,10 @@ let package = Package(
     name: "caloflow",
     products: [
         .executable(name: "caloflow", targets: ["caloflow"]),
+        // The embedding library (C API in Sources/CCaloflowAPI/include/caloflow.h). SwiftPM names
+        // the file libcaloflow-embed.so (the product name "caloflow" is the executable's);
+        // scripts/install-library.sh installs it as libcaloflow.so next to the header.
+        .library(name: "caloflow-embed", type: .dynamic, targets: ["CaloflowLibrary"]),
     ],
     targets: [
         // MARK: - C libraries (module map + static inline shims for macros Swift cannot import)
@@ -28,6 +32,10 @@ let package = Package(
         // one-element kernel; no fused multiply-adds, so the flags below are part of the numerics)
         .target(name: "CSplineKernels", path: "Sources/CSplineKernels",
                 cSettings: [.unsafeFlags(["-O2", "-march=x86-64-v3", "-ffp-contract=off"])]),
+        // The embedding library's packed masked-layer products (AVX2 + FMA + F16C intrinsics;
+        // the order of every sum is fixed in the code, so contraction is off).
+        .target(name: "CInferenceKernels", path: "Sources/CInferenceKernels",
+                cSettings: [.unsafeFlags(["-O3", "-march=x86-64-v3", "-ffp-contract=off"])]),
 
         // MARK: - Libraries, bottom (numerics) to top (commands)
         .target(name: "CaloTensor", dependencies: ["CBLAS"], swiftSettings: fast),
@@ -37,6 +45,15 @@ let package = Package(
         .target(name: "CaloSimulation", dependencies: ["CaloTensor", "CaloData"], swiftSettings: fast),
         .target(name: "CaloPipeline",
                 dependencies: ["CaloFlows", "CaloNN", "CaloData", "CaloTensor", "CHDF5"],
+                swiftSettings: fast),
+        .target(name: "CaloInference",
+                dependencies: ["CaloPipeline", "CaloFlows", "CaloNN", "CaloData", "CaloTensor", "CInferenceKernels"],
+                swiftSettings: fast),
+        // The C API: the header, the per-thread error message (C) and the exported functions (Swift).
+        .target(name: "CCaloflowAPI", path: "Sources/CCaloflowAPI",
+                cSettings: [.unsafeFlags(["-O2"])]),
+        .target(name: "CaloflowLibrary",
+                dependencies: ["CaloInference", "CCaloflowAPI", "CaloPipeline", "CaloData"],
                 swiftSettings: fast),
         .target(name: "CaloEvaluation", dependencies: ["CaloNN", "CaloData", "CaloTensor"],
                 swiftSettings: fast),
@@ -62,6 +79,9 @@ let package = Package(
         .testTarget(name: "CaloPipelineTests", dependencies: ["CaloPipeline", "CaloData", "CaloTensor"],
                     swiftSettings: fast),
         .testTarget(name: "CaloRenderingTests", dependencies: ["CaloRendering", "CaloData", "CaloTensor"], swiftSettings: fast),
+        .testTarget(name: "CaloInferenceTests",
+                    dependencies: ["CaloInference", "CaloPipeline", "CaloFlows", "CaloData", "CaloTensor"],
+                    swiftSettings: fast),
         .testTarget(name: "CaloCLITests", dependencies: ["CaloCLI"], swiftSettings: fast),
         .testTarget(name: "CaloEvaluationTests", dependencies: ["CaloEvaluation", "CaloData", "CaloTensor", "CaloSimulation"], swiftSettings: fast),
     ]
