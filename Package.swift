@@ -82,6 +82,9 @@ let package = Package(
         .testTarget(name: "CaloInferenceTests",
                     dependencies: ["CaloInference", "CaloPipeline", "CaloFlows", "CaloData", "CaloTensor"],
                     swiftSettings: fast),
+        .testTarget(name: "CaloflowLibraryTests",
+                    dependencies: ["CaloflowLibrary", "CCaloflowAPI", "CaloCLI", "CaloPipeline", "CaloData", "CaloTensor"],
+                    swiftSettings: fast),
         .testTarget(name: "CaloCLITests", dependencies: ["CaloCLI"], swiftSettings: fast),
         .testTarget(name: "CaloEvaluationTests", dependencies: ["CaloEvaluation", "CaloData", "CaloTensor", "CaloSimulation"], swiftSettings: fast),
     ]
