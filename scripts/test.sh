@@ -3,6 +3,7 @@
 # configuration, the one users run: the numerical tests (gradient checks, flow inverses,
 # training smoke tests) are many times faster optimised, and they then check the code as it
 # is shipped (-Ounchecked). Tests use only public API, so no testable build is needed.
+# Then builds and runs the embedding library's C test and examples (scripts/test-embedding.sh).
 # Exits non-zero on any failure and ends with a short summary.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -39,6 +40,15 @@ if [ "$status" -eq 124 ] || [ "$status" -eq 137 ]; then
              <(grep -E "(✔|✘) Test [^ ]+ .*(passed|failed) after" "$log" | grep -oE "(✔|✘) Test [^ ]+" | awk '{print $3}' | sort -u) | head -n 20
 fi
 
+# The embedding library from outside Swift: the C-side tests and the C, C++ and Python examples
+# (scripts/test-embedding.sh; about 10 s).
+echo
+echo "== embedding library: C test and examples =="
+set +e
+bash scripts/test-embedding.sh
+embedding_status=$?
+set -e
+
 echo
 echo "== test summary =="
 # The suites use Swift Testing; XCTest's own line ("Executed 0 tests") is not shown to avoid confusion.
@@ -53,4 +63,10 @@ else
     [ "$status" -eq 0 ] && status=1   # no test ran: that is a failure too
 fi
 echo "$(( ${total:-0} - ${failed:-0} )) passed, ${failed:-0} failed"
+if [ "$embedding_status" -eq 0 ]; then
+    echo "test: embedding C test and examples passed"
+else
+    echo "test: embedding C test or examples FAILED (scripts/test-embedding.sh exit $embedding_status)"
+    [ "$status" -eq 0 ] && status=1
+fi
 exit "$status"

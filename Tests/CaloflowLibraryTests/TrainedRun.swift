@@ -8,24 +8,11 @@ import CaloTensor
 /// A tiny trained run (Flow I, teacher, student) made once per test process with the real
 /// `caloflow` commands, in-process: simulate 2000 e+ showers, train-teacher, distill. About 5 s.
 final class TrainedRun: Sendable {
-    static let configJSON = """
-        {
-          "name": "embed-test",
-          "description": "tiny models for the embedding library's tests",
-          "flowI": {
-            "architecture": {"blocks": 2, "hiddenFeatures": 32, "hiddenLayers": 2},
-            "training": {"epochs": 10, "batchSize": 200, "schedule": {"kind": "constant", "rate": 3e-3}}
-          },
-          "teacher": {
-            "architecture": {"blocks": 2, "hiddenFeatures": 32, "hiddenLayers": 2, "dropout": 0.05},
-            "training": {"epochs": 1, "batchSize": 200, "maxEvents": 1000, "schedule": {"kind": "constant", "rate": 1e-3}}
-          },
-          "student": {
-            "architecture": {"blocks": 2, "hiddenFeatures": 48, "hiddenLayers": 2},
-            "training": {"epochs": 1, "batchSize": 200, "maxEvents": 600, "schedule": {"kind": "constant", "rate": 1e-3}}
-          }
-        }
-        """
+    /// The tiny configuration scripts/test-embedding.sh trains too (embedding/tiny-run-config.json).
+    static var configPath: String {
+        URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+            .appendingPathComponent("embedding/tiny-run-config.json").path
+    }
 
     let root: String
     var runPath: String { root + "/run" }
@@ -33,7 +20,7 @@ final class TrainedRun: Sendable {
 
     private init(root: String) throws {
         self.root = root
-        try Data(Self.configJSON.utf8).write(to: URL(fileURLWithPath: root + "/config.json"))
+        try FileManager.default.copyItem(atPath: Self.configPath, toPath: root + "/config.json")
         for step in [
             ["simulate", "-p", "eplus", "-n", "2000", "-o", dataPath, "--seed", "21", "-j", "2", "-q"],
             ["train-teacher", "--data", dataPath, "--config", root + "/config.json", "--run", runPath, "--seed", "5", "-j", "2", "-q"],
