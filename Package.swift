@@ -61,7 +61,7 @@ let package = Package(
                 swiftSettings: fast),
         .target(name: "CaloCLI",
                 dependencies: ["CaloTensor", "CaloNN", "CaloFlows", "CaloData", "CaloSimulation",
-                               "CaloPipeline", "CaloEvaluation", "CaloRendering"],
+                               "CaloPipeline", "CaloInference", "CaloEvaluation", "CaloRendering"],
                 swiftSettings: fast),
 
         // MARK: - Executable
