@@ -1,3 +1,5 @@
+import CaloData
+
 /// The longitudinal structure of the CaloGAN stack: the exact piecewise depth → X0 and
 /// depth → λ_I maps, and the step grid the shower loops walk.
 ///
@@ -28,7 +30,7 @@ public struct DepthGrid: Sendable {
 
     /// - Parameters: `layerBoundaries` in mm, increasing, from 0 to periodCount × period.
     public init(medium: SamplingMedium = .caloGAN, periodCount: Int = 80,
-                layerBoundaries: [Double] = [0, 90, 437, 480]) {
+                layerBoundaries: [Double] = CaloGANGeometry.layerDepthBoundaries) {
         self.medium = medium
         self.periodCount = periodCount
         self.layerBoundaries = layerBoundaries

@@ -128,7 +128,8 @@ public func cfModelLayerCount(_ model: OpaquePointer?) -> Int32 {
 @_cdecl("caloflow_model_layer")
 public func cfModelLayer(_ model: OpaquePointer?, _ layer: Int32, _ firstCell: UnsafeMutablePointer<Int32>?,
                          _ nx: UnsafeMutablePointer<Int32>?, _ ny: UnsafeMutablePointer<Int32>?,
-                         _ sizeX: UnsafeMutablePointer<Double>?, _ sizeY: UnsafeMutablePointer<Double>?) -> Int32 {
+                         _ sizeX: UnsafeMutablePointer<Double>?, _ sizeY: UnsafeMutablePointer<Double>?,
+                         _ depthBegin: UnsafeMutablePointer<Double>?, _ depthEnd: UnsafeMutablePointer<Double>?) -> Int32 {
     guard Handles.model(model) != nil else { return badModelHandle("caloflow_model_layer") }
     let l = Int(layer)
     guard l >= 0 && l < CaloGANGeometry.layerCount else {
@@ -139,6 +140,8 @@ public func cfModelLayer(_ model: OpaquePointer?, _ layer: Int32, _ firstCell: U
     ny?.pointee = Int32(CaloGANGeometry.ny[l])
     sizeX?.pointee = CaloGANGeometry.cellSizeX[l]
     sizeY?.pointee = CaloGANGeometry.cellSizeY[l]
+    depthBegin?.pointee = CaloGANGeometry.layerDepthBoundaries[l]
+    depthEnd?.pointee = CaloGANGeometry.layerDepthBoundaries[l + 1]
     return code(CALOFLOW_OK)
 }
 

@@ -92,9 +92,10 @@ struct CAPITests {
         var lo = 0.0, hi = 0.0
         #expect(caloflow_model_energy_range(m, &lo, &hi) == Self.ok)
         #expect(lo >= 1000 && lo < 2000 && hi > 99_000 && hi <= 100_000)
-        var first: Int32 = 0, nx: Int32 = 0, ny: Int32 = 0, sx = 0.0, sy = 0.0
-        #expect(caloflow_model_layer(m, 1, &first, &nx, &ny, &sx, &sy) == Self.ok)
+        var first: Int32 = 0, nx: Int32 = 0, ny: Int32 = 0, sx = 0.0, sy = 0.0, d0 = 0.0, d1 = 0.0
+        #expect(caloflow_model_layer(m, 1, &first, &nx, &ny, &sx, &sy, &d0, &d1) == Self.ok)
         #expect((first, nx, ny, sx, sy) == (288, 12, 12, 40, 40))
+        #expect((d0, d1) == (90, 437))
         var layer: Int32 = -1, x = 0.0, y = 0.0
         #expect(caloflow_model_cell_center(m, 0, &layer, &x, &y) == Self.ok)
         #expect((layer, x, y) == (0, -160, -237.5))
@@ -221,8 +222,8 @@ struct CAPITests {
         var lo = 0.0, hi = 0.0
         Self.expectFailure(caloflow_model_energy_range(nil, &lo, &hi), CALOFLOW_ERROR_INVALID_ARGUMENT, "model handle")
         Self.expectFailure(caloflow_model_energy_range(m, nil, &lo), CALOFLOW_ERROR_INVALID_ARGUMENT, "NULL")
-        Self.expectFailure(caloflow_model_layer(m, 3, nil, nil, nil, nil, nil), CALOFLOW_ERROR_INVALID_ARGUMENT, "layer 3")
-        Self.expectFailure(caloflow_model_layer(nil, 0, nil, nil, nil, nil, nil), CALOFLOW_ERROR_INVALID_ARGUMENT, "model handle")
+        Self.expectFailure(caloflow_model_layer(m, 3, nil, nil, nil, nil, nil, nil, nil), CALOFLOW_ERROR_INVALID_ARGUMENT, "layer 3")
+        Self.expectFailure(caloflow_model_layer(nil, 0, nil, nil, nil, nil, nil, nil, nil), CALOFLOW_ERROR_INVALID_ARGUMENT, "model handle")
         Self.expectFailure(caloflow_model_cell_center(m, 504, nil, nil, nil), CALOFLOW_ERROR_INVALID_ARGUMENT, "cell 504")
         Self.expectFailure(caloflow_model_cell_center(m, -1, nil, nil, nil), CALOFLOW_ERROR_INVALID_ARGUMENT, "cell -1")
         var c: OpaquePointer? = nil

@@ -45,7 +45,7 @@ int main(int argc, char **argv) {
         double total = 0;
         for (int l = 0; l < layers; l++) {
             int first = 0, nx = 0, ny = 0;
-            check(caloflow_model_layer(model, l, &first, &nx, &ny, NULL, NULL), "layer");
+            check(caloflow_model_layer(model, l, &first, &nx, &ny, NULL, NULL, NULL, NULL), "layer");
             double e = 0;
             for (int c = first; c < first + nx * ny; c++) e += showers[s * (size_t)cells + (size_t)c];
             printf("  layer %d %8.1f MeV", l, e);

@@ -22,7 +22,7 @@ def load(path):
     lib.caloflow_model_describe.restype = ctypes.c_char_p
     lib.caloflow_model_cell_count.argtypes = [P]
     lib.caloflow_model_energy_range.argtypes = [P, ctypes.POINTER(ctypes.c_double), ctypes.POINTER(ctypes.c_double)]
-    lib.caloflow_model_layer.argtypes = [P, ctypes.c_int] + [ctypes.POINTER(ctypes.c_int)] * 3 + [ctypes.c_void_p] * 2
+    lib.caloflow_model_layer.argtypes = [P, ctypes.c_int] + [ctypes.POINTER(ctypes.c_int)] * 3 + [ctypes.c_void_p] * 4
     lib.caloflow_context_create.argtypes = [P, ctypes.c_int, ctypes.POINTER(P)]
     lib.caloflow_context_destroy.argtypes = [P]
     lib.caloflow_context_destroy.restype = None
@@ -65,7 +65,7 @@ def main():
             for layer in range(3):
                 first, nx, ny = ctypes.c_int(), ctypes.c_int(), ctypes.c_int()
                 check(lib, lib.caloflow_model_layer(model, layer, ctypes.byref(first), ctypes.byref(nx),
-                                                    ctypes.byref(ny), None, None), "layer")
+                                                    ctypes.byref(ny), None, None, None, None), "layer")
                 start = s * cells + first.value
                 layers.append(sum(out[start:start + nx.value * ny.value]))
             print(f"shower {s}, E_inc {e / 1000:.1f} GeV: layers " + ", ".join(f"{v:.1f}" for v in layers)
