@@ -80,7 +80,7 @@ let package = Package(
                     swiftSettings: fast),
         .testTarget(name: "CaloRenderingTests", dependencies: ["CaloRendering", "CaloData", "CaloTensor"], swiftSettings: fast),
         .testTarget(name: "CaloInferenceTests",
-                    dependencies: ["CaloInference", "CaloPipeline", "CaloFlows", "CaloData", "CaloTensor"],
+                    dependencies: ["CaloInference", "CInferenceKernels", "CaloPipeline", "CaloFlows", "CaloData", "CaloTensor"],
                     swiftSettings: fast),
         .testTarget(name: "CaloflowLibraryTests",
                     dependencies: ["CaloflowLibrary", "CCaloflowAPI", "CaloCLI", "CaloPipeline", "CaloData", "CaloTensor"],

@@ -217,3 +217,29 @@ struct InferenceContextTests {
         #expect(s.storage.contains { $0 >= 5 })
     }
 }
+
+import CInferenceKernels
+
+/// The AVX-512 kernels (passes of 2-8 showers) and the AVX2 ones give the same bits, so a shower
+/// does not depend on the machine's vector width either.
+@Suite("Inference kernels")
+struct InferenceKernelTests {
+    @Test("AVX2-only and AVX-512 kernels give bit-identical showers")
+    func kernelsAgree() throws {
+        let model = try InferenceModel(generator: try InferenceFixture.generator(hidden: 40))
+        let e = InferenceFixture.energiesMeV(37)
+        defer { _ = cik_select_kernels(1) }
+        _ = cik_select_kernels(0)
+        let narrow = try InferenceFixture.showers(try InferenceContext(model: model, maxBatch: 37), e, seed: 4, first: 0)
+        let wide = cik_select_kernels(1)
+        let other = try InferenceFixture.showers(try InferenceContext(model: model, maxBatch: 37), e, seed: 4, first: 0)
+        #expect(narrow == other, wide == 1 ? "AVX-512 differs from AVX2" : "no AVX-512 on this CPU: AVX2 twice")
+        // float16 weights too.
+        let half = try InferenceModel(generator: try InferenceFixture.generator(hidden: 40), precision: .float16)
+        _ = cik_select_kernels(0)
+        let a = try InferenceFixture.showers(try InferenceContext(model: half, maxBatch: 37), e, seed: 4, first: 0)
+        _ = cik_select_kernels(1)
+        let b = try InferenceFixture.showers(try InferenceContext(model: half, maxBatch: 37), e, seed: 4, first: 0)
+        #expect(a == b)
+    }
+}

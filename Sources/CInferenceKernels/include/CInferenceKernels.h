@@ -10,9 +10,10 @@
 // so one tile is one contiguous stream of 4 * length values. A last tile with fewer than four
 // rows is padded with zero rows that are computed and not written.
 //
-// Every output is the same sum whatever the batch size: eight partial sums over k = j mod 8 in
-// increasing k (fused multiply-adds), then a fixed pairwise reduction, then + (bias + add). So a
-// shower's result does not depend on the showers computed next to it.
+// Every output is the same sum whatever the batch size and kernel: eight partial sums over
+// k = j mod 8 in increasing k (fused multiply-adds), then a fixed pairwise reduction, then
+// + (bias + add). So a shower's result does not depend on the showers computed next to it, nor on
+// whether the AVX2 or the AVX-512 kernel ran.
 #ifndef CALOFLOW_INFERENCE_KERNELS_H
 #define CALOFLOW_INFERENCE_KERNELS_H
 
@@ -50,8 +51,13 @@ void cik_layer_forward(const cik_layer *layer, int32_t tileBegin, int32_t tileEn
 /// whose magnitude does not fit (they become infinities).
 size_t cik_convert_to_fp16(const float *source, uint16_t *destination, size_t n);
 
-/// The kernel's name for reports ("avx2-fma" on this project's x86-64-v3 baseline).
+/// The kernels' name for reports.
 const char *cik_kernel_name(void);
+
+/// Kernels: AVX2 + FMA (this project's x86-64-v3 baseline) always; AVX-512 for passes of 2 to 8
+/// showers when the CPU has it (chosen at the first call). Both give bit-identical results.
+/// cik_select_kernels(0) forces AVX2 only, (1) AVX-512 where available; returns the choice (1 or 0).
+int cik_select_kernels(int avx512);
 
 /// Sums n floats (a multiple of 64; p aligned to 64 bytes) with wide loads: reads the whole
 /// buffer once, for measuring memory bandwidth. The result only keeps the reads alive.
