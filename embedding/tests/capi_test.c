@@ -188,10 +188,17 @@ int main(int argc, char **argv) {
         for (int rep = 0; rep < 20; rep++) caloflow_generate(context, energies, (size_t)batch, seed, (uint64_t)rep, one, 504 * n);
         atomic_store(&counting, 0);
     }
-    /* A request larger than max_batch runs in passes, still without allocating. */
+    /* A request larger than max_batch runs in passes, still without allocating; so do
+     * caller-supplied latent codes. */
+    float *latents = malloc(507 * 4 * sizeof *latents);
+    for (int i = 0; i < 507 * 4; i++) latents[i] = (float)((i % 13) - 6) / 4.0f;
+    caloflow_generate_from_latent(context, energies, 4, latents, 507 * 4, one, 504 * n); /* warm-up */
     atomic_store(&counting, 1);
     caloflow_generate(context, energies, n, seed, 0, one, 504 * n);
+    caloflow_generate_from_latent(context, energies, 4, latents, 507 * 4, one, 504 * n);
+    caloflow_generate(context, energies, n, seed, 0, one, 504 * n);
     atomic_store(&counting, 0);
+    free(latents);
     CHECK(memcmp(one, cells, 504 * n * sizeof *cells) == 0, "the same call gives the same showers");
     CHECK(atomic_load(&allocations) == 0, "%ld heap allocations inside generation", atomic_load(&allocations));
     /* The counter does see the library's allocations: a refused call formats its message on the heap. */
@@ -206,7 +213,7 @@ int main(int argc, char **argv) {
     }
     CHECK(atomic_load(&threads_started) == 0, "%ld threads started inside generation", atomic_load(&threads_started));
     CHECK(atomic_load(&blas_calls) == 0, "%ld BLAS calls inside generation", atomic_load(&blas_calls));
-    printf("capi_test: generation calls at batch 1, 4, 16 and %zu: %ld allocations, %ld thread starts, %ld BLAS calls\n",
+    printf("capi_test: generation calls at batch 1, 4, 16 and %zu, and from latent codes: %ld allocations, %ld thread starts, %ld BLAS calls\n",
            n, atomic_load(&allocations), atomic_load(&threads_started), atomic_load(&blas_calls));
 
     /* 3. Threads sharing the model, one context each, one shower per call. */
