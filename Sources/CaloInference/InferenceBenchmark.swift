@@ -52,6 +52,9 @@ public enum InferenceBenchmark {
         public var slowestMillisecondsPerShower: Double
         /// Showers per second of all threads together (best run).
         public var showersPerSecond: Double
+        /// Process CPU seconds over wall seconds in the best run: about `threads` when every
+        /// thread had a core of its own, less when other processes took them.
+        public var coresBusy: Double
         public var runs: Int
     }
 
@@ -156,22 +159,22 @@ public enum InferenceBenchmark {
         repeat { try workers[0].call(batch); warmup += 1 } while now() - start < o.seconds / 4 || warmup < 2
         let calls = max(2, Int(Double(warmup) * o.seconds / max(1e-9, now() - start)))
         for w in workers.dropFirst() { try w.call(batch) }
-        var best = Double.infinity, worst = 0.0
+        var best = Double.infinity, worst = 0.0, bestCores = 0.0
         let failure = Mutex<String?>(nil)
         for _ in 0..<max(1, o.repeats) {
-            let t0 = now()
+            let t0 = now(), c0 = FlowBenchmark.processCPUSeconds()
             DispatchQueue.concurrentPerform(iterations: threads) { t in
                 do { for _ in 0..<calls { try workers[t].call(batch) } } catch { failure.withLock { $0 = "\(error)" } }
             }
-            let wall = now() - t0
-            best = min(best, wall)
+            let wall = now() - t0, cpu = FlowBenchmark.processCPUSeconds() - c0
+            if wall < best { best = wall; bestCores = cpu / wall }
             worst = max(worst, wall)
         }
         if let f = failure.withLock({ $0 }) { throw InferenceError.invalidArgument("benchmark call failed: \(f)") }
         let showersPerThread = Double(calls * batch)
         return Latency(precision: model.precision, batch: batch, threads: threads,
                        millisecondsPerShower: 1000 * best / showersPerThread, slowestMillisecondsPerShower: 1000 * worst / showersPerThread,
-                       showersPerSecond: Double(threads) * showersPerThread / best, runs: max(1, o.repeats))
+                       showersPerSecond: Double(threads) * showersPerThread / best, coresBusy: bestCores, runs: max(1, o.repeats))
     }
 
     // MARK: - Bandwidth

@@ -27,12 +27,12 @@ extension BenchCommand {
             if let b = r.weightBytes[p] { lines.append("  \(p.rawValue) weights: \(f(Double(b) / 1e6, 1)) MB read per batch-1 call") }
         }
         lines.append("  " + pad("weights", 9) + lpad("batch", 6) + lpad("threads", 9) + lpad("ms/shower", 11)
-                     + lpad("slowest", 9) + lpad("showers/s", 11) + lpad("2 vs 1 thread", 15))
+                     + lpad("slowest", 9) + lpad("showers/s", 11) + lpad("cores busy", 12) + lpad("2 vs 1 thread", 15))
         for l in r.latencies {
             let ratio = l.threads == 2 ? r.twoThreadRatio(l.precision, batch: l.batch).map { f($0, 2) + "x" } ?? "" : ""
             lines.append("  " + pad(l.precision.rawValue, 9) + lpad("\(l.batch)", 6) + lpad("\(l.threads)", 9)
                          + lpad(f(l.millisecondsPerShower, 3), 11) + lpad(f(l.slowestMillisecondsPerShower, 3), 9)
-                         + lpad(f(l.showersPerSecond, 0), 11) + lpad(ratio, 15))
+                         + lpad(f(l.showersPerSecond, 0), 11) + lpad(f(l.coresBusy, 2), 12) + lpad(ratio, 15))
         }
         for b in r.bandwidth {
             lines.append("  memory read bandwidth, \(b.threads) thread\(b.threads > 1 ? "s" : ""): \(f(b.gigabytesPerSecond, 1)) GB/s")
@@ -44,7 +44,8 @@ extension BenchCommand {
                          + "\(scientific(e.worstLayerRelative)) and \(scientific(e.worstTotalRelative)))")
         }
         lines.append("  ms/shower: wall time per shower on each thread, best of \(r.repeats) runs (slowest run next to it); "
-                     + "showers/s: all threads together")
+                     + "showers/s: all threads together; cores busy: process CPU time over wall time in the best run "
+                     + "(below the thread count when other processes held the cores)")
         return lines.joined(separator: "\n") + "\n"
     }
 
@@ -71,6 +72,7 @@ extension BenchCommand {
             let key = "library_\(l.precision.rawValue)_batch\(l.batch)_\(l.threads)thread"
             out.append((key + "_ms_per_shower", l.millisecondsPerShower))
             out.append((key + "_showers_per_s", l.showersPerSecond))
+            out.append((key + "_cores_busy", l.coresBusy))
         }
         for p in WeightPrecision.allCases {
             for b in Set(r.latencies.map(\.batch)).sorted() {
