@@ -14,6 +14,10 @@ let package = Package(
     name: "caloflow",
     products: [
         .executable(name: "caloflow", targets: ["caloflow"]),
+        // The embedding library (C API in Sources/CCaloflowAPI/include/caloflow.h). SwiftPM names
+        // the file libcaloflow-embed.so (the product name "caloflow" is the executable's);
+        // scripts/install-library.sh installs it as libcaloflow.so next to the header.
+        .library(name: "caloflow-embed", type: .dynamic, targets: ["CaloflowLibrary"]),
     ],
     targets: [
         // MARK: - C libraries (module map + static inline shims for macros Swift cannot import)
@@ -28,6 +32,10 @@ let package = Package(
         // one-element kernel; no fused multiply-adds, so the flags below are part of the numerics)
         .target(name: "CSplineKernels", path: "Sources/CSplineKernels",
                 cSettings: [.unsafeFlags(["-O2", "-march=x86-64-v3", "-ffp-contract=off"])]),
+        // The embedding library's packed masked-layer products (AVX2 + FMA + F16C intrinsics;
+        // the order of every sum is fixed in the code, so contraction is off).
+        .target(name: "CInferenceKernels", path: "Sources/CInferenceKernels",
+                cSettings: [.unsafeFlags(["-O3", "-march=x86-64-v3", "-ffp-contract=off"])]),
 
         // The fp32 peak kernel of `caloflow bench`: AVX2 baseline, AVX-512F chosen at run time.
         .target(name: "CPeakKernels", path: "Sources/CPeakKernels",
@@ -44,16 +52,25 @@ let package = Package(
         .target(name: "CaloSimulation", dependencies: ["CaloData", "CaloTensor"], swiftSettings: fast),
         .target(name: "CaloPipeline", dependencies: ["CaloData", "CaloFlows", "CaloNN", "CaloTensor"],
                 swiftSettings: fast),
+        .target(name: "CaloInference",
+                dependencies: ["CInferenceKernels", "CaloData", "CaloFlows", "CaloNN", "CaloPipeline", "CaloTensor"],
+                swiftSettings: fast),
+        // The C API: the header, the per-thread error message (C) and the exported functions (Swift).
+        .target(name: "CCaloflowAPI", path: "Sources/CCaloflowAPI",
+                cSettings: [.unsafeFlags(["-O2"])]),
+        .target(name: "CaloflowLibrary",
+                dependencies: ["CCaloflowAPI", "CaloData", "CaloInference", "CaloPipeline"],
+                swiftSettings: fast),
         .target(name: "CaloEvaluation", dependencies: ["CaloData", "CaloNN", "CaloTensor"], swiftSettings: fast),
         .target(name: "CaloRendering", dependencies: ["CPNG", "CaloData", "CaloEvaluation"], swiftSettings: fast),
         // Benchmarks behind `caloflow bench` (no product code path uses them).
         .target(name: "CaloBenchmarks",
-                dependencies: ["CPeakKernels", "CaloData", "CaloFlows", "CaloNN", "CaloPipeline", "CaloSimulation",
-                               "CaloTensor"],
+                dependencies: ["CInferenceKernels", "CPeakKernels", "CaloData", "CaloFlows", "CaloInference", "CaloNN",
+                               "CaloPipeline", "CaloSimulation", "CaloTensor"],
                 swiftSettings: fast),
         .target(name: "CaloCLI",
                 dependencies: ["CaloBenchmarks", "CaloData", "CaloEvaluation", "CaloFlows", "CaloPipeline",
-                               "CaloRendering", "CaloSimulation", "CaloTensor"],
+                               "CaloInference", "CaloRendering", "CaloSimulation", "CaloTensor"],
                 swiftSettings: fast),
 
         // MARK: - Executable
@@ -81,6 +98,13 @@ let package = Package(
                     swiftSettings: fast),
         .testTarget(name: "CaloCLITests",
                     dependencies: ["CaloCLI", "CaloData", "CaloPipeline", "CaloTensor", "CaloTestSupport"],
+                    swiftSettings: fast),
+        .testTarget(name: "CaloInferenceTests",
+                    dependencies: ["CInferenceKernels", "CaloBenchmarks", "CaloData", "CaloFlows", "CaloInference", "CaloPipeline",
+                                   "CaloTensor"],
+                    swiftSettings: fast),
+        .testTarget(name: "CaloflowLibraryTests",
+                    dependencies: ["CCaloflowAPI", "CaloCLI", "CaloData", "CaloPipeline", "CaloTensor", "CaloflowLibrary"],
                     swiftSettings: fast),
     ]
 )

@@ -9,6 +9,8 @@
 # needs AVX-512F; Haswell and Zen need AVX2 and FMA): the kernels block and order their sums
 # differently, and no tolerance may depend on one of them. Exits non-zero if any run fails,
 # and ends with a summary per kernel.
+#
+# Then builds and runs the embedding library's C test and examples (scripts/test-embedding.sh).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -83,7 +85,22 @@ for k in "${kernels[@]}"; do
     run_tests "numerics suites" "$k" --filter "$numerics"
 done
 
+# The embedding library from outside Swift: the C-side tests and the C, C++ and Python examples
+# (scripts/test-embedding.sh; about 10 s).
 echo
+echo "== embedding library: C test and examples =="
+set +e
+bash scripts/test-embedding.sh
+embedding_status=$?
+set -e
+
+echo
+if [ "$embedding_status" -eq 0 ]; then
+    summary+=("embedding library: C test and examples passed")
+else
+    summary+=("embedding library: C test or examples FAILED (scripts/test-embedding.sh exit $embedding_status)")
+    [ "$overall" -eq 0 ] && overall=1
+fi
 echo "== test summary, all runs =="
 printf '%s\n' "${summary[@]}"
 if [ "$overall" -eq 0 ]; then echo "test: all tests passed"; else echo "test: FAILED"; fi

@@ -1,9 +1,10 @@
+import CaloPipeline
 import CaloTensor
 
 /// Version and build facts printed by `caloflow --version` and recorded in run metadata.
 public enum BuildInfo {
     /// The app version (semantic versioning).
-    public static let version = "0.1.0"
+    public static let version = AppVersion.current
 
     /// `debug` or `release` (SwiftPM defines `DEBUG` in debug builds).
     public static var configuration: String {

@@ -25,8 +25,8 @@ public enum CaloGANGeometry {
     public static let cellSizeX = [160.0, 40.0, 40.0]
     /// Cell size along y in mm per layer: 5, 40, 80.
     public static let cellSizeY = [5.0, 40.0, 80.0]
-    /// Depths of the layer boundaries in mm from the front face (layers + 1 values; the stack
-    /// is 480 mm deep: 80 periods of 2 mm Pb + 4 mm LAr).
+    /// Depth boundaries of the layers in mm from the front face (Pb/LAr sampling, 480 mm in all):
+    /// layer l spans `layerDepthBoundaries[l] ..< layerDepthBoundaries[l + 1]`.
     public static let layerDepthBoundaries = [0.0, 90.0, 437.0, 480.0]
     /// HDF5 dataset names of the layers.
     public static let layerNames = ["layer_0", "layer_1", "layer_2"]

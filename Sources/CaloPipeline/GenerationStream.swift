@@ -11,8 +11,8 @@ import Dispatch
 /// while `next()` hands out each batch as soon as its last pass is done.
 ///
 /// The showers are exactly `generate`'s: batch b covers the showers `plan.range(ofBatch: b)`,
-/// its energies are `energies(range)`, and it is cut into the same passes with the same random
-/// streams (seed, batch index, pass).
+/// its energies are `energies(range)`, and it is cut into the same passes; every shower draws
+/// from its own random stream (seed, shower index).
 ///
 /// Workers run at most one batch ahead of the batch last asked for; with the batch a file
 /// writer is still compressing, at most three batches are in memory, whatever `count` is.
@@ -29,8 +29,8 @@ public final class GenerationStream: @unchecked Sendable {
 
     private let generator: ShowerGenerator
     private let seed: UInt64
-    /// The random-stream batch index of the stream's first batch.
-    private let firstBatchIndex: Int
+    /// The run's index of the stream's first shower (random streams count from it).
+    private let firstShower: Int
     private let energiesOf: @Sendable (Range<Int>) throws -> [Float]
     private let passesPerFullBatch: Int
     private let totalPasses: Int
@@ -61,10 +61,10 @@ public final class GenerationStream: @unchecked Sendable {
     ///   - energies: incident energies (GeV) of the showers in a range of the stream; called
     ///     once per batch, from a worker thread.
     ///   - workers: worker threads, each running whole passes.
-    init(generator: ShowerGenerator, plan: ShowerBatchPlan, seed: UInt64, firstBatchIndex: Int = 0, workers: Int,
+    init(generator: ShowerGenerator, plan: ShowerBatchPlan, seed: UInt64, firstShower: Int = 0, workers: Int,
          energies: @escaping @Sendable (Range<Int>) throws -> [Float]) {
         self.generator = generator
-        self.firstBatchIndex = firstBatchIndex
+        self.firstShower = firstShower
         self.plan = plan
         self.seed = seed
         self.energiesOf = energies
@@ -137,10 +137,10 @@ public final class GenerationStream: @unchecked Sendable {
     /// One worker: claims passes in order until none is left, the stream stops or fails.
     private func work() {
         while let next = claim() {
-            let (b, p, energies) = next
+            let (b, p, energies, first) = next
             let voxels: Matrix
             do {
-                voxels = try generator.pass(energies, seed: seed, batchIndex: firstBatchIndex + b, pass: p)
+                voxels = try generator.pass(energies, seed: seed, firstShower: firstShower + first)
             } catch {
                 lock.withLock {
                     pending[b]!.running -= 1
@@ -158,9 +158,10 @@ public final class GenerationStream: @unchecked Sendable {
         }
     }
 
-    /// The next pass (batch, pass in batch, its energies), waiting while it lies more than one
-    /// batch ahead of the consumer; nil when there is nothing left to do.
-    private func claim() -> (Int, Int, [Float])? {
+    /// The next pass (batch, pass in batch, its energies, the stream index of its first
+    /// shower), waiting while it lies more than one batch ahead of the consumer; nil when there
+    /// is nothing left to do.
+    private func claim() -> (Int, Int, [Float], Int)? {
         lock.withLock {
             while true {
                 if stopped || failure != nil || nextPass >= totalPasses { return nil }
@@ -191,7 +192,8 @@ public final class GenerationStream: @unchecked Sendable {
                 nextPass += 1
                 pending[b]!.running += 1
                 let batch = pending[b]!
-                return (b, p, Array(batch.energies[batch.passes[p]]))
+                let passRange = batch.passes[p]
+                return (b, p, Array(batch.energies[passRange]), plan.range(ofBatch: b).lowerBound + passRange.lowerBound)
             }
         }
     }
@@ -203,7 +205,7 @@ extension ShowerGenerator {
     ///
     /// - Parameters:
     ///   - energies: incident energies (GeV) for a range of shower indices; deterministic in the
-    ///     range, so the showers depend only on the seed and the batch size.
+    ///     range, so each shower depends only on the seed, its index and its energy.
     ///   - workers: worker threads (default `Parallel.maxWorkers`), each running whole passes
     ///     with single-threaded BLAS unless `singleThreadedBLAS` is false (as in `generate`).
     @discardableResult
@@ -211,7 +213,7 @@ extension ShowerGenerator {
                           singleThreadedBLAS: Bool = true,
                           energies: @escaping @Sendable (Range<Int>) throws -> [Float],
                           _ body: (GenerationStream) throws -> R) throws -> R {
-        try stream(plan: plan, seed: seed, firstBatchIndex: 0, workers: workers,
+        try stream(plan: plan, seed: seed, firstShower: 0, workers: workers,
                    singleThreadedBLAS: singleThreadedBLAS, energies: energies, body)
     }
 
@@ -225,14 +227,14 @@ extension ShowerGenerator {
                    singleThreadedBLAS: singleThreadedBLAS, energies: energies, body)
     }
 
-    /// `stream` whose batch b draws from the random streams of batch `firstBatchIndex + b`.
-    func stream<R>(plan: ShowerBatchPlan, seed: UInt64, firstBatchIndex: Int, workers: Int, singleThreadedBLAS: Bool,
+    /// `stream` whose shower i is shower `firstShower + i` of the run (its random stream).
+    func stream<R>(plan: ShowerBatchPlan, seed: UInt64, firstShower: Int, workers: Int, singleThreadedBLAS: Bool,
                    energies: @escaping @Sendable (Range<Int>) throws -> [Float],
                    _ body: (GenerationStream) throws -> R) throws -> R {
         let count = plan.count
         func run() throws -> R {
             let stream = GenerationStream(generator: self, plan: plan, seed: seed,
-                                          firstBatchIndex: firstBatchIndex, workers: workers, energies: energies)
+                                          firstShower: firstShower, workers: workers, energies: energies)
             defer { stream.close() }
             return try body(stream)
         }

@@ -115,11 +115,23 @@ public struct Preprocessing: Codable, Sendable, Equatable {
     /// Flow II context [N, 4] from E_inc (GeV) and layer energies (MeV).
     public func flowIIContext(incidentGeV: [Float], layerEnergiesMeV e: [[Double]]) -> Matrix {
         var ctx = Matrix(rows: e.count, cols: 4)
-        for r in 0..<e.count {
-            ctx[r, 0] = Float(Preprocessing.flowIContext(incidentGeV: Double(incidentGeV[r])))
-            for l in 0..<3 { ctx[r, l + 1] = Float(Preprocessing.layerEnergyContext(mev: e[r][l])) }
+        ctx.withUnsafeMutableBufferPointer { c in
+            for r in 0..<e.count {
+                Preprocessing.flowIIContext(incidentGeV: incidentGeV[r], layerEnergiesMeV: (e[r][0], e[r][1], e[r][2]),
+                                            into: c.baseAddress! + 4 * r)
+            }
         }
         return ctx
+    }
+
+    /// One shower's Flow II context (4 values into `c`) from E_inc (GeV) and its layer energies (MeV).
+    @inlinable
+    public static func flowIIContext(incidentGeV: Float, layerEnergiesMeV e: (Double, Double, Double),
+                                     into c: UnsafeMutablePointer<Float>) {
+        c[0] = Float(flowIContext(incidentGeV: Double(incidentGeV)))
+        c[1] = Float(layerEnergyContext(mev: e.0))
+        c[2] = Float(layerEnergyContext(mev: e.1))
+        c[3] = Float(layerEnergyContext(mev: e.2))
     }
 
     /// Flow II inputs: normalized-voxel logits `x` [N, 504] and context [N, 4] from voxels (MeV,
@@ -151,14 +163,21 @@ public struct Preprocessing: Codable, Sendable, Equatable {
     /// E1 = u2 (E_tot - E0), E2 = E_tot - E0 - E1.
     public func layerEnergies(fromFlowI t: Matrix, incidentGeV: [Float]) -> [[Double]] {
         (0..<t.rows).map { r in
-            let u0 = clamp01(inverseLogitTransform(Double(t[r, 0])))
-            let u1 = clamp01(inverseLogitTransform(Double(t[r, 1])))
-            let u2 = clamp01(inverseLogitTransform(Double(t[r, 2])))
-            let tot = u0 * Double(incidentGeV[r]) * 1e3
-            let e0 = u1 * tot
-            let e1 = u2 * (tot - e0)
-            return [e0, e1, max(0, tot - e0 - e1)]
+            let e = layerEnergies(fromFlowI: t[r, 0], t[r, 1], t[r, 2], incidentGeV: incidentGeV[r])
+            return [e.0, e.1, e.2]
         }
+    }
+
+    /// One shower's layer energies (MeV) from its Flow I sample (t0, t1, t2) and E_inc (GeV).
+    @inlinable
+    public func layerEnergies(fromFlowI t0: Float, _ t1: Float, _ t2: Float, incidentGeV: Float) -> (Double, Double, Double) {
+        let u0 = clamp01(inverseLogitTransform(Double(t0)))
+        let u1 = clamp01(inverseLogitTransform(Double(t1)))
+        let u2 = clamp01(inverseLogitTransform(Double(t2)))
+        let tot = u0 * Double(incidentGeV) * 1e3
+        let e0 = u1 * tot
+        let e1 = u2 * (tot - e0)
+        return (e0, e1, max(0, tot - e0 - e1))
     }
 
     /// Voxel energies (MeV) [N, 504] from Flow II samples `x` [N, 504] and layer energies (MeV):
@@ -171,24 +190,36 @@ public struct Preprocessing: Codable, Sendable, Equatable {
         var v = [Double](repeating: 0, count: c)
         x.withUnsafeBufferPointer { src in
             out.withUnsafeMutableBufferPointer { dst in
-                for r in 0..<x.rows {
-                    for j in 0..<c { v[j] = inverseLogitTransform(Double(src[r * c + j])) }
-                    for l in 0..<CaloGANGeometry.layerCount {
-                        let range = CaloGANGeometry.layerRange(l)
-                        var norm = 0.0
-                        for j in range { norm += abs(v[j]) }
-                        let scale = norm > 0 && norm.isFinite ? e[r][l] / norm : 0
-                        for j in range {
-                            var mev = v[j] * scale
-                            if !(mev >= thresholdMeV) { mev = 0 } // also catches NaN
-                            dst[r * c + j] = Float(min(mev, 1e5))
-                        }
+                v.withUnsafeMutableBufferPointer { scratch in
+                    for r in 0..<x.rows {
+                        voxels(fromFlowII: src.baseAddress! + r * c, layerEnergiesMeV: (e[r][0], e[r][1], e[r][2]),
+                               into: dst.baseAddress! + r * c, scratch: scratch.baseAddress!)
                     }
                 }
             }
         }
         return out
     }
+
+    /// One shower's voxel energies (504 values into `out`, MeV) from its Flow II sample `x` (504
+    /// values) and layer energies (MeV), as `voxels(fromFlowII:layerEnergiesMeV:)` computes them.
+    /// - Parameter scratch: room for 504 Doubles.
+    public func voxels(fromFlowII x: UnsafePointer<Float>, layerEnergiesMeV e: (Double, Double, Double),
+                       into out: UnsafeMutablePointer<Float>, scratch v: UnsafeMutablePointer<Double>) {
+        for j in 0..<CaloGANGeometry.voxelCount { v[j] = inverseLogitTransform(Double(x[j])) }
+        for l in 0..<CaloGANGeometry.layerCount {
+            let range = CaloGANGeometry.layerRange(l)
+            let layerEnergy = l == 0 ? e.0 : (l == 1 ? e.1 : e.2)
+            var norm = 0.0
+            for j in range { norm += abs(v[j]) }
+            let scale = norm > 0 && norm.isFinite ? layerEnergy / norm : 0
+            for j in range {
+                var mev = v[j] * scale
+                if !(mev >= thresholdMeV) { mev = 0 } // also catches NaN
+                out[j] = Float(min(mev, 1e5))
+            }
+        }
+    }
 }
 
-@inline(__always) func clamp01(_ u: Double) -> Double { u.isNaN ? 0 : min(1, max(0, u)) }
+@inline(__always) @usableFromInline func clamp01(_ u: Double) -> Double { u.isNaN ? 0 : min(1, max(0, u)) }

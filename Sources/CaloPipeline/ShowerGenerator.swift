@@ -15,8 +15,10 @@ public final class ShowerGenerator: @unchecked Sendable {
     public var preprocessing: Preprocessing
     /// Showers per pass through the flows. A write batch of 10,000 is split into passes of
     /// this size: at 1000 a block's MADE output (46 MB) is reused across passes, where 10,000
-    /// rows would hold 464 MB per block and run from main memory. Part of the random-stream
-    /// layout: changing it changes the showers a seed gives.
+    /// rows would hold 464 MB per block and run from main memory. Not part of the random-stream
+    /// layout (every shower has its own stream, see `ShowerLatents`): changing it changes the
+    /// showers a seed gives only by the rounding of the products (OpenBLAS may sum a product of
+    /// another shape in another order).
     public var flowBatch = 1000
 
     public init(flowI: Flow, flowIInfo: FlowModelInfo, flowII: Flow, flowIIInfo: FlowModelInfo) throws {
@@ -68,9 +70,10 @@ public final class ShowerGenerator: @unchecked Sendable {
     /// in a row, `stream` gives the same showers without the workers waiting for each other at
     /// the end of each batch).
     ///
-    /// The batch is cut into passes of `flowBatch` showers; pass p draws from its own random
-    /// stream (seed, batch index, p), so the showers do not depend on how passes are spread
-    /// over threads. With more than one worker (`workers`, default `Parallel.maxWorkers`) and
+    /// Shower i of the batch is shower `firstShower + i` of the run: its latent codes come from
+    /// the stream (seed, firstShower + i) (`ShowerLatents`), so the showers do not depend on how
+    /// the run is cut into batches and passes or on how passes are spread over threads. The
+    /// batch is cut into passes of `flowBatch` showers. With more than one worker (`workers`, default `Parallel.maxWorkers`) and
     /// more than one pass, each worker runs whole passes with single-threaded BLAS: the passes
     /// are independent, so the cores never wait for each other inside a pass (OpenBLAS's own
     /// threads would synchronise and spin at every product). A worker that finishes takes the
@@ -79,11 +82,11 @@ public final class ShowerGenerator: @unchecked Sendable {
     /// - Parameter singleThreadedBLAS: false keeps OpenBLAS's thread count while the workers run
     ///   (slower; for callers that must not resize OpenBLAS's thread pool, such as tests running
     ///   next to other BLAS users in one process).
-    public func generate(incidentGeV: [Float], seed: UInt64, batchIndex: Int,
+    public func generate(incidentGeV: [Float], seed: UInt64, firstShower: Int = 0,
                          workers: Int = Parallel.maxWorkers, singleThreadedBLAS: Bool = true) throws -> ShowerBatch {
         let n = incidentGeV.count
         guard n > 0 else { return ShowerBatch(count: 0) }
-        return try stream(plan: ShowerBatchPlan(count: n, batchSize: n), seed: seed, firstBatchIndex: batchIndex, workers: workers,
+        return try stream(plan: ShowerBatchPlan(count: n, batchSize: n), seed: seed, firstShower: firstShower, workers: workers,
                           singleThreadedBLAS: singleThreadedBLAS, energies: { Array(incidentGeV[$0]) }) { try $0.next()! }
     }
 
@@ -99,15 +102,19 @@ public final class ShowerGenerator: @unchecked Sendable {
         }
     }
 
-    /// Voxels [m, 504] (MeV) for one pass of m incident energies.
-    func pass(_ energies: [Float], seed: UInt64, batchIndex: Int, pass: Int) throws -> Matrix {
-        var rng = Xoshiro256(seed: seed, stream: RandomStreams.generation(batch: batchIndex, pass: pass))
-        var c1 = Matrix(rows: energies.count, cols: 1)
-        for r in 0..<energies.count { c1[r, 0] = Float(Preprocessing.flowIContext(incidentGeV: Double(energies[r]))) }
-        let t = try flowI.sample(context: c1, rng: &rng)
+    /// Voxels [m, 504] (MeV) for one pass of m incident energies: showers `firstShower ..<
+    /// firstShower + m` of the run.
+    func pass(_ energies: [Float], seed: UInt64, firstShower: Int) throws -> Matrix {
+        let m = energies.count
+        let (z1, z2) = ShowerLatents.matrices(seed: seed, firstShower: firstShower, count: m,
+                                              flowIFeatures: flowI.features, flowIIFeatures: flowII.features)
+        var c1 = Matrix(rows: m, cols: 1)
+        for r in 0..<m { c1[r, 0] = Float(Preprocessing.flowIContext(incidentGeV: Double(energies[r]))) }
+        var none: Xoshiro256? = nil
+        let t = try flowI.inverse(z1, context: c1, dropoutRNG: &none, keepPasses: false).data
         let layers = flowIInfo.preprocessing.layerEnergies(fromFlowI: t, incidentGeV: energies)
         let c2 = preprocessing.flowIIContext(incidentGeV: energies, layerEnergiesMeV: layers)
-        let x = try flowII.sample(context: c2, rng: &rng)
+        let x = try flowII.inverse(z2, context: c2, dropoutRNG: &none, keepPasses: false).data
         return preprocessing.voxels(fromFlowII: x, layerEnergiesMeV: layers)
     }
 }

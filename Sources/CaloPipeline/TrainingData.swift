@@ -125,9 +125,10 @@ public enum RandomStreams {
         return (1 << 62) | (s << 56) | (purpose << 48) | (UInt64(epoch) << 24) | UInt64(batch)
     }
 
-    /// Stream for generation pass `pass` (< 2^16) of write batch `batch` (< 2^40).
-    public static func generation(batch: Int, pass: Int) -> UInt64 {
-        (generation << 56) | (UInt64(batch) << 16) | UInt64(pass)
+    /// Stream of generated shower `index` (< 2^56, counted from the first shower of a run):
+    /// its Flow I and Flow II latent codes (see `ShowerLatents`).
+    public static func generation(shower index: UInt64) -> UInt64 {
+        (generation << 56) | (index & ((1 << 56) - 1))
     }
 
     public static let shuffle: UInt64 = 1, noise: UInt64 = 2, dropout: UInt64 = 3, latent: UInt64 = 4, conditions: UInt64 = 5

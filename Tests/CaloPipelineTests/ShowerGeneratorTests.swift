@@ -48,7 +48,7 @@ struct ShowerGeneratorTests {
     func guaranteesOnUntrainedFlows() throws {
         let g = try Self.untrainedGenerator()
         let e = Self.energies(300)
-        Self.checkGuarantees(try g.generate(incidentGeV: e, seed: 1, batchIndex: 0), e, threshold: 0.01)
+        Self.checkGuarantees(try g.generate(incidentGeV: e, seed: 1, firstShower: 0), e, threshold: 0.01)
     }
 
     @Test("the threshold can be raised for generation", arguments: [0.0, 0.5, 20.0])
@@ -56,7 +56,7 @@ struct ShowerGeneratorTests {
         let g = try Self.untrainedGenerator()
         g.preprocessing.thresholdMeV = threshold
         let e = Self.energies(100)
-        let b = try g.generate(incidentGeV: e, seed: 1, batchIndex: 0)
+        let b = try g.generate(incidentGeV: e, seed: 1, firstShower: 0)
         Self.checkGuarantees(b, e, threshold: Float(threshold))
         if threshold == 0 {
             // Without a threshold each layer carries its Flow I energy: E_tot/E_inc = u0 varies per shower.
@@ -64,17 +64,45 @@ struct ShowerGeneratorTests {
         }
     }
 
-    @Test("same seed and batch index give the same showers; another batch index gives others")
+    @Test("same seed and shower indices give the same showers; other indices or another seed give others")
     func reproducible() throws {
         let g = try Self.untrainedGenerator()
-        let e = Self.energies(40)
-        let a = try g.generate(incidentGeV: e, seed: 9, batchIndex: 2)
-        let b = try g.generate(incidentGeV: e, seed: 9, batchIndex: 2)
-        let c = try g.generate(incidentGeV: e, seed: 9, batchIndex: 3)
-        let d = try g.generate(incidentGeV: e, seed: 10, batchIndex: 2)
+        let e = [Float](repeating: 40, count: 40)
+        let a = try g.generate(incidentGeV: e, seed: 9, firstShower: 80)
+        let b = try g.generate(incidentGeV: e, seed: 9, firstShower: 80)
+        let c = try g.generate(incidentGeV: e, seed: 9, firstShower: 120)
+        let d = try g.generate(incidentGeV: e, seed: 10, firstShower: 80)
         #expect(a == b)
         #expect(a.voxels != c.voxels)
         #expect(a.voxels != d.voxels)
+    }
+
+    @Test("a shower depends on its seed, index and energy only, not on the showers generated with it")
+    func perShowerStreams() throws {
+        let g = try Self.untrainedGenerator()
+        g.flowBatch = 16
+        let e = Self.energies(60)
+        let all = try g.generate(incidentGeV: e, seed: 9, firstShower: 100, workers: 1)
+        // The same showers cut into other batches and passes, and one shower alone.
+        let tail = try g.generate(incidentGeV: Array(e[25...]), seed: 9, firstShower: 125, workers: 1)
+        let one = try g.generate(incidentGeV: [e[37]], seed: 9, firstShower: 137, workers: 1)
+        expectClose(tail.voxels, all.voxels.rows(25..<60))
+        expectClose(one.voxels, all.voxels.rows(37..<38))
+    }
+
+    /// Equal up to the rounding of products of another shape (OpenBLAS may sum them in another
+    /// order): relative 1e-4, and a voxel within 0.1 % of the threshold may be zero in one of them.
+    func expectClose(_ a: Matrix, _ b: Matrix, threshold: Float = 0.01) {
+        #expect(a.rows == b.rows && a.cols == b.cols)
+        var worst: Float = 0
+        for (x, y) in zip(a.storage, b.storage) {
+            if (x == 0) != (y == 0) {
+                #expect(max(x, y) < threshold * 1.001, "\(x) vs \(y): only a voxel at the threshold may switch to zero")
+                continue
+            }
+            worst = max(worst, abs(x - y) / max(abs(x), abs(y), 1e-30))
+        }
+        #expect(worst <= 1e-4, "largest relative difference \(worst)")
     }
 
     @Test("the showers do not depend on how many workers run the passes")
@@ -83,14 +111,14 @@ struct ShowerGeneratorTests {
         g.flowBatch = 16
         let e = Self.energies(100)
         // OpenBLAS keeps its thread count here: other tests use it concurrently in this process.
-        let one = try g.generate(incidentGeV: e, seed: 4, batchIndex: 1, workers: 1)
+        let one = try g.generate(incidentGeV: e, seed: 4, workers: 1)
         for w in [2, 3, 8] {
-            #expect(try g.generate(incidentGeV: e, seed: 4, batchIndex: 1, workers: w, singleThreadedBLAS: false) == one)
+            #expect(try g.generate(incidentGeV: e, seed: 4, workers: w, singleThreadedBLAS: false) == one)
         }
         Self.checkGuarantees(one, e, threshold: 0.01)
-        // Passes draw from different streams: two passes with equal energies give different showers.
+        // Showers draw from different streams: two passes with equal energies give different showers.
         let same = [Float](repeating: 30, count: 32)
-        let b = try g.generate(incidentGeV: same, seed: 4, batchIndex: 0, workers: 2, singleThreadedBLAS: false)
+        let b = try g.generate(incidentGeV: same, seed: 4, workers: 2, singleThreadedBLAS: false)
         #expect(b.voxels.rows(0..<16) != b.voxels.rows(16..<32))
     }
 
@@ -102,8 +130,8 @@ struct ShowerGeneratorTests {
         let source: @Sendable (Range<Int>) throws -> [Float] = { Array(all[$0]) }
         // Batches of 40 (3 passes of 16, 16, 8) and a last batch of 30: 11 passes in all.
         var expected = [ShowerBatch]()
-        for (b, lo) in stride(from: 0, to: 150, by: 40).enumerated() {
-            expected.append(try g.generate(incidentGeV: Array(all[lo..<min(150, lo + 40)]), seed: 4, batchIndex: b, workers: 1))
+        for lo in stride(from: 0, to: 150, by: 40) {
+            expected.append(try g.generate(incidentGeV: Array(all[lo..<min(150, lo + 40)]), seed: 4, firstShower: lo, workers: 1))
         }
         for workers in [1, 2, 3] {
             let got = try g.stream(count: 150, batch: 40, seed: 4, workers: workers, singleThreadedBLAS: false,
@@ -164,8 +192,8 @@ struct ShowerGeneratorTests {
     @Test("non-positive or non-finite incident energies are refused", arguments: [Float(0), -5, .nan, .infinity])
     func invalidEnergies(_ bad: Float) throws {
         let g = try Self.untrainedGenerator()
-        #expect(throws: PipelineError.self) { try g.generate(incidentGeV: [10, bad, 20], seed: 1, batchIndex: 0) }
-        #expect(try g.generate(incidentGeV: [], seed: 1, batchIndex: 0).count == 0)
+        #expect(throws: PipelineError.self) { try g.generate(incidentGeV: [10, bad, 20], seed: 1, firstShower: 0) }
+        #expect(try g.generate(incidentGeV: [], seed: 1, firstShower: 0).count == 0)
     }
 
     @Test("a generator needs Flow I plus a Flow II model, in that order")
@@ -193,7 +221,7 @@ struct ShowerGeneratorTests {
         let g = try ShowerGenerator(run: run, stage: .teacher)
         #expect(g.trainingEnergyRange.lowerBound >= 1 && g.trainingEnergyRange.upperBound <= 100)
         let e = Self.energies(200)
-        let b = try g.generate(incidentGeV: e, seed: 4, batchIndex: 0)
+        let b = try g.generate(incidentGeV: e, seed: 4, firstShower: 0)
         Self.checkGuarantees(b, e, threshold: 0.01)
         let path = dir.file("generated.h5")
         let writer = try ShowerFileWriter(path: path, metadata: ShowerFileMetadata())

@@ -41,7 +41,7 @@ public struct BenchCommand: Command {
     static let simulatorEvents = Option.int("simulator-events", default: 20_000, range: 0...10_000_000,
                                             help: "e+ showers for the built-in simulator's throughput, on 1 thread and on all threads (no file writing); 0 skips it.")
     public static let options: [OptionSpec] = [batch.spec, teacherBatch.spec, repeats.spec, quick.spec, only.spec, json.spec, pipelineEvents.spec,
-                                               simulatorEvents.spec]
+                                               simulatorEvents.spec, librarySeconds.spec]
         + CommonOptions.specs
     public static let examples = ["bench --threads 2", "bench --quick --json bench.json", "bench -j 1 --batch 200"]
 
@@ -50,6 +50,7 @@ public struct BenchCommand: Command {
     let common: CommonOptions
     let generationEvents: Int
     let simulationEvents: Int
+    let libraryRunSeconds: Double
 
     public init(_ a: ParsedArguments) throws {
         common = try CommonOptions(a)
@@ -68,6 +69,7 @@ public struct BenchCommand: Command {
         jsonPath = a[Self.json]
         generationEvents = a.contains(Self.pipelineEvents) || !a[Self.quick] ? a[Self.pipelineEvents] : 200
         simulationEvents = a.contains(Self.simulatorEvents) || !a[Self.quick] ? a[Self.simulatorEvents] : 200
+        libraryRunSeconds = a[Self.librarySeconds]
     }
 
     public func run(_ context: CommandContext) throws {
@@ -95,6 +97,8 @@ public struct BenchCommand: Command {
             }
             simulator = (one, try SimulatorBenchmark.showersPerSecond(sim, events: simulationEvents))
         }
+        let library = try Self.libraryReport(seconds: libraryRunSeconds, quick: benchOptions.blocks < 8,
+                                             repeats: benchOptions.repeats) { logger.info($0) }
         let finished = Clock.epochSeconds()
         let cpu = Self.cpuModel()
         var text = Self.table(report, cpuModel: cpu)
@@ -107,12 +111,14 @@ public struct BenchCommand: Command {
                 + "\(HumanFormat.fixed(p.showersPerSecond, 1)) showers/s, \(HumanFormat.fixed(1000 * p.seconds / Double(p.events), 3)) ms per shower "
                 + "(\(p.events) showers in batches of \(p.batch); the writer thread, overlapped with the next batch, was busy for \(HumanFormat.fixed(100 * p.writeSeconds / p.seconds, 1))% of the time)\n"
         }
+        if let library { text += Self.libraryTable(library) }
         context.console.output.write(text)
         if let jsonPath, let destination {
             var extra = [(String, Double)]()
             if let s = simulator {
                 extra += [("simulator_showers_per_s_1_thread", s.one), ("simulator_showers_per_s", s.all)]
             }
+            if let library { extra += Self.libraryJSON(library) }
             if let p = pipeline {
                 extra += [("generate_pipeline_showers_per_s", p.showersPerSecond), ("generate_pipeline_events", Double(p.events)),
                           ("generate_pipeline_batch", Double(p.batch)), ("generate_pipeline_write_seconds", p.writeSeconds),

@@ -1,0 +1,89 @@
+import Foundation
+import Glibc
+import Synchronization
+import CaloCLI
+import CaloPipeline
+import CaloTensor
+
+/// A tiny trained run (Flow I, teacher, student) made once per test process with the real
+/// `caloflow` commands, in-process: simulate 2000 e+ showers, train-teacher, distill. About 5 s.
+final class TrainedRun: Sendable {
+    /// The tiny configuration scripts/test-embedding.sh trains too (embedding/tiny-run-config.json).
+    static var configPath: String {
+        URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+            .appendingPathComponent("embedding/tiny-run-config.json").path
+    }
+
+    let root: String
+    var runPath: String { root + "/run" }
+    var dataPath: String { root + "/eplus.h5" }
+
+    private init(root: String) throws {
+        self.root = root
+        try FileManager.default.copyItem(atPath: Self.configPath, toPath: root + "/config.json")
+        for step in [
+            ["simulate", "-p", "eplus", "-n", "2000", "-o", dataPath, "--seed", "21", "-j", "2", "-q"],
+            ["train-teacher", "--data", dataPath, "--config", root + "/config.json", "--run", runPath, "--seed", "5", "-j", "2", "-q"],
+            ["distill", "--run", runPath, "--data", dataPath, "--seed", "6", "-j", "2", "-q"],
+        ] {
+            let r = try CLI.run(step)
+            guard r.code == 0 else { throw Failure("fixture step failed: caloflow \(step.joined(separator: " "))\n\(r.stderr)") }
+        }
+    }
+
+    static let shared: Result<TrainedRun, Error> = {
+        var template = Array((NSTemporaryDirectory() + "caloflow-embed-fixture-XXXXXX").utf8CString)
+        guard let p = template.withUnsafeMutableBufferPointer({ mkdtemp($0.baseAddress!) }) else {
+            return .failure(Failure("mkdtemp failed"))
+        }
+        let root = String(cString: p)
+        fixtureRoot.withLock { $0 = root }
+        atexit { fixtureRoot.withLock { if let r = $0 { try? FileManager.default.removeItem(atPath: r) } } }
+        return Result { try TrainedRun(root: root) }
+    }()
+
+    static func get() throws -> TrainedRun { try shared.get() }
+}
+
+private let fixtureRoot = Mutex<String?>(nil)
+
+struct Failure: Error, CustomStringConvertible {
+    let description: String
+    init(_ d: String) { description = d }
+}
+
+/// Runs the real program in-process under the process-wide training lock that the other test
+/// targets take (an flock on a per-process file), since commands set process globals.
+enum CLI {
+    struct Result { var code: Int32; var stdout: String; var stderr: String }
+
+    static func run(_ arguments: [String]) throws -> Result {
+        _ = removeLockAtExit
+        let fd = open(lockPath, O_RDWR | O_CREAT, 0o600)
+        guard fd >= 0 else { throw Failure("cannot open the training test lock") }
+        defer { close(fd) }
+        while flock(fd, LOCK_EX) != 0 { guard errno == EINTR else { throw Failure("flock failed") } }
+        defer { flock(fd, LOCK_UN) }
+        TrainingSignals.reset()
+        defer { TrainingSignals.reset() }
+        let out = StringSink(), err = StringSink()
+        let code = ComputeThreads.with(blas: 2, workers: 2) {
+            CaloflowCLI.program.run(arguments, console: Console(output: out, errorOutput: err))
+        }
+        return Result(code: code, stdout: out.text, stderr: err.text)
+    }
+
+    static let lockPath = "/tmp/caloflow-training-tests-\(getpid()).lock"
+    private static let removeLockAtExit: Void = { atexit { unlink(CLI.lockPath) } }()
+}
+
+/// A fresh temporary directory, removed with its contents when released.
+final class ScratchDirectory {
+    let path: String
+    init() {
+        var template = Array((NSTemporaryDirectory() + "caloflow-embed-test-XXXXXX").utf8CString)
+        path = template.withUnsafeMutableBufferPointer { mkdtemp($0.baseAddress!) }.map { String(cString: $0) } ?? NSTemporaryDirectory()
+    }
+    deinit { try? FileManager.default.removeItem(atPath: path) }
+    func file(_ name: String) -> String { path + "/" + name }
+}
