@@ -27,5 +27,10 @@ public enum ShowerFileLayout {
         public static let seed = "seed"
         public static let appVersion = "app_version"
         public static let created = "created"
+        /// What the cells hold: "active" (liquid-argon gaps only) or "total" (lead + argon).
+        /// Written by `simulate`, carried to generated files; absent from files of other tools.
+        public static let deposit = "deposit"
+        /// A one-line human description of `deposit`.
+        public static let depositNote = "deposit_note"
     }
 }

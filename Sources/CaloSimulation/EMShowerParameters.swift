@@ -25,7 +25,8 @@ public struct GammaProfileFluctuation: Sendable, Equatable {
 }
 
 /// The GFlash (Grindhammer–Peters) EM parameters for one shower energy in the effective
-/// medium: homogeneous set (deposits energy), sampling set (lateral age only), spot count.
+/// medium: homogeneous set (profile of the total deposit), sampling set (profile of the argon
+/// deposit and lateral age), spot count.
 ///
 /// Reference: reference-simulator.md sections 2–3; Geant4 GVFlashHomoShowerTuning and
 /// GFlashSamplingShowerTuning constants. y = E / Ec_eff (1 GeV → ln y 4.71; 100 GeV → 9.32).
@@ -37,9 +38,9 @@ public struct EMShowerParameters: Sendable, Equatable {
     public let lnY: Double
     /// Effective Z used in the fits.
     public let effectiveZ: Double
-    /// Homogeneous set (energy deposition).
+    /// Homogeneous set (profile of the total deposit).
     public let homogeneous: GammaProfileFluctuation
-    /// Sampling set (lateral age τ).
+    /// Sampling set (profile of the argon deposit; lateral age τ).
     public let sampling: GammaProfileFluctuation
     /// Mean number of spots, 93.6 E^0.959 = (10.3/0.11) E^0.959.
     public let spotCount: Double
@@ -73,30 +74,48 @@ public struct EMShowerParameters: Sendable, Equatable {
         let tH = exp(h.lnT), aH = max(1.1, exp(h.lnAlpha))
         let tS = max(1, exp(s.lnT)), aS = max(1.1, exp(s.lnAlpha))
         let aBar = max(1.1, exp(sampling.meanLnAlpha))
-        let tSp = max(0.5, tH * (0.813 + 0.0019 * effectiveZ))
-        let aSp = max(1.1, aH * (0.844 + 0.0026 * effectiveZ))
+        let tScale = 0.813 + 0.0019 * effectiveZ, aScale = 0.844 + 0.0026 * effectiveZ
+        let tSp = max(0.5, tH * tScale), aSp = max(1.1, aH * aScale)
+        let tSpS = max(0.5, tS * tScale), aSpS = max(1.1, aS * aScale)
         return EMShowerRealization(
             tHom: tH, alphaHom: aH, betaHom: (aH - 1) / tH,
-            tSampling: tS, alphaSampling: aS,
+            tSampling: tS, alphaSampling: aS, betaSampling: (aS - 1) / tS,
             ageScale: (1 / tS) * ((aS - 1) / aS) * (aBar / (aBar - 1)),
-            alphaSpot: aSp, betaSpot: (aSp - 1) / tSp)
+            alphaSpot: aSp, betaSpot: (aSp - 1) / tSp,
+            alphaSpotSampling: aSpS, betaSpotSampling: (aSpS - 1) / tSpS)
     }
 }
 
 /// One shower's sampled longitudinal parameters (after the Geant4 clamps T_s ≥ 1,
 /// α_s ≥ 1.1, α_h ≥ 1.1). β = (α − 1)/T per X0.
+///
+/// The homogeneous set (T_h, α_h) is the profile of the total (lead + argon) deposit; the
+/// sampling set (T_s, α_s), which GFlash fits to the *visible* profiles of sampling
+/// calorimeters, is the profile of the argon deposit and sets the lateral age. Each has its
+/// spot profile (T_sp = (0.813 + 0.0019 Z) T, α_sp = (0.844 + 0.0026 Z) α).
 public struct EMShowerRealization: Sendable, Equatable {
     public var tHom: Double, alphaHom: Double, betaHom: Double
-    public var tSampling: Double, alphaSampling: Double
+    public var tSampling: Double, alphaSampling: Double, betaSampling: Double
     /// τ = ageScale · t (t in X0 from the shower start): (1/T_s)((α_s−1)/α_s)(ᾱ/(ᾱ−1)).
     public var ageScale: Double
-    /// Spot profile shape and rate (α_sp ≈ 1.024 α_h, T_sp ≈ 0.945 T_h).
+    /// Spot profile of the total deposit (α_sp ≈ 1.024 α_h, T_sp ≈ 0.945 T_h).
     public var alphaSpot: Double, betaSpot: Double
+    /// Spot profile of the argon deposit (α ≈ 1.024 α_s, T ≈ 0.945 T_s).
+    public var alphaSpotSampling: Double, betaSpotSampling: Double
 
-    /// Fraction of the shower energy deposited between depths t1 < t2 (X0 from the start).
-    public func energyFraction(from t1: Double, to t2: Double) -> Double {
-        let lg = IncompleteGamma.logGamma(alphaHom)
-        return IncompleteGamma.regularizedP(alphaHom, betaHom * t2, logGammaA: lg)
-            - IncompleteGamma.regularizedP(alphaHom, betaHom * max(0, t1), logGammaA: lg)
+    /// Gamma shape and rate (per X0) of the energy and of the spot profile for `deposit`.
+    public func profile(_ deposit: DepositMode) -> (alpha: Double, beta: Double, alphaSpot: Double, betaSpot: Double) {
+        switch deposit {
+        case .total: return (alphaHom, betaHom, alphaSpot, betaSpot)
+        case .active: return (alphaSampling, betaSampling, alphaSpotSampling, betaSpotSampling)
+        }
+    }
+
+    /// Fraction of the shower's `deposit` energy between depths t1 < t2 (X0 from the start).
+    public func energyFraction(from t1: Double, to t2: Double, deposit: DepositMode = .total) -> Double {
+        let p = profile(deposit)
+        let lg = IncompleteGamma.logGamma(p.alpha)
+        return IncompleteGamma.regularizedP(p.alpha, p.beta * t2, logGammaA: lg)
+            - IncompleteGamma.regularizedP(p.alpha, p.beta * max(0, t1), logGammaA: lg)
     }
 }

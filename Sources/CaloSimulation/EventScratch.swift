@@ -3,20 +3,30 @@ import CaloData
 /// Per-worker buffers for one shower at a time: cell sums in Double plus bookkeeping. Allocated
 /// once per worker chunk and reset per event, so the spot loop never allocates.
 ///
-/// Layout of `cells` (510 Doubles): 504 voxels (CaloGAN flat order) ‖ overflow[3] ‖ lost[3],
-/// where "lost" is energy landing beyond the ±500 mm block (dropped from the output).
+/// Layout of each cell buffer (510 Doubles): 504 voxels (CaloGAN flat order) ‖ overflow[3] ‖
+/// lost[3], where "lost" is energy landing beyond the ±500 mm block (dropped from the output).
+/// `cells` holds what is stored; in the active mode the electromagnetic and hadronic spots first
+/// add their *mean* argon deposits to `emSignal` and `hadronSignal`, which
+/// `ShowerEngine.finishActive` turns into fluctuating cell deposits.
 final class EventScratch {
     static let overflowBase = CaloGANGeometry.voxelCount
     static let lostBase = CaloGANGeometry.voxelCount + CaloGANGeometry.layerCount
     static let size = CaloGANGeometry.voxelCount + 2 * CaloGANGeometry.layerCount
 
     let cells: UnsafeMutablePointer<Double>
+    /// Mean argon deposits of electromagnetic spots (active mode), MeV.
+    let emSignal: UnsafeMutablePointer<Double>
+    /// Mean argon deposits of non-electromagnetic hadronic spots (active mode), MeV.
+    let hadronSignal: UnsafeMutablePointer<Double>
     private(set) var weights: UnsafeMutablePointer<Double>
     private(set) var weightCapacity: Int
 
     // Event information for the single-event API and tests.
-    var emRealization: EMShowerRealization?
+    /// e+: the shower; γ: the e+e− pair's showers (the second is nil when its energy was
+    /// deposited as one spot).
+    var emComponents: (EMShowerComponent?, EMShowerComponent?) = (nil, nil)
     var conversionDepth: Double?
+    var pairFraction: Double?
     var interactionDepth: Double?
     var mipEnergy: Double = 0
     var emFraction: Double?
@@ -24,20 +34,31 @@ final class EventScratch {
     init() {
         cells = .allocate(capacity: Self.size)
         cells.initialize(repeating: 0, count: Self.size)
+        emSignal = .allocate(capacity: Self.size)
+        emSignal.initialize(repeating: 0, count: Self.size)
+        hadronSignal = .allocate(capacity: Self.size)
+        hadronSignal.initialize(repeating: 0, count: Self.size)
         weightCapacity = 256
         weights = .allocate(capacity: weightCapacity)
     }
 
     deinit {
         cells.deallocate()
+        emSignal.deallocate()
+        hadronSignal.deallocate()
         weights.deallocate()
     }
 
-    /// Zeroes the cells and clears the event information.
-    func reset() {
+    /// Zeroes the cells (and the signal buffers when `active`) and clears the event information.
+    func reset(active: Bool) {
         cells.update(repeating: 0, count: Self.size)
-        emRealization = nil
+        if active {
+            emSignal.update(repeating: 0, count: Self.size)
+            hadronSignal.update(repeating: 0, count: Self.size)
+        }
+        emComponents = (nil, nil)
         conversionDepth = nil
+        pairFraction = nil
         interactionDepth = nil
         mipEnergy = 0
         emFraction = nil
@@ -50,6 +71,15 @@ final class EventScratch {
         weightCapacity = max(n, 2 * weightCapacity)
         weights = .allocate(capacity: weightCapacity)
     }
+}
+
+/// One electromagnetic shower of an event: its energy, start depth and sampled profile.
+public struct EMShowerComponent: Sendable, Equatable {
+    /// Shower energy, GeV.
+    public var energyGeV: Double
+    /// Start depth in X0 from the front face.
+    public var start: Double
+    public var realization: EMShowerRealization
 }
 
 /// cos/sin of 4096 azimuths (k + ½)·2π/4096, interleaved Float pairs (32 KB): the half-bin

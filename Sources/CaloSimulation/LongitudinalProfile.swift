@@ -17,9 +17,11 @@ public enum LongitudinalProfile {
         return out
     }
 
-    /// Layer fractions of a sampled EM shower (homogeneous set) starting at `start` X0.
-    public static func layerFractions(_ r: EMShowerRealization, start: Double = 0,
+    /// Layer fractions of a sampled EM shower starting at `start` X0: of its total deposit
+    /// (homogeneous set) or of its argon deposit (sampling set).
+    public static func layerFractions(_ r: EMShowerRealization, start: Double = 0, deposit: DepositMode = .total,
                                       grid: DepthGrid = .caloGAN) -> [Double] {
-        layerFractions(alpha: r.alphaHom, beta: r.betaHom, start: start, grid: grid)
+        let p = r.profile(deposit)
+        return layerFractions(alpha: p.alpha, beta: p.beta, start: start, grid: grid)
     }
 }

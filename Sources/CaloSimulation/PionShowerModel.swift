@@ -47,7 +47,9 @@ extension ShowerEngine {
         let zInt = -PionModel.interactionLength * log(rng.uniformOpen())
         scratch.interactionDepth = zInt
 
-        // MIP track on the axis, displaced by (±0.1, ±0.1) mm into one central cell.
+        // MIP track on the axis, displaced by (±0.1, ±0.1) mm into one central cell. Per layer:
+        // the total loss (bookkeeping, and the deposit in total mode) and, in active mode, the
+        // argon deposit f_mip·κ·ℓ with its own Landau fluctuation (ξ of the argon alone).
         let signs = rng.next()
         let mx = (signs & 1) == 0 ? 0.1 : -0.1, my = (signs & 2) == 0 ? 0.1 : -0.1
         let zEnd = min(zInt, depth)
@@ -56,13 +58,16 @@ extension ShowerEngine {
         for l in 0..<(bounds.count - 1) {
             let seg = min(zEnd, bounds[l + 1]) - bounds[l]
             if seg <= 0 { continue }
-            let g = rng.normal()
-            let m = min(15, -log(max(g * g, 1e-300)))
-            let kl = PionModel.mipLossPerMM * seg
-            let de = max(0.3 * kl, kl + PionModel.moyalWidthPerMM * seg * (m - PionModel.moyalMean))
-            let dep = min(de, 1000 * e - mip)
+            let dep = min(Self.moyalLoss(mean: PionModel.mipLossPerMM * seg, width: PionModel.moyalWidthPerMM * seg, &rng),
+                          1000 * e - mip)
             if dep <= 0 { break }
-            binnings[l].deposit(cells, x: mx, y: my, e: dep * mipScale)
+            if active {
+                let argon = Self.moyalLoss(mean: response.mipFraction * PionModel.mipLossPerMM * seg,
+                                           width: response.mipLandauWidthPerMM * seg, &rng)
+                binnings[l].deposit(cells, x: mx, y: my, e: min(argon, dep))
+            } else {
+                binnings[l].deposit(cells, x: mx, y: my, e: dep)
+            }
             mip += dep
         }
         scratch.mipEnergy = mip
@@ -83,14 +88,15 @@ extension ShowerEngine {
         let eEM = fem * ePrime
         let split = rng.uniform(0.4, 0.8)
         let tInt = grid.radiationLengths(atDepth: zInt)
+        let target = emTarget(scratch)
         subShower(energyGeV: split * eEM, start: tInt + rng.exponential(mean: 9.0 / 7.0),
-                  axisX: 0, axisY: 0, rng: &rng, cells: cells)
+                  axisX: 0, axisY: 0, rng: &rng, target: target)
         let zStart2 = zInt + rng.exponential(mean: 0.5 * medium.interactionLength)
         let uD = min(rng.uniform(), 1 - 1e-6)
         let dr = PionModel.subShowerDisplacement * (uD / (1 - uD)).squareRoot()
         let phi = 2 * Double.pi * rng.uniform()
         subShower(energyGeV: (1 - split) * eEM, start: grid.radiationLengths(atDepth: zStart2),
-                  axisX: dr * cos(phi), axisY: dr * sin(phi), rng: &rng, cells: cells)
+                  axisX: dr * cos(phi), axisY: dr * sin(phi), rng: &rng, target: target)
 
         // Non-EM component: visible part h·E_h with a Bock gamma profile in λ_I.
         let eH = (1 - fem) * ePrime
@@ -103,17 +109,12 @@ extension ShowerEngine {
                           startLambda: grid.interactionLengths(atDepth: zInt), rng: &rng, scratch: scratch)
     }
 
-    /// An EM sub-shower of a pion; below 20 MeV one spot at the start point on its axis.
-    func subShower(energyGeV e: Double, start t0: Double, axisX xa: Double, axisY ya: Double,
-                   rng: inout Xoshiro256, cells: UnsafeMutablePointer<Double>) {
-        if e <= 0 { return }
-        if e < PionModel.minimumSubShower {
-            if let k = grid.stepIndex(atX0: t0) {
-                binnings[stepLayer[k]].deposit(cells, x: xa, y: ya, e: 1000 * e * emScale)
-            }
-            return
-        }
-        emShower(energyGeV: e, start: t0, axisX: xa, axisY: ya, rng: &rng, cells: cells)
+    /// Energy loss of a track segment, MeV: mean + width·(M − ⟨M⟩) with the Moyal variable
+    /// M = −ln(g²), g ~ N(0, 1) (Landau-like, cap M ≤ 15), floored at 0.3 × mean.
+    static func moyalLoss(mean: Double, width: Double, _ rng: inout Xoshiro256) -> Double {
+        let g = rng.normal()
+        let m = min(15, -log(max(g * g, 1e-300)))
+        return max(0.3 * mean, mean + width * (m - PionModel.moyalMean))
     }
 
     /// Non-EM deposits: gamma profile in s (λ_I from the interaction point), N_h = 20 + 30 E^0.8
@@ -122,9 +123,9 @@ extension ShowerEngine {
     func hadronicComponent(energyGeV e: Double, alpha: Double, beta: Double, startLambda s0: Double,
                            rng: inout Xoshiro256, scratch: EventScratch) {
         if e <= 0 { return }
-        let cells = scratch.cells
+        let cells = active ? scratch.hadronSignal : scratch.cells
         let lg = IncompleteGamma.logGamma(alpha)
-        let eMeV = 1000 * e * emScale
+        let eMeV = 1000 * e * hadronScale
         let spots = 20 + 30 * pow(e, 0.8)
         let table = AngleTable.shared.pointer
         var prev = 0.0

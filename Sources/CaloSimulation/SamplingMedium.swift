@@ -39,7 +39,8 @@ public struct SamplingMedium: Sendable, Equatable {
     public let interactionLength: Double
     /// GFlash Fs = X0_eff / period thickness.
     public let samplingFs: Double
-    /// GFlash ê = e/mip ratio.
+    /// GFlash ê = 1/(1 + 0.007 (Z_abs − Z_act)), the e/mip ratio of its fits (0.691); a variable of
+    /// the GFlash sampling parametrisation only (the argon response uses `ActiveResponse`).
     public let eHat: Double
     /// Fraction of a MIP's energy loss deposited in the active layers (0.249 for CaloGAN).
     public let mipSamplingFraction: Double
@@ -68,9 +69,6 @@ public struct SamplingMedium: Sendable, Equatable {
         let mipAbs = absorber.minimumIonization * massAbs, mipAct = active.minimumIonization * massAct
         mipSamplingFraction = mipAct / (mipAbs + mipAct)
     }
-
-    /// Electron visible fraction ê · f_mip (≈ 0.172), used only by the "visible" deposit mode.
-    public var electronVisibleFraction: Double { eHat * mipSamplingFraction }
 
     /// The CaloGAN stack: 2 mm Pb upstream, 4 mm LAr.
     public static let caloGAN = SamplingMedium(absorber: .lead, active: .liquidArgon,

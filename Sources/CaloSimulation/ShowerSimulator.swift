@@ -3,8 +3,9 @@ import CaloTensor
 
 /// The built-in GFlash-style reference simulator for the CaloGAN geometry (e+, γ, π+).
 ///
-/// Physics: /work/shared/reference/reference-simulator.md (sections 1–6). Output: `ShowerBatch`
-/// in CaloGAN units (energy GeV, cells and overflow MeV, total Pb+LAr deposits by default).
+/// Physics: /work/shared/reference/reference-simulator.md (sections 1–6) and `ActiveResponse`.
+/// Output: `ShowerBatch` in CaloGAN units (energy GeV, cells and overflow MeV): the energy
+/// deposited in the liquid-argon gaps by default, or in lead and argon (`DepositMode.total`).
 ///
 /// Reproducibility: event i (global index `firstEventIndex + i`) draws only from
 /// `Xoshiro256(seed: seed, stream: i)`, so a batch is bit-identical for a seed whatever the
@@ -51,7 +52,7 @@ public struct ShowerSimulator: Sendable {
                     let scratch = EventScratch()
                     let nv = CaloGANGeometry.voxelCount, nl = CaloGANGeometry.layerCount
                     for i in range {
-                        scratch.reset()
+                        scratch.reset(active: engine.active)
                         var rng = Xoshiro256(seed: seed, stream: UInt64(firstEventIndex + i))
                         engine.simulate(particle, energyGeV: Double(stored[i]), rng: &rng, scratch: scratch)
                         let v = vOut.value + i * nv, o = oOut.value + i * nl
@@ -101,7 +102,7 @@ public struct ShowerSimulator: Sendable {
     }
 
     func simulateEvent(energyGeV: Double, seed: UInt64, eventIndex: Int, scratch: EventScratch) -> SimulatedShower {
-        scratch.reset()
+        scratch.reset(active: engine.active)
         let e = Double(Float(energyGeV))
         var rng = Xoshiro256(seed: seed, stream: UInt64(eventIndex))
         engine.simulate(particle, energyGeV: e, rng: &rng, scratch: scratch)
@@ -115,7 +116,8 @@ public struct ShowerSimulator: Sendable {
             voxels: (0..<nv).map { stored(c[$0]) },
             overflow: (0..<nl).map { stored(c[EventScratch.overflowBase + $0]) },
             lost: (0..<nl).map { c[EventScratch.lostBase + $0] * keep },
-            emRealization: scratch.emRealization, conversionDepth: scratch.conversionDepth,
+            emComponents: [scratch.emComponents.0, scratch.emComponents.1].compactMap { $0 },
+            conversionDepth: scratch.conversionDepth, pairFraction: scratch.pairFraction,
             interactionDepth: scratch.interactionDepth, mipEnergy: scratch.mipEnergy,
             emFraction: scratch.emFraction)
     }

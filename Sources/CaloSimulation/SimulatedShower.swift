@@ -2,8 +2,9 @@ import CaloData
 
 /// One simulated shower with the truth information tests and diagnostics need.
 ///
-/// Energies in MeV except `incidentEnergy` (GeV). The (1 − ε) loss factor is already applied
-/// to `voxels`, `overflow` and `lost`.
+/// Energies in MeV except `incidentEnergy` (GeV), of the simulator's deposit mode. The (1 − ε)
+/// loss factor is already applied to `voxels`, `overflow` and `lost`; `lost` holds mean
+/// deposits (no sampling fluctuation).
 public struct SimulatedShower: Sendable, Equatable {
     /// Incident kinetic energy, GeV (the Float-rounded value that was simulated).
     public var incidentEnergy: Double
@@ -13,13 +14,16 @@ public struct SimulatedShower: Sendable, Equatable {
     public var overflow: [Double]
     /// Energy per layer that landed beyond the ±500 mm block (not stored in CaloGAN files), MeV.
     public var lost: [Double]
-    /// e+/γ: the sampled longitudinal parameters of the primary EM shower.
-    public var emRealization: EMShowerRealization?
+    /// e+: its EM shower; γ: the showers of the e+e− pair, the more energetic first (a member
+    /// below 20 MeV, deposited as one spot, is not listed); π+: empty.
+    public var emComponents: [EMShowerComponent]
     /// γ: conversion depth (shower start) in X0.
     public var conversionDepth: Double?
+    /// γ: energy fraction x of one pair member (Bethe–Heitler), in (0, 1).
+    public var pairFraction: Double?
     /// π+: depth of the first inelastic interaction in mm (≥ 480 means a MIP-only event).
     public var interactionDepth: Double?
-    /// π+: energy lost by the MIP track (before any visible-mode scaling), MeV.
+    /// π+: total energy lost by the MIP track (lead + argon), MeV.
     public var mipEnergy: Double
     /// π+: π0 (EM) fraction f_em of the energy after the track (nil for MIP-only events).
     public var emFraction: Double?
@@ -28,6 +32,9 @@ public struct SimulatedShower: Sendable, Equatable {
     public func layerEnergy(_ l: Int) -> Double {
         voxels[CaloGANGeometry.layerRange(l)].reduce(0, +)
     }
+
+    /// e+/γ: the primary EM shower's sampled profile (the more energetic pair member for γ).
+    public var emRealization: EMShowerRealization? { emComponents.first?.realization }
 
     /// Cells + overflow, MeV.
     public var totalEnergy: Double { voxels.reduce(0, +) + overflow.reduce(0, +) }

@@ -1,36 +1,50 @@
-/// What the cells store (reference-simulator.md section 4).
+/// What the cells store.
+///
+/// The CaloGAN Geant4 application bins a step's energy by its pre-step position. The 2017
+/// version that made the published Mendeley files (DOI 10.17632/pvn3xc3wy5.1) adds every step,
+/// in lead and liquid argon alike (`.total`); its later versions, like a real liquid-argon
+/// calorimeter, add only the steps in the argon gaps (`.active`), about a fifth of the energy.
 public enum DepositMode: String, Sendable, Codable, CaseIterable {
-    /// Total Pb + LAr deposits, as in the CaloGAN data (default): no sampling fraction, no smear.
+    /// Energy deposited in the liquid-argon gaps (default): the electromagnetic response
+    /// e/mip · f_mip ≈ 0.19 with sampling fluctuations per cell (see `ActiveResponse`).
+    case active
+    /// Energy deposited in lead and argon together, no sampling fraction and no sampling
+    /// fluctuations: ≈ 0.996 E_inc for e+ (the 2017 CaloGAN convention).
     case total
-    /// Active-layer signal: EM steps scaled by ê·f_mip (≈ 0.172) with a per-step Gamma smear of
-    /// variance a²·ΔE (a = 0.11, ΔE in GeV); MIP deposits scaled by f_mip (≈ 0.249); non-EM
-    /// hadronic deposits scaled by ê·f_mip as well (rough: no separate h/mip ratio).
-    case visible
+
+    /// One line for file attributes and help texts.
+    public var summary: String {
+        switch self {
+        case .active:
+            return "active: energy deposited in the liquid-argon gaps only, with sampling fluctuations (e+ about 0.19 of E_inc)"
+        case .total:
+            return "total: energy deposited in lead and liquid argon together (e+ about 0.996 of E_inc)"
+        }
+    }
 }
 
 /// Options of the reference simulator.
 public struct SimulationOptions: Sendable, Equatable {
-    /// Stored quantity; `.total` reproduces the CaloGAN convention.
+    /// Stored quantity (default `.active`).
     public var depositMode: DepositMode
     /// ε: every cell and overflow value is multiplied by (1 − ε) to mimic Geant4's ~1% losses
     /// (albedo, escaping photons/neutrons). Must be in [0, 1). Default 0.
     public var energyLossFraction: Double
-    /// GFlash stochastic term a used by `.visible` mode (default 0.11).
-    public var samplingResolution: Double
+    /// `.active` only: draw each cell's argon deposit around its mean (true, the physics) or
+    /// store the mean itself (false: no sampling fluctuations; for studies and tests that show
+    /// what the fluctuations do). Ignored in `.total` mode.
+    public var samplingFluctuations: Bool
 
-    public init(depositMode: DepositMode = .total, energyLossFraction: Double = 0, samplingResolution: Double = 0.11) {
+    public init(depositMode: DepositMode = .active, energyLossFraction: Double = 0, samplingFluctuations: Bool = true) {
         self.depositMode = depositMode
         self.energyLossFraction = energyLossFraction
-        self.samplingResolution = samplingResolution
+        self.samplingFluctuations = samplingFluctuations
     }
 
     /// Throws `SimulationError.invalidOption` for values out of range.
     public func validate() throws {
         guard energyLossFraction.isFinite, energyLossFraction >= 0, energyLossFraction < 1 else {
             throw SimulationError.invalidOption("energy loss fraction ε must be in [0, 1), got \(energyLossFraction)")
-        }
-        guard samplingResolution.isFinite, samplingResolution > 0, samplingResolution < 10 else {
-            throw SimulationError.invalidOption("sampling resolution must be in (0, 10), got \(samplingResolution)")
         }
     }
 }

@@ -42,13 +42,13 @@ import CaloSimulation
         #expect(abs(rho - p.rho) < 4 * (1 - p.rho * p.rho) / Double(n).squareRoot())
     }
 
-    /// Mean and spread of the layer fractions of e+ showers against the incomplete-gamma
-    /// expectation averaged over the (T, α) fluctuation model by 2-D quadrature.
+    /// Mean and spread of the layer fractions of e+ showers (total deposits) against the
+    /// incomplete-gamma expectation averaged over the (T, α) fluctuation model by 2-D quadrature.
     @Test(arguments: [10.0, 50.0])
     func layerFractionsMatchTheAveragedProfile(energy: Double) throws {
         let n = energy > 20 ? 600 : 1500
         let e = Double(Float(energy))
-        let sim = try ShowerSimulator(particle: .eplus)
+        let sim = try ShowerSimulator(particle: .eplus, options: SimulationOptions(depositMode: .total))
         let showers = try sim.simulateEvents(energies: Array(repeating: energy, count: n), seed: 12)
         let params = EMShowerParameters(energyGeV: e)
         let moments = gaussianExpectation { z1, z2 in
@@ -68,23 +68,71 @@ import CaloSimulation
         }
     }
 
-    /// Per shower, the layer energies equal E·ΔP of the sampled profile (energy bookkeeping).
-    @Test(arguments: [Particle.eplus, .gamma])
-    func perShowerLayerEnergiesFollowTheSampledProfile(particle: Particle) throws {
-        let sim = try ShowerSimulator(particle: particle)
+    /// Active deposits: the mean argon energy per layer is e/mip · f_mip times the sampling-set
+    /// (visible) profile averaged over the fluctuation model; the per-cell Gamma draws do not
+    /// move the mean.
+    @Test func activeLayerMeansFollowTheVisibleProfile() throws {
+        let n = 1500, e = 10.0
+        let showers = try ShowerSimulator(particle: .eplus).simulateEvents(energies: Array(repeating: e, count: n), seed: 16)
+        let params = EMShowerParameters(energyGeV: e)
+        let moments = gaussianExpectation { z1, z2 in
+            LongitudinalProfile.layerFractions(params.realize(z1: z1, z2: z2), deposit: .active)
+        }
+        let f = ActiveResponse.caloGAN.electronFraction
+        for l in 0..<3 {
+            let s = Stats(showers.map { layerTotals($0)[l] / (1000 * e) })
+            print("e+ 10 GeV active layer \(l): mean \(s.mean) expected \(f * moments[l]) (se \(s.se))")
+            #expect(abs(s.mean - f * moments[l]) < 4 * s.se + 1e-7, "layer \(l)")
+        }
+    }
+
+    /// Per shower, the layer energies equal E·ΔP of the sampled profile (energy bookkeeping):
+    /// total deposits with the homogeneous profile; argon means (no sampling fluctuations) with
+    /// e/mip · f_mip times the sampling-set profile. A photon's energy is the sum over the
+    /// showers of its pair.
+    @Test(arguments: [Particle.eplus, .gamma], [DepositMode.total, .active])
+    func perShowerLayerEnergiesFollowTheSampledProfile(particle: Particle, deposit: DepositMode) throws {
+        let sim = try ShowerSimulator(particle: particle, options: SimulationOptions(depositMode: deposit, samplingFluctuations: false))
+        let scale = deposit == .active ? ActiveResponse.caloGAN.electronFraction : 1
         let energies = (0..<60).map { 1 + 99 * Double($0) / 59 }
         for s in try sim.simulateEvents(energies: energies, seed: 13) {
-            let f = LongitudinalProfile.layerFractions(s.emRealization!, start: s.conversionDepth ?? 0)
+            var expected = [0.0, 0.0, 0.0], listed = 0.0
+            for c in s.emComponents {
+                let f = LongitudinalProfile.layerFractions(c.realization, start: c.start, deposit: deposit)
+                for l in 0..<3 { expected[l] += 1000 * c.energyGeV * scale * f[l] }
+                listed += c.energyGeV
+            }
+            // A pair member below 20 MeV is one spot at the conversion point.
+            let spot = s.incidentEnergy - listed
+            #expect(spot >= 0 && spot < 0.02 + 1e-9)
+            if spot > 1e-9, let k = DepthGrid.caloGAN.stepIndex(atX0: s.conversionDepth ?? 0) {
+                expected[DepthGrid.caloGAN.steps[k].layer] += 1000 * spot * scale
+            }
             let t = layerTotals(s)
-            for l in 0..<3 { #expect(abs(t[l] - 1000 * s.incidentEnergy * f[l]) < 1e-5 * 1000 * s.incidentEnergy) }
+            for l in 0..<3 { #expect(abs(t[l] - expected[l]) < 1e-5 * 1000 * s.incidentEnergy) }
         }
+    }
+
+    /// The pair's energy sharing follows Bethe–Heitler's complete-screening law
+    /// ∝ 1 − (4/3)x(1 − x): mean 1/2 by symmetry and E[x²] = (4/15)/(7/9) = 12/35, so the
+    /// standard deviation is √(12/35 − 1/4) = 0.3047 (a uniform split would give 0.2887).
+    @Test func photonPairSharingFollowsBetheHeitler() throws {
+        let n = 4000
+        let showers = try ShowerSimulator(particle: .gamma, options: SimulationOptions(depositMode: .total))
+            .simulateEvents(energies: Array(repeating: 5, count: n), seed: 17)
+        let x = Stats(showers.map { $0.pairFraction! })
+        print("pair fraction mean \(x.mean) ± \(x.se), sd \(x.sd) ± \(x.seOfSD) (expected 0.5, 0.3047)")
+        #expect(abs(x.mean - 0.5) < 4 * x.se)
+        #expect(abs(x.sd - (12.0 / 35 - 0.25).squareRoot()) < 4 * x.seOfSD)
+        #expect(abs(x.sd - (1.0 / 12).squareRoot()) > 4 * x.seOfSD)
     }
 
     /// Photon conversion depth ~ Exp(mean 9/7 X0); photons put less energy in layer 0 than e+.
     @Test func photonsStartLaterThanPositrons() throws {
         let n = 1200
-        let gam = try ShowerSimulator(particle: .gamma).simulateEvents(energies: Array(repeating: 10, count: n), seed: 14)
-        let pos = try ShowerSimulator(particle: .eplus).simulateEvents(energies: Array(repeating: 10, count: n), seed: 15)
+        let total = SimulationOptions(depositMode: .total)
+        let gam = try ShowerSimulator(particle: .gamma, options: total).simulateEvents(energies: Array(repeating: 10, count: n), seed: 14)
+        let pos = try ShowerSimulator(particle: .eplus, options: total).simulateEvents(energies: Array(repeating: 10, count: n), seed: 15)
         let t0 = Stats(gam.map { $0.conversionDepth! })
         print("conversion depth mean \(t0.mean) expected \(9.0 / 7.0) (se \(t0.se)), sd \(t0.sd)")
         #expect(abs(t0.mean - 9.0 / 7.0) < 4 * (9.0 / 7.0) / Double(n).squareRoot())

@@ -11,7 +11,14 @@ public struct SimulateCommand: Command {
         Writes N showers of one particle (e+, gamma or pi+) in the CaloGAN HDF5 layout: \
         energy (N,1) in GeV, layer_0 (N,3,96), layer_1 (N,12,12), layer_2 (N,12,6) and \
         overflow (N,3) in MeV, float32, chunked and gzip-compressed, with the particle, \
-        generator, seed and version as attributes. Incident energies are uniform in \
+        generator, seed, version and deposit kind as attributes. By default the cells hold \
+        the energy deposited in the liquid-argon gaps (--deposit active), as a real \
+        liquid-argon calorimeter and the later versions of the CaloGAN Geant4 application \
+        record: about 0.19 of the energy of an e+, with sampling fluctuations in every cell. \
+        --deposit total stores lead and argon deposits together (about 0.996 of an e+'s \
+        energy, no sampling fluctuations), the convention of the 2017 CaloGAN application \
+        that made the published Mendeley files (DOI 10.17632/pvn3xc3wy5.1); use it to \
+        compare with those files. Incident energies are uniform in \
         [1, 100] GeV like the CaloGAN Geant4 samples, unless --energy, --energy-range, \
         --energies or --energies-from says otherwise. The output is identical for a seed whatever the thread \
         count. The file appears under its name only when complete.
@@ -21,18 +28,19 @@ public struct SimulateCommand: Command {
     static let events = Option.int("events", short: "n", default: 10_000, range: 1...100_000_000,
                                    help: "Number of showers.")
     static let output = Option.path("output", short: "o", default: nil, help: "Output HDF5 file.")
-    static let mode = Option.choice("mode", default: DepositMode.total,
-                                    help: "total: Pb + LAr deposits as in the CaloGAN files; visible: LAr signal only with sampling fluctuations.")
+    static let deposit = Option.choice("deposit", default: DepositMode.active,
+                                       help: "active: energy in the liquid-argon gaps (later CaloGAN application, real LAr calorimeters); total: lead + argon (the 2017 CaloGAN files on Mendeley).")
     static let batchSize = Option.int("batch-size", default: 10_000, range: 1...1_000_000,
                                       help: "Showers simulated and written per batch (memory stays flat).")
     static let force = Option.flag("force", short: "f", help: "Replace the output file if it exists.")
 
     public static let options: [OptionSpec] = [particle.spec, events.spec, output.spec] + EnergyOptions.specs
-        + [mode.spec, batchSize.spec, force.spec] + CommonOptions.specs
+        + [deposit.spec, batchSize.spec, force.spec] + CommonOptions.specs
     public static let examples = [
         "simulate --particle eplus --events 100000 --seed 7 --output datasets/eplus.h5",
         "simulate -p gamma -n 10000 --energy 50 -o gamma-50GeV.h5",
         "simulate -p piplus -n 20000 --energy-range 10,20 -o piplus.h5",
+        "simulate -p eplus -n 20000 --deposit total -o eplus-total.h5",
     ]
 
     let particleKind: Particle
@@ -51,7 +59,7 @@ public struct SimulateCommand: Command {
         particleKind = p
         count = a[Self.events]
         outputPath = a[Self.output]
-        depositMode = a[Self.mode]
+        depositMode = a[Self.deposit]
         batch = a[Self.batchSize]
         overwrite = a[Self.force]
         common = try CommonOptions(a)
@@ -70,6 +78,8 @@ public struct SimulateCommand: Command {
                                           generator: "caloflow built-in GFlash-style simulator (\(depositMode.rawValue) deposits)",
                                           seed: common.seed, appVersion: BuildInfo.version)
         metadata.extra["energy_spectrum"] = spectrum.description
+        metadata.extra[ShowerFileLayout.AttributeName.deposit] = depositMode.rawValue
+        metadata.extra[ShowerFileLayout.AttributeName.depositNote] = depositMode.summary
         let writer = try ShowerFileWriter(path: outputPath, metadata: metadata, replaceExisting: overwrite)
         let progress = ProgressLine(label: "simulate \(particleKind.rawValue)", total: count, unit: "showers", logger: logger)
         let start = monotonicSeconds()
