@@ -71,8 +71,18 @@ public struct ShowerFileSummary: Sendable, CustomStringConvertible {
             out.append("layer \(l) energy [MeV]: mean \(f(s.layerEnergy[l].mean)), std \(f(s.layerEnergy[l].standardDeviation)); "
                        + "non-zero voxels: \(f(100 * s.nonzeroFraction[l].mean))%")
         }
+        let layerMeans = s.layerEnergy.map(\.mean), layerSum = layerMeans.reduce(0, +)
+        if layerSum > 0 {
+            out.append("layer shares of the cell energy [%]: " + layerMeans.map { f(100 * $0 / layerSum) }.joined(separator: " / "))
+        }
         if s.depositedFraction.count > 0 {
-            out.append("deposited / E_inc: mean \(f(s.depositedFraction.mean)), std \(f(s.depositedFraction.standardDeviation))")
+            let kind: String
+            switch metadata.extra[ShowerFileLayout.AttributeName.deposit] {
+            case "active": kind = "active (liquid-argon) deposit in the cells"
+            case "total": kind = "total (lead + argon) deposit in the cells"
+            default: kind = "energy in the cells"
+            }
+            out.append("\(kind) / E_inc: mean \(f(s.depositedFraction.mean)), std \(f(s.depositedFraction.standardDeviation))")
         }
         out.append("overflow mean [MeV]: " + s.overflow.map { f($0.mean) }.joined(separator: ", "))
         return out

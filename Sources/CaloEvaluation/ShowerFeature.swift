@@ -49,6 +49,10 @@ enum FeatureSlot {
 
     static let pairs = [(0, 1), (0, 2), (1, 2)]
 
+    /// Features compared on bins fitted to the data (`FeatureComparison.dataRangedBinning`):
+    /// their scale is set by what the cells hold (active or total deposits).
+    static let dataRanged: Set<String> = ["E_tot", "E_tot_over_E_inc"]
+
     struct Entry { let name: String; let label: String; let unit: String; let binning: Binning }
 
     /// The catalogue, in slot order.

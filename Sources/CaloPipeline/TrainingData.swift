@@ -12,9 +12,12 @@ public struct TrainingDataSummary: Codable, Sendable, Equatable {
     public var minimumEnergyGeV: Double
     public var maximumEnergyGeV: Double
     public var splitSeed: UInt64
+    /// What the training file's cells hold ("active" or "total", its `deposit` attribute), when
+    /// it says; generated files inherit it.
+    public var deposit: String?
 
     public init(file: String, particle: String, events: Int, trainingEvents: Int, validationEvents: Int,
-                minimumEnergyGeV: Double, maximumEnergyGeV: Double, splitSeed: UInt64) {
+                minimumEnergyGeV: Double, maximumEnergyGeV: Double, splitSeed: UInt64, deposit: String? = nil) {
         self.file = file
         self.particle = particle
         self.events = events
@@ -23,10 +26,11 @@ public struct TrainingDataSummary: Codable, Sendable, Equatable {
         self.minimumEnergyGeV = minimumEnergyGeV
         self.maximumEnergyGeV = maximumEnergyGeV
         self.splitSeed = splitSeed
+        self.deposit = deposit
     }
 
     enum CodingKeys: String, CodingKey {
-        case file, particle, events
+        case file, particle, events, deposit
         case trainingEvents = "training_events", validationEvents = "validation_events"
         case minimumEnergyGeV = "min_energy_gev", maximumEnergyGeV = "max_energy_gev", splitSeed = "split_seed"
     }
@@ -50,12 +54,14 @@ public final class TrainingData: @unchecked Sendable {
         let reader = try ShowerFileReader(path: path, maxEvents: maxEvents > 0 ? maxEvents : nil)
         let batch = try reader.readAll()
         try self.init(batch: batch, file: FileSystem.absolutePath(path), particle: reader.metadata.particle ?? "unknown",
-                      validationFraction: validationFraction, seed: seed)
+                      validationFraction: validationFraction, seed: seed,
+                      deposit: reader.metadata.extra[ShowerFileLayout.AttributeName.deposit])
     }
 
     /// Wraps showers already in memory. Every incident energy must lie in
     /// `ShowerValidation.supportedIncidentEnergyGeV`.
-    public init(batch: ShowerBatch, file: String, particle: String, validationFraction: Double, seed: UInt64) throws {
+    public init(batch: ShowerBatch, file: String, particle: String, validationFraction: Double, seed: UInt64,
+                deposit: String? = nil) throws {
         let n = batch.count
         let nValidation = Int((Double(n) * validationFraction).rounded())
         guard n - nValidation >= 2, nValidation >= 1 else {
@@ -76,7 +82,7 @@ public final class TrainingData: @unchecked Sendable {
         }
         summary = TrainingDataSummary(file: file, particle: particle, events: n, trainingEvents: trainIndices.count,
                                       validationEvents: validationIndices.count, minimumEnergyGeV: Double(lo),
-                                      maximumEnergyGeV: Double(hi), splitSeed: seed)
+                                      maximumEnergyGeV: Double(hi), splitSeed: seed, deposit: deposit)
     }
 
     /// Voxels [B, 504] (MeV) and incident energies of the given showers, with U[0, noise)

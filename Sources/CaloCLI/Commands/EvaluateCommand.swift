@@ -141,6 +141,12 @@ public struct EvaluateCommand: Command {
         logger.info("reading \(n) showers from \(referencePath) and \(generatedPath)")
         let reference = try refReader.read(0..<n), generated = try genReader.read(0..<n)
         try refReader.close(); try genReader.close()
+        let depositKey = ShowerFileLayout.AttributeName.deposit
+        if let w = DepositConsistency.warning(reference: reference, generated: generated,
+                                              referenceDeposit: refReader.metadata.extra[depositKey],
+                                              generatedDeposit: genReader.metadata.extra[depositKey]) {
+            provenance.warnings.append(w)
+        }
 
         let run = try EvaluationRun(reference: reference, generated: generated, configuration: configuration,
                                     provenance: provenance) { event in

@@ -87,6 +87,7 @@ public struct GenerateCommand: Command {
                                           seed: common.seed, appVersion: BuildInfo.version)
         metadata.extra["energy_spectrum"] = spectrum.description
         metadata.extra["threshold_mev"] = String(generator.preprocessing.thresholdMeV)
+        if let d = info.trainingData.deposit { metadata.extra[ShowerFileLayout.AttributeName.deposit] = d }
         metadata.extra["flow1_checkpoint"] = run.checkpointPath(stage: "flow1", .best)
         metadata.extra["flow2_checkpoint"] = run.checkpointPath(stage: stage.rawValue, .best)
         let writer = try ShowerFileWriter(path: outputPath, metadata: metadata, gzipLevel: compression, format: outputFormat,
