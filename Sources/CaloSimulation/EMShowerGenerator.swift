@@ -64,14 +64,15 @@ extension ShowerEngine {
     /// the weight f_R/g_R = 2R/√(r² + R²) = 2v. The pair uses v and 1 − v, so its weights add
     /// to exactly 2: every step keeps its energy, and each spot alone is an unbiased sample of
     /// f. Within the pair the energy is further shared at random (below) without changing
-    /// either spot's mean. Spots far from the axis are light, as the soft photons that make the tail of a real
-    /// shower deposit in small pieces: cells far out get a continuum of small energies instead
-    /// of 0 or one whole spot (the quantisation that made a bump at the mean spot energy,
-    /// ≈ 11 MeV, in the cell spectrum). An odd spot is drawn from f itself with weight 1.
+    /// either spot's mean. Spots far from the axis are light, as the soft photons that make the
+    /// tail of a real shower deposit in small pieces: cells far out get a continuum of small
+    /// energies instead of 0 or one whole spot (the quantisation that made a bump at the mean
+    /// spot energy, ≈ 11 MeV, in the cell spectrum). An odd spot is drawn from f itself with
+    /// weight 1.
     ///
     /// One 64-bit draw per spot: 20 bits component choice, 12 bits azimuth from the table; the
-    /// pair's v and its energy split take a second draw. Branch-free component choice and a local
-    /// generator copy keep the loop in registers.
+    /// pair's v and its energy split take a second draw. Branch-free component choice and a
+    /// local generator copy keep the loop in registers.
     @inline(__always)
     func emitSpots(count: Int, energy: Double, core: Double, tail: Double, coreProbability p: Double,
                    axisX xa: Double, axisY ya: Double, binning: LayerBinning,
