@@ -2,6 +2,7 @@ import Testing
 import Foundation
 import CaloCLI
 import CaloData
+import CaloTestSupport
 
 /// `simulate --deposit`: argon (active) deposits by default, lead + argon with `total`; the file
 /// says which, `info` shows it with the mean deposit over E_inc, and `evaluate` warns when a
