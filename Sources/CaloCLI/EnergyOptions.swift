@@ -56,10 +56,8 @@ struct EnergyOptions {
     static func readEnergies(_ path: String) throws -> [Double] {
         guard FileSystem.exists(path) else { throw ValidationError("--energies-from: \(path) does not exist") }
         if (try? HDF5File(path: path, mode: .readOnly)) != nil {
-            let reader = try ShowerFileReader(path: path)
-            var out = [Double]()
-            try reader.forEachBatch(size: 50_000) { b, _ in out.append(contentsOf: b.incidentEnergy.map(Double.init)) }
-            return out
+            // Only the energies are read: a file of 40,500-voxel showers need not fit in memory.
+            return try ShowerFileReader(path: path).readIncidentEnergies().map(Double.init)
         }
         guard let fp = fopen(path, "r") else { throw ValidationError("--energies-from: cannot read \(path)") }
         defer { fclose(fp) }

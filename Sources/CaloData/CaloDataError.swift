@@ -47,9 +47,12 @@ public enum CaloDataError: Error, CustomStringConvertible, Sendable {
     case wrongShape(path: String, dataset: String, expected: [Int], found: [Int])
     /// The datasets disagree on the number of events; `counts` is (dataset, events) in layout order.
     case eventCountMismatch(path: String, counts: [String: Int])
-    /// A flat file whose showers have another number of voxels than the CaloGAN geometry's 504
-    /// (`guess` names the geometry the count belongs to, when known).
-    case otherGeometry(path: String, dataset: String, voxels: Int, guess: String?)
+    /// A flat file whose voxel count belongs to no named geometry and that records no geometry.
+    case unknownGeometry(path: String, dataset: String, voxels: Int)
+    /// The file's showers do not fit the geometry asked for or recorded (`detail` says how).
+    case geometryMismatch(path: String, detail: String)
+    /// Showers of a geometry other than CaloGAN's in the CaloGAN layout, which has no place for them.
+    case layoutNeedsCaloGAN(path: String, geometry: String)
     /// A NaN, infinite or negative value at `event` (absolute index in the file), flat `index` in that event's row.
     case invalidValue(path: String, dataset: String, event: Int, index: Int, value: Float, problem: ValueProblem)
 
@@ -90,9 +93,15 @@ public enum CaloDataError: Error, CustomStringConvertible, Sendable {
         case .missingDataset(let p, let d, let found):
             let list = found.isEmpty ? "nothing" : found.joined(separator: ", ")
             return "\(p): dataset '\(d)' is missing (the file contains: \(list)); a shower file needs either energy, layer_0, layer_1, layer_2, overflow (CaloGAN layout) or incident_energies, showers (flat layout)"
-        case .otherGeometry(let p, let d, let v, let guess):
-            return "\(p): dataset '\(d)' has \(v) voxels per shower" + (guess.map { " (\($0))" } ?? "")
-                + "; caloflow models the CaloGAN geometry, \(CaloGANGeometry.voxelCount) voxels (3x96, 12x12, 12x6)"
+        case .unknownGeometry(let p, let d, let v):
+            let known = CalorimeterGeometry.builtIn.map { "\($0.name) \($0.voxelCount)" }.joined(separator: ", ")
+            return "\(p): dataset '\(d)' has \(v) voxels per shower, the count of no named geometry (\(known)), "
+                + "and the file records no geometry; give its binning file with --geometry <file.xml>"
+        case .geometryMismatch(let p, let d):
+            return "\(p): \(d)"
+        case .layoutNeedsCaloGAN(let p, let g):
+            return "\(p): the CaloGAN layout (energy, layer_0, layer_1, layer_2, overflow) holds showers of the CaloGAN "
+                + "geometry only; showers of \(g) are written in the flat layout (incident_energies, showers)"
         case .wrongRank(let p, let d, let e, let f):
             return "\(p): dataset '\(d)' has rank \(f.count) with shape \(Self.shape(f)), expected rank \(e.count) with shape \(Self.shape(e))"
         case .wrongShape(let p, let d, let e, let f):

@@ -294,8 +294,11 @@ extension HDF5File {
         let rowSize = dims.dropFirst().reduce(1, *)
         let mspace: hid_t
         if stride == rowSize {
-            var m = [hsize_t(rowCount * rowSize)]
-            mspace = H5Screate_simple(1, &m, nil)
+            // The memory space has the file selection's shape: HDF5 then copies whole runs of
+            // each chunk; a flat (rowCount * rowSize) memory space of another rank makes it
+            // iterate the selections span by span (most of the reading time for wide rows).
+            var m = [hsize_t(rowCount)] + dims.dropFirst().map { hsize_t($0) }
+            mspace = H5Screate_simple(Int32(m.count), &m, nil)
         } else {
             var m = [hsize_t(rowCount), hsize_t(stride)]
             mspace = H5Screate_simple(2, &m, nil)

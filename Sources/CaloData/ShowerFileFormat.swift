@@ -1,16 +1,17 @@
-/// The two HDF5 layouts a shower file can have. Both hold the same showers of the CaloGAN
-/// geometry (504 cells); they differ in dataset names, shapes and energy units.
+/// The two HDF5 layouts a shower file can have. They differ in dataset names, shapes and energy
+/// units, and in the geometries they can hold.
 ///
 /// - `calogan`: the CaloGAN Geant4 samples' layout (`ShowerFileLayout`): `energy` (N, 1) in GeV,
 ///   `layer_0` (N, 3, 96), `layer_1` (N, 12, 12), `layer_2` (N, 12, 6) and `overflow` (N, 3) in MeV.
-///   What caloflow writes by default.
+///   The CaloGAN geometry only; what caloflow writes by default for it.
 /// - `flat`: the CaloChallenge interchange layout: `incident_energies` (N, 1) and `showers`
-///   (N, 504), both in MeV. The voxel order is CaloGAN's: layer 0, 1, 2, each row-major, which is
-///   the order of `ShowerBatch.voxels`. There is no overflow: reading gives zero overflow, writing
-///   drops it.
+///   (N, D), both in MeV, for any geometry (`CalorimeterGeometry`): D is its voxel count and the
+///   voxels are in its flat order (CaloGAN: layer 0, 1, 2, each row-major; CaloChallenge: layer
+///   by layer, alpha-major then radius), the order of `ShowerBatch.voxels`. There is no overflow:
+///   reading a CaloGAN-geometry flat file gives zero overflow, writing drops it.
 ///
-/// The reader recognises either layout by its dataset names; `caloflow convert` turns one into the
-/// other.
+/// The reader recognises either layout by its dataset names, and a flat file's geometry by its
+/// `geometry` attribute or its voxel count; `caloflow convert` turns one layout into the other.
 public enum ShowerFileFormat: String, CaseIterable, Sendable, Codable {
     case calogan
     case flat
@@ -23,11 +24,12 @@ public enum ShowerFileFormat: String, CaseIterable, Sendable, Codable {
         }
     }
 
-    /// Per-event shape (the dimensions after N) of each dataset.
-    public var eventShapes: [String: [Int]] {
+    /// Per-event shape (the dimensions after N) of each dataset for showers of `geometry` (the
+    /// CaloGAN layout exists for the CaloGAN geometry only).
+    public func eventShapes(geometry: CalorimeterGeometry = .calogan) -> [String: [Int]] {
         switch self {
         case .calogan: return ShowerFileLayout.eventShapes
-        case .flat: return [Self.flatEnergy: [1], Self.flatShowers: [CaloGANGeometry.voxelCount]]
+        case .flat: return [Self.flatEnergy: [1], Self.flatShowers: [geometry.voxelCount]]
         }
     }
 
@@ -62,11 +64,4 @@ public enum ShowerFileFormat: String, CaseIterable, Sendable, Codable {
         if ShowerFileFormat.flat.datasetNames.allSatisfy(present.contains) { return .flat }
         return nil
     }
-
-    /// Voxels per shower of the CaloChallenge datasets that are not the CaloGAN geometry, for a
-    /// message that says what a wrong file probably is.
-    static let otherGeometries: [Int: String] = [
-        368: "CaloChallenge dataset 1, photons", 533: "CaloChallenge dataset 1, pions",
-        6480: "CaloChallenge dataset 2", 40500: "CaloChallenge dataset 3",
-    ]
 }

@@ -32,5 +32,10 @@ public enum ShowerFileLayout {
         public static let deposit = "deposit"
         /// A one-line human description of `deposit`.
         public static let depositNote = "deposit_note"
+        /// The showers' geometry by name ("calogan", "ds2", "my-binning.xml"); every file caloflow writes has it.
+        public static let geometry = "geometry"
+        /// The full geometry record (JSON, `CalorimeterGeometry` Codable form), written for
+        /// geometries that are not named ones, so the file can be read without the binning file.
+        public static let geometryBinning = "geometry_binning"
     }
 }

@@ -2,8 +2,8 @@ import Glibc
 
 /// The descriptive attributes of a shower file (root attributes in HDF5).
 ///
-/// Known keys: `particle`, `generator`, `seed`, `app_version`, `units`, `created`; everything
-/// else lands in `extra` (as text when read back).
+/// Known keys: `particle`, `generator`, `seed`, `app_version`, `units`, `created`, `geometry`
+/// (with `geometry_binning`); everything else lands in `extra` (as text when read back).
 public struct ShowerFileMetadata: Sendable, Equatable {
     /// Particle species name (e.g. "eplus", "gamma", "piplus").
     public var particle: String?
@@ -17,6 +17,9 @@ public struct ShowerFileMetadata: Sendable, Equatable {
     public var units: String?
     /// Free-form creation information (the writer defaults to a UTC timestamp).
     public var creationInfo: String?
+    /// The geometry name a file records (read only: the writer records its own geometry, and
+    /// `ShowerFileReader.geometry` is the geometry of the showers).
+    public var geometry: String?
     /// Any further string attributes.
     public var extra: [String: String]
 
@@ -28,6 +31,7 @@ public struct ShowerFileMetadata: Sendable, Equatable {
         self.appVersion = appVersion
         self.units = units
         self.creationInfo = creationInfo
+        self.geometry = nil
         self.extra = extra
     }
 
@@ -43,6 +47,8 @@ public struct ShowerFileMetadata: Sendable, Equatable {
         appVersion = rest.removeValue(forKey: K.appVersion)
         units = rest.removeValue(forKey: K.units)
         creationInfo = rest.removeValue(forKey: K.created)
+        geometry = rest.removeValue(forKey: K.geometry)
+        rest.removeValue(forKey: K.geometryBinning)
         extra = rest
     }
 

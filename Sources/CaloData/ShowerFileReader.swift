@@ -1,17 +1,22 @@
 import Glibc
 
 /// Reads a shower file in either layout (`ShowerFileFormat`: CaloGAN, or the flat
-/// CaloChallenge-style one, recognised by its dataset names), validating as it goes.
+/// CaloChallenge-style one, recognised by its dataset names), of any geometry, validating as it goes.
 ///
 /// Opening checks the layout: every dataset present, rank and per-event shape, float32 or
 /// float64 elements (contiguous or chunked/compressed, as h5py writes them), and equal event
-/// counts. Batches are always in CaloGAN terms: E_inc in GeV, 504 voxels in MeV (a flat file's
-/// MeV energies are converted; its overflow reads as 0). Every read checks the content: NaN, infinite or negative values throw
-/// `CaloDataError.invalidValue` naming the dataset and the file event index.
+/// counts, and settles the geometry (`geometry`): CaloGAN for the CaloGAN layout; for a flat file
+/// the one asked for, else the one its `geometry` attribute records, else the named geometry
+/// with its voxel count (504, 368, 533, 6480 or 40500), each checked against the voxel count.
+/// Batches hold E_inc in GeV and the voxels in MeV (a flat file's MeV energies are converted; a
+/// CaloGAN-geometry flat file's overflow reads as 0). Every read checks the content: NaN,
+/// infinite or negative values throw `CaloDataError.invalidValue` naming the dataset and the
+/// file event index.
 ///
 /// Reads are hyperslabs of whole batches, converted to Float32 by HDF5 and placed directly into
 /// the `ShowerBatch` matrices (layer_l lands at its voxel offset); `forEachBatch` streams a file
-/// of any size with one batch in memory.
+/// of any size with one batch in memory (`streamingBatchSize` keeps a batch of a 40,500-voxel
+/// geometry near 128 MB).
 public final class ShowerFileReader {
     /// File path as given.
     public let path: String
@@ -21,6 +26,8 @@ public final class ShowerFileReader {
     public let eventsInFile: Int
     /// The file's layout.
     public let format: ShowerFileFormat
+    /// The geometry of the file's showers.
+    public let geometry: CalorimeterGeometry
     /// Shape, type and storage of each layout dataset.
     public let datasets: [String: HDF5DatasetInfo]
     /// All root attributes as text.
@@ -34,8 +41,10 @@ public final class ShowerFileReader {
 
     // MARK: - Open and validate the layout
 
-    /// Opens `path` and validates the layout. `maxEvents` limits reading to a prefix.
-    public init(path: String, maxEvents: Int? = nil, validateContent: Bool = true) throws {
+    /// Opens `path` and validates the layout. `maxEvents` limits reading to a prefix. `geometry`
+    /// is the geometry the caller expects (e.g. from `--geometry`): the file must fit it.
+    public init(path: String, maxEvents: Int? = nil, geometry requested: CalorimeterGeometry? = nil,
+                validateContent: Bool = true) throws {
         self.path = path
         file = try HDF5File(path: path, mode: .readOnly)
         validatesContent = validateContent
@@ -44,6 +53,7 @@ public final class ShowerFileReader {
         let format = ShowerFileFormat.detect(members: members)
             ?? (ShowerFileFormat.flat.datasetNames.contains(where: members.contains) ? .flat : .calogan)
         self.format = format
+        let attributes = try file.attributesAsStrings(of: "/")
         var infos: [String: HDF5DatasetInfo] = [:]
         for name in format.datasetNames {
             guard members.contains(name) else {
@@ -55,17 +65,26 @@ public final class ShowerFileReader {
             }
             infos[name] = try file.datasetInfo(name)
         }
+        let showers = infos[ShowerFileFormat.flatShowers]
+        let geometry: CalorimeterGeometry
+        if format == .flat, let showers, showers.shape.count == 2 {
+            geometry = try Self.flatGeometry(path: path, voxels: showers.shape[1], attributes: attributes, requested: requested)
+        } else {
+            geometry = .calogan
+            if let g = requested, !g.isCaloGAN {
+                throw CaloDataError.geometryMismatch(path: path, detail: "the file is in the CaloGAN layout, which holds CaloGAN showers "
+                                                     + "(504 voxels), not showers of \(g.name) (\(g.voxelCount) voxels)")
+            }
+        }
+        self.geometry = geometry
+        let shapes = format.eventShapes(geometry: geometry)
         for name in format.datasetNames {
             let info = infos[name]!
-            let expected = [-1] + format.eventShapes[name]!
+            let expected = [-1] + shapes[name]!
             let energyAsVector = name == format.energyDataset && info.shape.count == 1
             if !energyAsVector {
                 guard info.shape.count == expected.count else {
                     throw CaloDataError.wrongRank(path: path, dataset: name, expected: expected, found: info.shape)
-                }
-                if format == .flat, name == ShowerFileFormat.flatShowers, info.shape[1] != CaloGANGeometry.voxelCount {
-                    throw CaloDataError.otherGeometry(path: path, dataset: name, voxels: info.shape[1],
-                                                      guess: ShowerFileFormat.otherGeometries[info.shape[1]])
                 }
                 guard Array(info.shape.dropFirst()) == Array(expected.dropFirst()) else {
                     throw CaloDataError.wrongShape(path: path, dataset: name, expected: expected, found: info.shape)
@@ -86,8 +105,46 @@ public final class ShowerFileReader {
         }
         count = min(eventsInFile, maxEvents ?? eventsInFile)
         datasets = infos
-        attributes = try file.attributesAsStrings(of: "/")
+        self.attributes = attributes
         metadata = ShowerFileMetadata(attributes: attributes)
+    }
+
+    /// The geometry of a flat file with `voxels` voxels per shower: `requested` if given, else the
+    /// one the `geometry` (and, for a geometry without a name, `geometry_binning`) attribute
+    /// records, else the named geometry with that voxel count. Whatever is chosen must have
+    /// `voxels` voxels and agree with the recorded geometry.
+    static func flatGeometry(path: String, voxels: Int, attributes: [String: String],
+                             requested: CalorimeterGeometry?) throws -> CalorimeterGeometry {
+        typealias K = ShowerFileLayout.AttributeName
+        var recorded: CalorimeterGeometry?
+        if let name = attributes[K.geometry] {
+            if let json = attributes[K.geometryBinning] {
+                do { recorded = try CalorimeterGeometry.decodeRecord(json) } catch {
+                    throw CaloDataError.geometryMismatch(path: path, detail: "attribute '\(K.geometryBinning)' is not a valid geometry record: \(error)")
+                }
+            } else {
+                recorded = CalorimeterGeometry.named(name)
+            }
+            if let r = recorded, r.voxelCount != voxels {
+                throw CaloDataError.geometryMismatch(path: path, detail: "the file records the geometry \(r.name) (\(r.voxelCount) voxels per shower), "
+                                                     + "but dataset 'showers' has \(voxels)")
+            }
+        }
+        if let g = requested {
+            guard g.voxelCount == voxels else {
+                throw CaloDataError.geometryMismatch(path: path, detail: "dataset 'showers' has \(voxels) voxels per shower"
+                    + (CalorimeterGeometry.builtIn(voxelCount: voxels).map { " (the count of \($0.name))" } ?? "")
+                    + "; the geometry \(g.name) has \(g.voxelCount)")
+            }
+            if let r = recorded, !r.hasSameVoxels(as: g) {
+                throw CaloDataError.geometryMismatch(path: path, detail: "the file records the geometry \(r.name); the geometry asked for is "
+                                                     + "\(g.name), with other voxels")
+            }
+            return g
+        }
+        if let r = recorded { return r }
+        if let g = CalorimeterGeometry.builtIn(voxelCount: voxels) { return g }
+        throw CaloDataError.unknownGeometry(path: path, dataset: ShowerFileFormat.flatShowers, voxels: voxels)
     }
 
     /// Closes the file (also done on deinit).
@@ -102,8 +159,8 @@ public final class ShowerFileReader {
                                                detail: "events \(range.lowerBound)..<\(range.upperBound) requested, the reader has \(count)")
         }
         let n = range.count
-        try Self.checkMemory(path: path, events: n)
-        var batch = ShowerBatch(count: n)
+        try Self.checkMemory(path: path, events: n, geometry: geometry)
+        var batch = ShowerBatch(count: n, geometry: geometry)
         switch format {
         case .calogan:
             var energy = [Float](repeating: 0, count: n)
@@ -129,8 +186,20 @@ public final class ShowerFileReader {
         return batch
     }
 
-    /// Bytes one shower occupies in a `ShowerBatch` (504 voxels, 3 overflow values, E_inc; float32).
-    public static let bytesPerShower = (CaloGANGeometry.voxelCount + CaloGANGeometry.layerCount + 1) * MemoryLayout<Float>.size
+    /// Bytes one shower of `geometry` occupies in a `ShowerBatch` (voxels, overflow, E_inc;
+    /// float32): 2032 for CaloGAN, 162,004 for a 40,500-voxel shower.
+    public static func bytesPerShower(_ geometry: CalorimeterGeometry = .calogan) -> Int {
+        (geometry.voxelCount + geometry.overflowWidth + 1) * MemoryLayout<Float>.size
+    }
+
+    /// Memory a streamed batch may take (`streamingBatchSize`).
+    public static let streamingBatchBytes = 128 << 20
+
+    /// Showers per batch for streaming this file: `preferred`, or fewer so that a batch stays
+    /// within `streamingBatchBytes` (10,000 CaloGAN showers take 20 MB; 828 of 40,500 voxels take 128 MB).
+    public func streamingBatchSize(preferred: Int = 10_000) -> Int {
+        max(1, min(preferred, Self.streamingBatchBytes / Self.bytesPerShower(geometry)))
+    }
 
     /// Memory a single read may take: three quarters of the machine's physical memory (a read
     /// beyond it could only end in the allocator aborting the process).
@@ -144,8 +213,8 @@ public final class ShowerFileReader {
     /// Throws `tooLarge` when `events` showers would not fit in memory: a file may declare far
     /// more events than it stores (a chunked, compressed dataset of 10^9 unwritten events is a
     /// few kilobytes), so the declared size is checked before anything is allocated.
-    static func checkMemory(path: String, events: Int) throws {
-        let (bytes, overflow) = events.multipliedReportingOverflow(by: bytesPerShower)
+    static func checkMemory(path: String, events: Int, geometry: CalorimeterGeometry) throws {
+        let (bytes, overflow) = events.multipliedReportingOverflow(by: bytesPerShower(geometry))
         let limit = memoryLimitBytes
         if overflow || bytes > limit {
             throw CaloDataError.tooLarge(path: path, events: events, bytes: overflow ? Int.max : bytes, limit: limit)
@@ -153,7 +222,30 @@ public final class ShowerFileReader {
     }
 
     /// Throws `tooLarge` unless all `count` events fit in memory at once (`readAll`).
-    public func checkFitsInMemory() throws { try Self.checkMemory(path: path, events: count) }
+    public func checkFitsInMemory() throws { try Self.checkMemory(path: path, events: count, geometry: geometry) }
+
+    /// The incident energies of all `count` showers, GeV, without reading the voxels (validated:
+    /// finite and positive).
+    public func readIncidentEnergies() throws -> [Float] {
+        var out = [Float](), start = 0
+        let step = 1 << 20
+        while start < count {
+            let range = start..<min(count, start + step)
+            var energy = [Double](repeating: 0, count: range.count)
+            try energy.withUnsafeMutableBufferPointer { try file.readRows(format.energyDataset, range, into: $0) }
+            for (k, e) in energy.enumerated() {
+                let geV = Float(e / format.energyUnitsPerGeV)
+                guard geV > 0, geV.isFinite else {
+                    let problem: CaloDataError.ValueProblem = geV.isNaN ? .nan : geV.isInfinite ? .infinite : geV == 0 ? .zero : .negative
+                    throw CaloDataError.invalidValue(path: path, dataset: format.energyDataset, event: start + k, index: 0,
+                                                     value: Float(e), problem: problem)
+                }
+                out.append(geV)
+            }
+            start = range.upperBound
+        }
+        return out
+    }
 
     /// All `count` events in one batch.
     public func readAll() throws -> ShowerBatch { try read(0..<count) }

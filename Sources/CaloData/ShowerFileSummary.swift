@@ -1,8 +1,9 @@
 import Foundation
 
-/// What `caloflow info` prints about a shower file: layout, storage, metadata and per-event
-/// statistics, computed in one streaming pass (one batch in memory). Reading validates the file
-/// like `ShowerFileReader` does, so a summary is also a full check of the file.
+/// What `caloflow info` prints about a shower file: layout, geometry, storage, metadata and
+/// per-event statistics (per-layer energy sums with their share of the total), computed in one
+/// streaming pass (one batch in memory, `ShowerFileReader.streamingBatchSize`). Reading
+/// validates the file like `ShowerFileReader` does, so a summary is also a full check of the file.
 public struct ShowerFileSummary: Sendable, CustomStringConvertible {
     /// One dataset's layout.
     public struct DatasetEntry: Sendable, Equatable {
@@ -20,6 +21,8 @@ public struct ShowerFileSummary: Sendable, CustomStringConvertible {
     public var eventsSummarized: Int
     /// The file's layout.
     public var format: ShowerFileFormat
+    /// The geometry of the showers.
+    public var geometry: CalorimeterGeometry
     /// The layout's datasets in layout order.
     public var datasets: [DatasetEntry]
     public var metadata: ShowerFileMetadata
@@ -29,15 +32,18 @@ public struct ShowerFileSummary: Sendable, CustomStringConvertible {
 
     // MARK: - Compute
 
-    /// Reads `path` in batches of `batchSize` (at most `maxEvents` events) and summarises it.
-    public init(path: String, batchSize: Int = 10_000, maxEvents: Int? = nil) throws {
-        let reader = try ShowerFileReader(path: path, maxEvents: maxEvents)
-        var stats = ShowerStatistics()
-        try reader.forEachBatch(size: batchSize) { batch, _ in stats.add(batch) }
+    /// Reads `path` in batches of at most `batchSize` showers (fewer for wide showers, see
+    /// `ShowerFileReader.streamingBatchSize`; at most `maxEvents` events) and summarises it.
+    /// `geometry` is the geometry the caller expects (nil: the file's own, `ShowerFileReader`).
+    public init(path: String, batchSize: Int = 10_000, maxEvents: Int? = nil, geometry: CalorimeterGeometry? = nil) throws {
+        let reader = try ShowerFileReader(path: path, maxEvents: maxEvents, geometry: geometry)
+        var stats = ShowerStatistics(geometry: reader.geometry)
+        try reader.forEachBatch(size: reader.streamingBatchSize(preferred: batchSize)) { batch, _ in stats.add(batch) }
         self.path = path
         events = reader.eventsInFile
         eventsSummarized = reader.count
         format = reader.format
+        self.geometry = reader.geometry
         datasets = reader.format.datasetNames.map { n in
             let i = reader.datasets[n]!
             return DatasetEntry(name: n, shape: i.shape, elementType: i.elementType, storage: i.storageDescription)
@@ -53,6 +59,7 @@ public struct ShowerFileSummary: Sendable, CustomStringConvertible {
     public var lines: [String] {
         let s = statistics
         var out = ["file: \(path)", "events: \(events)" + (eventsSummarized < events ? " (statistics over the first \(eventsSummarized))" : "")]
+        out += geometry.summaryLines
         out.append("datasets (\(format == .calogan ? "CaloGAN layout" : "flat layout, energies in MeV")):")
         let width = datasets.map(\.name.count).max() ?? 9
         for d in datasets {
@@ -67,12 +74,15 @@ public struct ShowerFileSummary: Sendable, CustomStringConvertible {
         for (k, v) in metadata.extra.sorted(by: { $0.key < $1.key }) where k != "seed" { out.append("\(k): \(v)") }
         guard s.events > 0 else { out.append("statistics: no events"); return out }
         out.append("E_inc [GeV]: min \(f(s.incidentEnergy.min)), max \(f(s.incidentEnergy.max)), mean \(f(s.incidentEnergy.mean))")
-        for l in 0..<CaloGANGeometry.layerCount {
-            out.append("layer \(l) energy [MeV]: mean \(f(s.layerEnergy[l].mean)), std \(f(s.layerEnergy[l].standardDeviation)); "
-                       + "non-zero voxels: \(f(100 * s.nonzeroFraction[l].mean))%")
+        let shares = s.layerShares
+        for (l, layer) in geometry.layers.enumerated() {
+            let name = l == layer.id ? "layer \(l)" : "layer \(l) (detector layer \(layer.id))"
+            out.append("\(name) energy [MeV]: mean \(f(s.layerEnergy[l].mean)), std \(f(s.layerEnergy[l].standardDeviation)), "
+                       + "\(f(100 * shares[l]))% of the voxel energy; non-zero voxels: \(f(100 * s.nonzeroFraction[l].mean))%")
         }
+        out.append("voxel energy [MeV]: mean \(f(s.totalEnergy.mean)), std \(f(s.totalEnergy.standardDeviation))")
         let layerMeans = s.layerEnergy.map(\.mean), layerSum = layerMeans.reduce(0, +)
-        if layerSum > 0 {
+        if layerSum > 0, geometry.layerCount <= 7 {   // one line is readable for a few layers
             out.append("layer shares of the cell energy [%]: " + layerMeans.map { f(100 * $0 / layerSum) }.joined(separator: " / "))
         }
         if s.depositedFraction.count > 0 {
@@ -84,7 +94,7 @@ public struct ShowerFileSummary: Sendable, CustomStringConvertible {
             }
             out.append("\(kind) / E_inc: mean \(f(s.depositedFraction.mean)), std \(f(s.depositedFraction.standardDeviation))")
         }
-        out.append("overflow mean [MeV]: " + s.overflow.map { f($0.mean) }.joined(separator: ", "))
+        if !s.overflow.isEmpty { out.append("overflow mean [MeV]: " + s.overflow.map { f($0.mean) }.joined(separator: ", ")) }
         return out
     }
 

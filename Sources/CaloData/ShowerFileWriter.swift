@@ -1,9 +1,12 @@
-/// Streams showers into a shower file (CaloGAN layout, or the flat one: `ShowerFileFormat`), atomically.
+/// Streams showers of one geometry into a shower file (CaloGAN layout, or the flat one:
+/// `ShowerFileFormat`), atomically.
 ///
 /// The file is written under a temporary name in the target's directory
 /// (`<path>.tmp-<pid>-<n>`, see `AtomicFileDestination`): float32 datasets in exactly the
-/// layout's shapes (a flat file gets E_inc in MeV and no overflow), chunked (`chunkEvents` events per chunk), gzip, extensible along the event
-/// axis. `append` validates each batch (finite, non-negative) before writing; `finish()` writes the
+/// layout's shapes (a flat file gets E_inc in MeV, the geometry's D voxels per shower and no
+/// overflow), chunked (`chunkEvents` events per chunk), gzip, extensible along the event
+/// axis; the `geometry` attribute names the geometry (with its full record in
+/// `geometry_binning` when it is not a named one). `append` validates each batch (finite, non-negative) before writing; `finish()` writes the
 /// attributes, closes the file and renames it onto `path`. `abort()`, a failed `append` or `finish`,
 /// or deinit without `finish()` remove the temporary file, and an existing file at `path` stays
 /// untouched.
@@ -18,6 +21,8 @@ public final class ShowerFileWriter {
     public private(set) var count = 0
     /// The layout written.
     public let format: ShowerFileFormat
+    /// The geometry of the showers; every appended batch must have it.
+    public let geometry: CalorimeterGeometry
 
     private let destination: AtomicFileDestination
     private var file: HDF5File?
@@ -26,28 +31,37 @@ public final class ShowerFileWriter {
 
     // MARK: - Create
 
-    /// Starts a file for `path`. `chunkEvents` events per chunk (512 keeps every chunk under the
-    /// 1 MiB default chunk cache), gzip level `gzipLevel` (0-9). Unless `replaceExisting`,
-    /// `finish()` refuses to replace a file that exists at `path` by then (`outputExists`).
+    /// Starts a file for `path` holding showers of `geometry`. `chunkEvents` events per chunk
+    /// of every dataset (default: `defaultChunkEvents(rowValues:)` per dataset, so every chunk
+    /// stays within HDF5's 1 MiB default chunk cache), gzip level `gzipLevel` (0-9). Unless `replaceExisting`, `finish()` refuses to
+    /// replace a file that exists at `path` by then (`outputExists`).
     ///
     /// No byte shuffle: most voxels of a shower are exact zeros, and gzip alone packs such data
     /// smaller and faster than shuffle + gzip (README, "File formats and units").
+    ///
+    /// - Throws: `layoutNeedsCaloGAN` for the CaloGAN layout with another geometry.
     public init(path: String, metadata: ShowerFileMetadata = ShowerFileMetadata(),
-                chunkEvents: Int = 512, gzipLevel: Int = 4, format: ShowerFileFormat = .calogan,
-                replaceExisting: Bool = false) throws {
+                chunkEvents: Int? = nil, gzipLevel: Int = 4, format: ShowerFileFormat = .calogan,
+                geometry: CalorimeterGeometry = .calogan, replaceExisting: Bool = false) throws {
         self.path = path
         self.metadata = metadata
         self.format = format
-        guard chunkEvents > 0 else {
-            throw CaloDataError.invalidRequest(path: path, object: "/", detail: "chunkEvents must be positive, got \(chunkEvents)")
+        self.geometry = geometry
+        guard format == .flat || geometry.isCaloGAN else {
+            throw CaloDataError.layoutNeedsCaloGAN(path: path, geometry: geometry.name)
+        }
+        if let c = chunkEvents, c <= 0 {
+            throw CaloDataError.invalidRequest(path: path, object: "/", detail: "chunkEvents must be positive, got \(c)")
         }
         destination = try AtomicFileDestination(path: path, replaceExisting: replaceExisting)
         do {
             let f = try HDF5File(path: destination.temporaryPath, mode: .create(overwrite: true))
+            let shapes = format.eventShapes(geometry: geometry)
             for name in format.datasetNames {
-                let rowShape = format.eventShapes[name]!
+                let rowShape = shapes[name]!
+                let rows = chunkEvents ?? Self.defaultChunkEvents(rowValues: rowShape.reduce(1, *))
                 try f.createDataset(name, type: .float32, shape: [0] + rowShape,
-                                    options: .streaming(gzipLevel: gzipLevel, shuffle: false, chunkRows: chunkEvents, rowShape: rowShape))
+                                    options: .streaming(gzipLevel: gzipLevel, shuffle: false, chunkRows: rows, rowShape: rowShape))
             }
             file = f
         } catch {
@@ -58,6 +72,14 @@ public final class ShowerFileWriter {
 
     deinit { abort() }
 
+    /// Events per chunk of a float32 dataset with `rowValues` values per event: 512, or fewer for
+    /// wide rows so that a chunk stays within HDF5's 1 MiB default chunk cache (a chunk larger
+    /// than the cache bypasses it, and every partial access re-reads it): 40 for 6480 voxels,
+    /// 6 for 40,500.
+    public static func defaultChunkEvents(rowValues: Int) -> Int {
+        max(1, min(512, (1 << 20) / (max(1, rowValues) * MemoryLayout<Float>.size)))
+    }
+
     // MARK: - Write
 
     /// Validates `batch` and appends it. On any failure the writer aborts (temporary file removed)
@@ -65,6 +87,10 @@ public final class ShowerFileWriter {
     public func append(_ batch: ShowerBatch) throws {
         guard let f = file else { throw CaloDataError.writerClosed(path: path) }
         do {
+            guard batch.geometry.hasSameVoxels(as: geometry) else {
+                throw CaloDataError.geometryMismatch(path: path, detail: "showers of \(batch.geometry.name) (\(batch.geometry.voxelCount) voxels) "
+                                                     + "cannot be appended to a file of \(geometry.name) (\(geometry.voxelCount) voxels)")
+            }
             try ShowerValidation.validate(batch, path: path, firstEvent: count)
             let n = batch.count
             if n == 0 { return }
@@ -120,7 +146,9 @@ public final class ShowerFileWriter {
             }
             if let v = metadata.appVersion { try f.setAttribute(K.appVersion, .string(v)) }
             try f.setAttribute(K.created, .string(metadata.creationInfo ?? ShowerFileMetadata.utcTimestamp()))
-            let reserved: Set<String> = [K.units, K.particle, K.generator, K.seed, K.appVersion, K.created]
+            try f.setAttribute(K.geometry, .string(geometry.name))
+            if !geometry.isBuiltIn { try f.setAttribute(K.geometryBinning, .string(try geometry.encodeRecord())) }
+            let reserved: Set<String> = [K.units, K.particle, K.generator, K.seed, K.appVersion, K.created, K.geometry, K.geometryBinning]
             for (k, v) in metadata.extra.sorted(by: { $0.key < $1.key }) where !reserved.contains(k) {
                 try f.setAttribute(k, .string(v))
             }

@@ -20,15 +20,15 @@ public enum ShowerValidation {
             throw CaloDataError.invalidValue(path: path, dataset: format.energyDataset, event: firstEvent + zero,
                                              index: 0, value: 0, problem: .zero)
         }
-        if let bad = firstInvalid(batch.voxels.storage, rowLength: CaloGANGeometry.voxelCount) {
-            if format == .flat {
+        if let bad = firstInvalid(batch.voxels.storage, rowLength: batch.geometry.voxelCount) {
+            if format == .flat || !batch.geometry.isCaloGAN {
                 throw error(path, ShowerFileFormat.flatShowers, firstEvent + bad.row, bad.column, bad.value)
             }
             let layer = (0..<CaloGANGeometry.layerCount).last { CaloGANGeometry.layerOffsets[$0] <= bad.column } ?? 0
             throw error(path, CaloGANGeometry.layerNames[layer], firstEvent + bad.row,
                         bad.column - CaloGANGeometry.layerOffsets[layer], bad.value)
         }
-        if let bad = firstInvalid(batch.overflow.storage, rowLength: CaloGANGeometry.layerCount) {
+        if batch.geometry.overflowWidth > 0, let bad = firstInvalid(batch.overflow.storage, rowLength: batch.geometry.overflowWidth) {
             throw error(path, "overflow", firstEvent + bad.row, bad.column, bad.value)
         }
     }

@@ -14,6 +14,7 @@ public enum LatentCodes {
         guard info.stage != .flow1 else {
             throw PipelineError.modelMismatch("\(checkpointPath) holds Flow I; latent calibration needs the teacher (teacher-best.h5)")
         }
+        try ModelCheckpoint.requireGeometry(info.geometry, of: checkpointPath, fits: showers.geometry, source: "the reference holds showers")
         var parts = [Matrix]()
         var none: Xoshiro256? = nil
         for lo in stride(from: 0, to: showers.count, by: batchSize) {

@@ -4,7 +4,8 @@ import Glibc
 /// A training run's directory, runs/<name>/:
 ///
 ///     config.json          the effective config, copied as given (atomic)
-///     run.json             {"invocations": [...]}: seed, threads, data file, version, command line
+///     run.json             {"geometry": {...}, "invocations": [...]}: the showers' geometry (full
+///                          binning); per invocation seed, threads, data file, version, command line
 ///     log.txt              human-readable log, appended line by line
 ///     metrics.jsonl        one `MetricsRecord` per epoch and stage (see `MetricsLog`)
 ///     <stage>-best.h5      best checkpoint on validation (stage: flow1, teacher, student)
@@ -106,10 +107,40 @@ public struct RunDirectory: Sendable, Equatable {
     /// Appends `invocation` to run.json (created on first use; rewritten atomically).
     public func recordInvocation(_ invocation: RunInvocation) throws {
         var record = FileSystem.exists(runInfoPath) ? try RunJSON.read(RunDirectoryRecord.self, from: runInfoPath)
-                                                    : RunDirectoryRecord(invocations: [])
+                                                    : RunDirectoryRecord(geometry: nil, invocations: [])
         record.invocations.append(invocation)
         try RunJSON.write(record, to: runInfoPath)
     }
+
+    /// Records the geometry of the run's showers in run.json, or, when run.json records one
+    /// already, checks that `geometry` has the same voxels. `source` names where the showers
+    /// come from (the data file) for the message.
+    ///
+    /// - Throws: `PipelineError.unsupportedGeometry` naming both geometries.
+    public func recordGeometry(_ geometry: CalorimeterGeometry, source: String) throws {
+        var record = FileSystem.exists(runInfoPath) ? try RunJSON.read(RunDirectoryRecord.self, from: runInfoPath)
+                                                    : RunDirectoryRecord(geometry: nil, invocations: [])
+        if let recorded = record.geometry ?? (record.invocations.isEmpty ? nil : .calogan) {
+            guard recorded.hasSameVoxels(as: geometry) else {
+                throw PipelineError.unsupportedGeometry("the run \(path) models showers of the geometry \(recorded.name) "
+                    + "(\(recorded.voxelCount) voxels), but \(source) holds showers of \(geometry.name) (\(geometry.voxelCount) voxels); "
+                    + "use a new run directory for another geometry")
+            }
+            if record.geometry != nil { return }
+        }
+        record.geometry = geometry
+        try RunJSON.write(record, to: runInfoPath)
+    }
+
+    /// The geometry run.json records, or nil when it records none (no run.json, or a run made
+    /// before geometries were recorded).
+    public func recordedGeometry() throws -> CalorimeterGeometry? {
+        guard FileSystem.exists(runInfoPath) else { return nil }
+        return try RunJSON.read(RunDirectoryRecord.self, from: runInfoPath).geometry
+    }
+
+    /// The run's geometry: the one run.json records, CaloGAN when it records none.
+    public func geometry() throws -> CalorimeterGeometry { try recordedGeometry() ?? .calogan }
 
     /// Every invocation recorded in run.json, oldest first (empty when there is no run.json).
     public func invocations() throws -> [RunInvocation] {

@@ -1,3 +1,5 @@
+import CaloData
+
 /// What a run directory holds, for `caloflow info runs/x`: config, invocations, checkpoints
 /// with their headers, the last metrics per stage and any other files.
 public struct RunDirectoryContents: Sendable {
@@ -16,6 +18,9 @@ public struct RunDirectoryContents: Sendable {
     public var exists: Bool
     public var hasConfig: Bool
     public var invocations: [RunInvocation]
+    /// The geometry run.json records (nil when it records none: a run made before geometries
+    /// were recorded, which is a CaloGAN run).
+    public var geometry: CalorimeterGeometry?
     public var checkpoints: [CheckpointEntry]
     /// Number of complete metrics records, and the latest record of each stage.
     public var metricsCount: Int
@@ -30,6 +35,7 @@ public struct RunDirectoryContents: Sendable {
         guard exists else { return "\(path): no such run directory" }
         var lines = ["run directory \(path)"]
         lines.append("  config.json: " + (hasConfig ? "present" : "missing"))
+        lines.append("  geometry: " + (geometry.map(\.description) ?? "calogan (not recorded; runs made before geometries were recorded are CaloGAN runs)"))
         for inv in invocations {
             lines.append("  \(inv.started) \(inv.command)\(inv.resumed ? " (resumed)" : ""): seed \(inv.seed), \(inv.threads) threads"
                          + (inv.dataFile.map { ", data \($0)" } ?? "") + ", caloflow \(inv.appVersion)")
@@ -61,6 +67,7 @@ extension RunDirectory {
                                           invocations: [], checkpoints: [], metricsCount: 0, latestMetrics: [:],
                                           problems: [], otherFiles: [])
         do { result.invocations = try invocations() } catch { result.problems.append("\(error)") }
+        result.geometry = try? recordedGeometry()
         do {
             let m = try readMetrics()
             result.metricsCount = m.records.count

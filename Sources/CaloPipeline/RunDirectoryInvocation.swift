@@ -1,3 +1,5 @@
+import CaloData
+
 /// One command run against a run directory (train-teacher, distill, a resume, ...), as recorded
 /// in run.json: enough to reproduce it (seed, threads, data file, exact command line) and to know
 /// which build produced the files. JSON keys are snake_case.
@@ -42,7 +44,9 @@ public struct RunInvocation: Codable, Sendable, Equatable {
     }
 }
 
-/// The content of run.json: every invocation, oldest first.
+/// The content of run.json: the run's geometry (full record; absent in runs made before
+/// geometries were recorded, which are CaloGAN runs) and every invocation, oldest first.
 struct RunDirectoryRecord: Codable {
+    var geometry: CalorimeterGeometry?
     var invocations: [RunInvocation]
 }

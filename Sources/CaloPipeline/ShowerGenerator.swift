@@ -11,6 +11,8 @@ public final class ShowerGenerator: @unchecked Sendable {
     public let flowII: Flow
     public let flowIInfo: FlowModelInfo
     public let flowIIInfo: FlowModelInfo
+    /// The geometry of the generated showers (the models').
+    public var geometry: CalorimeterGeometry { flowIIInfo.geometry }
     /// Preprocessing constants of Flow II (the threshold may be overridden for generation).
     public var preprocessing: Preprocessing
     /// Showers per pass through the flows. A write batch of 10,000 is split into passes of
@@ -24,6 +26,15 @@ public final class ShowerGenerator: @unchecked Sendable {
     public init(flowI: Flow, flowIInfo: FlowModelInfo, flowII: Flow, flowIIInfo: FlowModelInfo) throws {
         guard flowIInfo.stage == .flow1, flowIIInfo.stage != .flow1 else {
             throw PipelineError.modelMismatch("generation needs a Flow I checkpoint and a teacher or student checkpoint")
+        }
+        guard flowIInfo.geometry.hasSameVoxels(as: flowIIInfo.geometry) else {
+            throw PipelineError.modelMismatch("the Flow I checkpoint models the geometry \(flowIInfo.geometry.name) and the "
+                                              + "\(flowIIInfo.stage.rawValue) checkpoint \(flowIIInfo.geometry.name); they are not from one run")
+        }
+        guard flowIIInfo.geometry.isCaloGAN else {
+            throw PipelineError.unsupportedGeometry("the \(flowIIInfo.stage.rawValue) checkpoint models the geometry "
+                + "\(flowIIInfo.geometry.name) (\(flowIIInfo.geometry.voxelCount) voxels); this version of caloflow generates "
+                + "showers of the CaloGAN geometry (504 voxels) only")
         }
         self.flowI = flowI
         self.flowII = flowII

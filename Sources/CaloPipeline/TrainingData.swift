@@ -37,8 +37,10 @@ public struct TrainingDataSummary: Codable, Sendable, Equatable {
 }
 
 /// Showers held in memory for training (a 100k-shower file is about 200 MB), with a seeded
-/// train/validation split.
+/// train/validation split. CaloGAN showers only at this version (`requireTrainable`).
 public final class TrainingData: @unchecked Sendable {
+    /// The showers' geometry (CaloGAN).
+    public let geometry: CalorimeterGeometry
     /// Voxel energies [N, 504], MeV.
     public let voxels: Matrix
     /// Incident energies [N], GeV.
@@ -50,8 +52,11 @@ public final class TrainingData: @unchecked Sendable {
     /// Reads (and validates) `path`; `maxEvents` 0 means all. The split depends only on `seed`.
     /// The summary records the file's absolute path, so a later `distill` finds it from any
     /// working directory.
-    public convenience init(path: String, maxEvents: Int, validationFraction: Double, seed: UInt64) throws {
-        let reader = try ShowerFileReader(path: path, maxEvents: maxEvents > 0 ? maxEvents : nil)
+    /// `geometry` is the geometry the caller expects the file to hold (nil: the file's own).
+    public convenience init(path: String, maxEvents: Int, validationFraction: Double, seed: UInt64,
+                            geometry: CalorimeterGeometry? = nil) throws {
+        let reader = try ShowerFileReader(path: path, maxEvents: maxEvents > 0 ? maxEvents : nil, geometry: geometry)
+        try Self.requireTrainable(reader.geometry, file: path)
         let batch = try reader.readAll()
         try self.init(batch: batch, file: FileSystem.absolutePath(path), particle: reader.metadata.particle ?? "unknown",
                       validationFraction: validationFraction, seed: seed,
@@ -62,6 +67,8 @@ public final class TrainingData: @unchecked Sendable {
     /// `ShowerValidation.supportedIncidentEnergyGeV`.
     public init(batch: ShowerBatch, file: String, particle: String, validationFraction: Double, seed: UInt64,
                 deposit: String? = nil) throws {
+        try Self.requireTrainable(batch.geometry, file: file)
+        geometry = batch.geometry
         let n = batch.count
         let nValidation = Int((Double(n) * validationFraction).rounded())
         guard n - nValidation >= 2, nValidation >= 1 else {
@@ -83,6 +90,17 @@ public final class TrainingData: @unchecked Sendable {
         summary = TrainingDataSummary(file: file, particle: particle, events: n, trainingEvents: trainIndices.count,
                                       validationEvents: validationIndices.count, minimumEnergyGeV: Double(lo),
                                       maximumEnergyGeV: Double(hi), splitSeed: seed, deposit: deposit)
+    }
+
+    /// Throws `PipelineError.unsupportedGeometry` unless showers of `geometry` can be trained
+    /// on: the CaloFlow models of this version have the CaloGAN geometry's three layers and 504 voxels.
+    public static func requireTrainable(_ geometry: CalorimeterGeometry, file: String) throws {
+        guard !geometry.isCaloGAN else { return }
+        throw PipelineError.unsupportedGeometry(
+            "\(file) holds showers of the geometry \(geometry.name) (\(geometry.title), \(geometry.voxelCount) voxels); "
+            + "training in this version of caloflow supports the CaloGAN geometry (504 voxels) only. Showers of every geometry "
+            + "(\(CalorimeterGeometry.builtInNames.joined(separator: ", ")) or a CaloChallenge binning file) can be inspected "
+            + "with 'caloflow info' and re-chunked or converted with 'caloflow convert'")
     }
 
     /// Voxels [B, 504] (MeV) and incident energies of the given showers, with U[0, noise)
@@ -147,10 +165,12 @@ public enum PipelineError: Error, CustomStringConvertible {
     case nonFiniteLoss(stage: String, epoch: Int, step: Int, value: Double)
     case modelMismatch(String)
     case runDirectory(String)
+    /// Showers of a geometry the pipeline cannot model, or of another geometry than the model's.
+    case unsupportedGeometry(String)
 
     public var description: String {
         switch self {
-        case .notEnoughData(let m), .invalidData(let m), .modelMismatch(let m), .runDirectory(let m): return m
+        case .notEnoughData(let m), .invalidData(let m), .modelMismatch(let m), .runDirectory(let m), .unsupportedGeometry(let m): return m
         case .nonFiniteLoss(let stage, let epoch, let step, let value):
             return "\(stage): the training loss became \(value) at epoch \(epoch), step \(step); training stopped "
                 + "and the last good checkpoint was kept (try a lower learning rate or gradient clipping)"

@@ -3,9 +3,10 @@ import CaloData
 import CaloTensor
 import CaloTestSupport
 
-/// The flat CaloChallenge-style layout (`incident_energies` (N,1), `showers` (N,504), MeV):
-/// written and read back, recognised by its dataset names, and refused with a clear message
-/// when it is not the CaloGAN geometry or holds bad values.
+/// The flat CaloChallenge-style layout (`incident_energies` (N,1), `showers` (N,D), MeV):
+/// written and read back, recognised by its dataset names, its geometry by its voxel count, and
+/// refused with a clear message when the voxel count names no geometry or it holds bad values.
+/// (GeometryShowerFileTests covers the other geometries in depth.)
 @Suite struct FlatLayoutTests {
     @Test func flatFilesRoundTripInCaloGANTerms() throws {
         let dir = TemporaryDirectory()
@@ -40,15 +41,27 @@ import CaloTestSupport
         #expect(try r.read(10..<15).voxels == original.slice(10..<15).voxels)
     }
 
-    @Test func showersOfAnotherGeometryAreNamed() throws {
+    @Test func showersOfAnotherGeometryAreRecognisedByTheirVoxelCount() throws {
         let dir = TemporaryDirectory()
         let f = try HDF5File(path: dir.file("ds1.h5"), mode: .create(overwrite: false))
         try f.createDataset("incident_energies", values: [Float](repeating: 1000, count: 4), shape: [4, 1])
         try f.createDataset("showers", values: [Float](repeating: 1, count: 4 * 368), shape: [4, 368])
         try f.close()
-        let error = #expect(throws: CaloDataError.self) { try ShowerFileReader(path: dir.file("ds1.h5")) }
+        let r = try ShowerFileReader(path: dir.file("ds1.h5"))
+        #expect(r.geometry.name == "ds1-photons")
+        let b = try r.readAll()
+        #expect(b.geometry == .ds1Photons && b.voxels.cols == 368 && b.overflow.cols == 0 && b.incidentEnergy == [1, 1, 1, 1])
+    }
+
+    @Test func aVoxelCountOfNoNamedGeometryIsRefusedWithTheKnownCounts() throws {
+        let dir = TemporaryDirectory()
+        let f = try HDF5File(path: dir.file("odd.h5"), mode: .create(overwrite: false))
+        try f.createDataset("incident_energies", values: [Float](repeating: 1000, count: 4), shape: [4, 1])
+        try f.createDataset("showers", values: [Float](repeating: 1, count: 4 * 369), shape: [4, 369])
+        try f.close()
+        let error = #expect(throws: CaloDataError.self) { try ShowerFileReader(path: dir.file("odd.h5")) }
         let text = error.map { "\($0)" } ?? ""
-        #expect(text.contains("368") && text.contains("dataset 1, photons") && text.contains("504"))
+        #expect(text.contains("369 voxels") && text.contains("ds1-photons 368") && text.contains("ds3 40500") && text.contains("--geometry"))
     }
 
     @Test func aHalfFlatFileNamesTheMissingDataset() throws {

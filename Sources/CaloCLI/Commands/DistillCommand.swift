@@ -62,10 +62,13 @@ public struct DistillCommand: Command {
                                                started: ShowerFileMetadata.utcTimestamp(), resumed: resuming,
                                                extra: ["openblas_core": BLASRuntime.coreName]))
         let data = try TrainingData(path: file, maxEvents: settings.maxEvents, validationFraction: settings.validationFraction, seed: common.seed)
+        try ModelCheckpoint.requireGeometry(teacherInfo.geometry, of: run.checkpointPath(stage: "teacher", .best), fits: data.geometry,
+                                            source: "\(file) holds showers")
+        try run.recordGeometry(data.geometry, source: file)
         var rng = Xoshiro256(seed: common.seed, stream: RandomStreams.initialization &+ 16)
         let student = try CaloFlowModels.flowII(kind: .iaf, architecture, name: "student", permutations: teacher.permutations, rng: &rng)
         let info = FlowModelInfo(stage: .student, kind: .iaf, architecture: architecture, preprocessing: teacherInfo.preprocessing,
-                                 trainingData: data.summary)
+                                 trainingData: data.summary, geometry: teacherInfo.geometry)
         logger.info("student: \(architecture.blocks) IAF blocks, hidden \(architecture.hiddenFeatures) x \(architecture.hiddenLayers), "
                     + "\(student.parameters.reduce(0) { $0 + $1.count }) parameters; distilling from \(run.checkpointPath(stage: "teacher", .best)) "
                     + "with \(data.summary.trainingEvents) showers of \(file) (beta \(settings.beta), \(settings.guided ? "guided" : "unguided"))")

@@ -48,7 +48,8 @@ public struct EvaluateCommand: Command {
 
     public static let options: [OptionSpec] = [reference.spec, generated.spec, output.spec, events.spec, classifier.spec,
                                                runs.spec, epochs.spec, patience.spec, learningRate.spec, batchSize.spec,
-                                               threshold.spec, rawInputs.spec, force.spec, model.spec, latentEvents.spec] + CommonOptions.specs
+                                               threshold.spec, rawInputs.spec, force.spec, model.spec, latentEvents.spec,
+                                               GeometryOption.option.spec] + CommonOptions.specs
     public static let examples = [
         "evaluate --reference datasets/eplus.h5 --generated generated/eplus.h5 --output reports/eplus",
         "evaluate -r eplus_geant4.h5 -g eplus_student.h5 -o reports/student --classifier low,high --classifier-runs 5",
@@ -68,8 +69,10 @@ public struct EvaluateCommand: Command {
     let arguments: [String]
     let modelPath: String?
     let latentCount: Int
+    let geometry: GeometryOption
 
     public init(_ a: ParsedArguments) throws {
+        geometry = try GeometryOption(a)
         referencePath = a[Self.reference]
         generatedPath = a[Self.generated]
         outputDirectory = a[Self.output]
@@ -119,8 +122,10 @@ public struct EvaluateCommand: Command {
         }
 
         // Validate both files completely before computing anything or creating the folder.
-        let refReader = try ShowerFileReader(path: referencePath)
-        let genReader = try ShowerFileReader(path: generatedPath)
+        let requested = try geometry.resolve()
+        let refReader = try ShowerFileReader(path: referencePath, geometry: requested)
+        let genReader = try ShowerFileReader(path: generatedPath, geometry: requested)
+        try Self.checkGeometries(refReader, genReader, modelPath: modelPath)
         let n = min(maxEvents ?? Int.max, refReader.eventsInFile, genReader.eventsInFile)
         guard n >= Self.minimumEvents else {
             throw ValidationError("too few showers: \(referencePath) has \(refReader.eventsInFile), \(generatedPath) has "
@@ -183,6 +188,25 @@ public struct EvaluateCommand: Command {
         let (files, result) = try EvaluationReportWriter(directory: outputDirectory, latentCalibration: latent, latentModel: teacherPath)
             .write(run, elapsedBeforeReport: Clock.monotonicSeconds() - start)
         context.console.output.write(Self.summary(result, reportPath: files.reportHTML))
+    }
+
+    /// Both files must hold showers of one geometry, the model (if any) must fit it, and it must
+    /// be the CaloGAN geometry, the one the classifiers, features and images of this version know.
+    static func checkGeometries(_ ref: ShowerFileReader, _ gen: ShowerFileReader, modelPath: String?) throws {
+        let g = ref.geometry
+        guard g.hasSameVoxels(as: gen.geometry) else {
+            throw ValidationError("\(ref.path) holds showers of the geometry \(g.name) (\(g.voxelCount) voxels) and \(gen.path) "
+                                  + "showers of \(gen.geometry.name) (\(gen.geometry.voxelCount) voxels); evaluate compares showers of one geometry")
+        }
+        if let m = modelPath {
+            let teacher = FileSystem.isDirectory(m) ? RunDirectory(path: m).checkpointPath(stage: "teacher", .best) : m
+            try ModelCheckpoint.requireGeometry(try ModelCheckpoint.geometry(path: teacher), of: teacher, fits: g, source: "\(ref.path) holds showers")
+        }
+        guard g.isCaloGAN else {
+            throw ValidationError("\(ref.path) and \(gen.path) hold showers of the geometry \(g.name) (\(g.title), \(g.voxelCount) voxels); "
+                                  + "evaluate compares showers of the CaloGAN geometry (504 voxels) only in this version. "
+                                  + "'caloflow info' prints the per-layer energies of showers of any geometry")
+        }
     }
 
     // MARK: - Text

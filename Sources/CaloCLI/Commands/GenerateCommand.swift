@@ -27,7 +27,7 @@ public struct GenerateCommand: Command {
                                       help: "gzip level of the output. The writer's compression overlaps generation but shares the cores: level 1 writes about 8 % larger files and spends about a third less time compressing.")
     static let force = Option.flag("force", short: "f", help: "Replace the output file if it exists.")
     public static let options: [OptionSpec] = [model.spec, flow.spec, events.spec, output.spec] + EnergyOptions.specs
-        + [batchSize.spec, threshold.spec, format.spec, gzipLevel.spec, force.spec] + CommonOptions.specs
+        + [batchSize.spec, threshold.spec, format.spec, gzipLevel.spec, GeometryOption.option.spec, force.spec] + CommonOptions.specs
     public static let examples = [
         "generate --model runs/eplus --events 100000 --output generated/eplus.h5",
         "generate --model runs/eplus --flow teacher --events 2000 --output teacher.h5",
@@ -46,8 +46,10 @@ public struct GenerateCommand: Command {
     let compression: Int
     let overwrite: Bool
     let common: CommonOptions
+    let geometry: GeometryOption
 
     public init(_ a: ParsedArguments) throws {
+        geometry = try GeometryOption(a)
         runPath = a[Self.model]
         flowChoice = a[Self.flow]
         guard ["auto", "student", "teacher"].contains(flowChoice) else {
@@ -76,6 +78,10 @@ public struct GenerateCommand: Command {
         default: stage = FileSystem.exists(run.checkpointPath(stage: "student", .best)) ? .student : .teacher
         }
         let generator = try ShowerGenerator.validated(run: run, stage: stage)
+        if let wanted = try geometry.resolve() {
+            try ModelCheckpoint.requireGeometry(generator.geometry, of: run.checkpointPath(stage: stage.rawValue, .best), fits: wanted,
+                                                source: "\(geometry.label) asks for showers")
+        }
         if let t = thresholdMeV { generator.preprocessing.thresholdMeV = t }
         let spectrum = try energyOptions.spectrum(default: generator.trainingEnergyRange)
         if let note = generator.extrapolationWarning(spectrum.bounds) { logger.warning(note) }
@@ -91,7 +97,7 @@ public struct GenerateCommand: Command {
         metadata.extra["flow1_checkpoint"] = run.checkpointPath(stage: "flow1", .best)
         metadata.extra["flow2_checkpoint"] = run.checkpointPath(stage: stage.rawValue, .best)
         let writer = try ShowerFileWriter(path: outputPath, metadata: metadata, gzipLevel: compression, format: outputFormat,
-                                          replaceExisting: overwrite)
+                                          geometry: generator.geometry, replaceExisting: overwrite)
         let progress = ProgressLine(label: "generate (\(stage.rawValue))", total: count, unit: "showers", logger: logger)
         let start = monotonicSeconds()
         let seed = common.seed

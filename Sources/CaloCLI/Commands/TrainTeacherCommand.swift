@@ -8,7 +8,9 @@ public struct TrainTeacherCommand: Command {
     public static let name = "train-teacher"
     public static let abstract = "Train Flow I (layer energies) and the MAF teacher (voxels) on a shower file."
     public static let discussion = """
-        Reads a CaloGAN-layout file (simulated or real Geant4), splits it into training and \
+        Reads a file of CaloGAN showers (either layout; simulated or real Geant4; showers of \
+        other geometries are refused: this version trains on the CaloGAN geometry only), \
+        splits it into training and \
         validation showers by seed, and trains Flow I, p(E0, E1, E2 | E_inc), then the Flow II \
         teacher, a masked autoregressive flow p(voxels | E_inc, E0, E1, E2), by maximum \
         likelihood with the preprocessing, architectures and schedules of the config. The run \
@@ -18,13 +20,14 @@ public struct TrainTeacherCommand: Command {
         checkpoint; --resume continues from it and reaches the same weights as an \
         uninterrupted run with the same seed and thread count.
         """
-    static let data = Option.path("data", short: "d", default: nil, help: "Training showers (HDF5, CaloGAN layout).")
+    static let data = Option.path("data", short: "d", default: nil, help: "Training showers (HDF5, CaloGAN or flat layout; CaloGAN geometry).")
     static let config = Option.path("config", short: "c", default: "configs/demo.json", help: "Run configuration (JSON).")
     static let run = Option.path("run", short: "r", default: nil, help: "Run directory to create or resume.")
     static let stage = Option.string("stage", default: "all", help: "What to train: all (Flow I then teacher), flow1 or teacher.")
     static let resume = Option.flag("resume", help: "Continue an interrupted run from its last checkpoints.")
     static let maxEvents = Option.optionalInt("max-events", defaultLabel: "config", range: 10..., help: "Use only the first N showers of the file.")
-    public static let options: [OptionSpec] = [data.spec, config.spec, run.spec, stage.spec, resume.spec, maxEvents.spec] + CommonOptions.specs
+    public static let options: [OptionSpec] = [data.spec, config.spec, run.spec, stage.spec, resume.spec, maxEvents.spec,
+                                               GeometryOption.option.spec] + CommonOptions.specs
     public static let examples = [
         "train-teacher --data datasets/eplus.h5 --config configs/demo.json --run runs/eplus",
         "train-teacher --data eplus.hdf5 --config configs/caloflow-paper-eplus.json --run runs/paper-eplus --seed 1",
@@ -38,8 +41,10 @@ public struct TrainTeacherCommand: Command {
     let resuming: Bool
     let eventLimit: Int?
     let common: CommonOptions
+    let geometryOption: GeometryOption
 
     public init(_ a: ParsedArguments) throws {
+        geometryOption = try GeometryOption(a)
         dataPath = a[Self.data]
         configPath = a[Self.config]
         runPath = a[Self.run]
@@ -61,9 +66,14 @@ public struct TrainTeacherCommand: Command {
         if let n = eventLimit { config.flowI.training.maxEvents = n; config.teacher.training.maxEvents = n }
         // Check every input before the run directory is touched: a mistyped --data or a
         // --resume with nothing to resume must not leave a half-made run behind.
+        let requested = try geometryOption.resolve()
+        var geometry = CalorimeterGeometry.calogan
         for stage in stages {
             let limit = (stage == .flow1 ? config.flowI : config.teacher).training.maxEvents
-            try ShowerFileReader(path: dataPath, maxEvents: limit > 0 ? limit : nil).checkFitsInMemory()
+            let reader = try ShowerFileReader(path: dataPath, maxEvents: limit > 0 ? limit : nil, geometry: requested)
+            try TrainingData.requireTrainable(reader.geometry, file: dataPath)
+            try reader.checkFitsInMemory()
+            geometry = reader.geometry
         }
         let target = RunDirectory(path: runPath)
         try target.checkCanStart(resume: resuming, stages: stages.map(\.rawValue))
@@ -77,6 +87,7 @@ public struct TrainTeacherCommand: Command {
         let lock = try run.lock(command: CommandLine.arguments.joined(separator: " "))
         defer { lock.release() }
         try run.checkCanStart(resume: resuming, stages: stages.map(\.rawValue))
+        try run.recordGeometry(geometry, source: dataPath)
         try logger.openLogFile(run.logPath)
         defer { logger.closeLogFile() }
         // A resumed run keeps its recorded config; the checkpoints refuse a different one.
@@ -91,7 +102,8 @@ public struct TrainTeacherCommand: Command {
         for stage in stages {
             let stageConfig = stage == .flow1 ? config.flowI : config.teacher
             let data = try TrainingData(path: dataPath, maxEvents: stageConfig.training.maxEvents,
-                                        validationFraction: stageConfig.training.validationFraction, seed: common.seed)
+                                        validationFraction: stageConfig.training.validationFraction, seed: common.seed,
+                                        geometry: requested)
             logger.info("\(stage.rawValue): \(data.summary.trainingEvents) training and \(data.summary.validationEvents) validation showers "
                         + "of \(data.summary.particle) from \(dataPath), E_inc \(data.summary.minimumEnergyGeV)-\(data.summary.maximumEnergyGeV) GeV")
             var rng = Xoshiro256(seed: common.seed, stream: RandomStreams.initialization)
@@ -102,7 +114,7 @@ public struct TrainTeacherCommand: Command {
             logger.info("\(stage.rawValue): \(stageConfig.architecture.blocks) blocks, hidden \(stageConfig.architecture.hiddenFeatures) "
                         + "x \(stageConfig.architecture.hiddenLayers), \(parameterCount) parameters")
             let info = FlowModelInfo(stage: stage, kind: .maf, architecture: stageConfig.architecture,
-                                     preprocessing: config.preprocessing, trainingData: data.summary)
+                                     preprocessing: config.preprocessing, trainingData: data.summary, geometry: data.geometry)
             let trainer = FlowTrainer(stage: stage, flow: flow, info: info, settings: stageConfig.training, data: data,
                                       run: run, seed: common.seed, appVersion: BuildInfo.version)
             let observer = TrainingProgress(logger: logger)
