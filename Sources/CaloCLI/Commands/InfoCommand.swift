@@ -46,6 +46,11 @@ public struct InfoCommand: Command {
             context.console.output.write(g.summaryLines.joined(separator: "\n") + "\n")
             return
         }
+        // A bare word that is neither a file nor a geometry: most likely a mistyped geometry name.
+        if !FileSystem.exists(path), !path.contains("/"), !path.contains("."), let guess = CalorimeterGeometry.closestName(to: path) {
+            throw ValidationError("\(path): no such file, nor a geometry name (did you mean '\(guess)'?); the geometries are "
+                                  + CalorimeterGeometry.builtInNames.joined(separator: ", "))
+        }
         if FileSystem.isDirectory(path) {
             let run = RunDirectory(path: path)
             try run.requireRunFiles()
