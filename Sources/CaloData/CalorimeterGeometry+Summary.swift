@@ -4,10 +4,15 @@ extension CalorimeterGeometry {
     /// What `caloflow info` prints about a geometry: its name and title, the dataset facts, and
     /// the layers with their binning. Consecutive layers with the same segmentation share a line
     /// (datasets 2 and 3 have 45 identical layers).
-    public var summaryLines: [String] {
+    public var summaryLines: [String] { summaryLines(datasetFacts: true) }
+
+    /// The summary, with or without the facts about the dataset the geometry comes from
+    /// (particle, energy spectrum, threshold, binning file): a shower file's summary leaves them
+    /// out, since the file need not be from that dataset.
+    public func summaryLines(datasetFacts: Bool) -> [String] {
         var out = ["geometry: \(name) (\(title)): \(layerCount) layer\(layerCount == 1 ? "" : "s") with voxels, \(voxelCount) voxels"
                    + (hasOverflow ? " + \(overflowWidth) overflow values" : "")]
-        if let d = dataset {
+        if datasetFacts, let d = dataset {
             out.append("  dataset: \(d.name); particle \(d.particle)")
             out.append("  incident energies: \(d.energySpectrum)")
             out.append("  evaluation threshold: \(Self.energy(d.thresholdMeV))")

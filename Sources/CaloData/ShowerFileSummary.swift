@@ -59,7 +59,7 @@ public struct ShowerFileSummary: Sendable, CustomStringConvertible {
     public var lines: [String] {
         let s = statistics
         var out = ["file: \(path)", "events: \(events)" + (eventsSummarized < events ? " (statistics over the first \(eventsSummarized))" : "")]
-        out += geometry.summaryLines
+        out += geometry.summaryLines(datasetFacts: false)
         out.append("datasets (\(format == .calogan ? "CaloGAN layout" : "flat layout, energies in MeV")):")
         let width = datasets.map(\.name.count).max() ?? 9
         for d in datasets {
@@ -74,16 +74,17 @@ public struct ShowerFileSummary: Sendable, CustomStringConvertible {
         for (k, v) in metadata.extra.sorted(by: { $0.key < $1.key }) where k != "seed" { out.append("\(k): \(v)") }
         guard s.events > 0 else { out.append("statistics: no events"); return out }
         out.append("E_inc [GeV]: min \(f(s.incidentEnergy.min)), max \(f(s.incidentEnergy.max)), mean \(f(s.incidentEnergy.mean))")
-        let shares = s.layerShares
+        // Each layer's share of the cell energy: on one line for a few layers, else on the layer's own line.
+        let shares = s.layerShares, sharesOnOneLine = geometry.layerCount <= 7
         for (l, layer) in geometry.layers.enumerated() {
             let name = l == layer.id ? "layer \(l)" : "layer \(l) (detector layer \(layer.id))"
-            out.append("\(name) energy [MeV]: mean \(f(s.layerEnergy[l].mean)), std \(f(s.layerEnergy[l].standardDeviation)), "
-                       + "\(f(100 * shares[l]))% of the voxel energy; non-zero voxels: \(f(100 * s.nonzeroFraction[l].mean))%")
+            out.append("\(name) energy [MeV]: mean \(f(s.layerEnergy[l].mean)), std \(f(s.layerEnergy[l].standardDeviation))"
+                       + (sharesOnOneLine ? "" : ", \(f(100 * shares[l]))% of the cell energy")
+                       + "; non-zero voxels: \(f(100 * s.nonzeroFraction[l].mean))%")
         }
-        out.append("voxel energy [MeV]: mean \(f(s.totalEnergy.mean)), std \(f(s.totalEnergy.standardDeviation))")
-        let layerMeans = s.layerEnergy.map(\.mean), layerSum = layerMeans.reduce(0, +)
-        if layerSum > 0, geometry.layerCount <= 7 {   // one line is readable for a few layers
-            out.append("layer shares of the cell energy [%]: " + layerMeans.map { f(100 * $0 / layerSum) }.joined(separator: " / "))
+        out.append("cell energy [MeV]: mean \(f(s.totalEnergy.mean)), std \(f(s.totalEnergy.standardDeviation))")
+        if sharesOnOneLine, s.totalEnergy.mean > 0 {
+            out.append("layer shares of the cell energy [%]: " + shares.map { f(100 * $0) }.joined(separator: " / "))
         }
         if s.depositedFraction.count > 0 {
             let kind: String

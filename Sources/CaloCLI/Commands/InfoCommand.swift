@@ -11,7 +11,7 @@ public struct InfoCommand: Command {
         value (finite, non-negative), then prints the geometry (its layers with their binning \
         and voxel count), the events, datasets with their storage, units, particle, generator \
         and seed, the incident-energy range, and per-layer energy sums (mean, spread and share \
-        of the voxel energy). A flat file's geometry is the one it records, else the one its \
+        of the cell energy). A flat file's geometry is the one it records, else the one its \
         voxel count names (504 calogan, 368 ds1-photons, 533 ds1-pions, 6480 ds2, 40500 ds3), \
         or --geometry. The file is read in batches (a few hundred showers of 40,500 voxels), so \
         files of any size fit. Exits 1 with a message naming the file, dataset and event when \
