@@ -33,14 +33,36 @@ public struct EvaluationRun: Sendable {
         }
         guard configuration.classifierRuns >= 1 else { throw EvaluationError("evaluate: classifier runs must be >= 1") }
         try configuration.classifier.validate()
+        let t = ClassifierTraining.monotonicNow()
+        let prepared = try EvaluationReference(reference, thresholdMeV: configuration.thresholdMeV)
+        try self.init(reference: prepared, generated: generated, configuration: configuration, provenance: provenance,
+                      referenceSeconds: ClassifierTraining.monotonicNow() - t, onEvent: onEvent)
+    }
+
+    /// Compares one generated sample with a prepared reference: the numbers equal those of
+    /// `init(reference:generated:...)` on the same showers and configuration, so several samples
+    /// evaluated against one `EvaluationReference` see the same reference showers, the same
+    /// classifier splits of them and the same classifier seeds.
+    ///
+    /// - Parameter referenceSeconds: time spent preparing the reference, added to the "features" timing.
+    /// - Throws: as the other initializer; also when the reference was prepared with another threshold.
+    public init(reference prepared: EvaluationReference, generated: ShowerBatch, configuration: EvaluationConfiguration,
+                provenance: EvaluationProvenance, referenceSeconds: Double = 0, onEvent: (Event) -> Void = { _ in }) throws {
+        guard generated.count > 0 else { throw EvaluationError("evaluate: a sample is empty") }
+        guard prepared.thresholdMeV == configuration.thresholdMeV else {
+            throw EvaluationError("evaluate: the reference was prepared with threshold \(prepared.thresholdMeV) MeV, "
+                                  + "the configuration asks for \(configuration.thresholdMeV) MeV")
+        }
+        guard configuration.classifierRuns >= 1 else { throw EvaluationError("evaluate: classifier runs must be >= 1") }
+        try configuration.classifier.validate()
         var timings: [String: Double] = [:]
-        var t0 = ClassifierTraining.monotonicNow()
+        var t0 = ClassifierTraining.monotonicNow() - referenceSeconds
         func lap(_ name: String) { let t = ClassifierTraining.monotonicNow(); timings[name] = t - t0; t0 = t }
 
         onEvent(.stage("high-level features"))
-        let ref = Self.thresholded(reference, configuration.thresholdMeV)
+        let ref = prepared.showers
         let gen = Self.thresholded(generated, configuration.thresholdMeV)
-        let refFeatures = try HighLevelFeatures(ref, thresholdMeV: configuration.thresholdMeV)
+        let refFeatures = prepared.features
         let genFeatures = try HighLevelFeatures(gen, thresholdMeV: configuration.thresholdMeV)
         let features = try FeatureComparison.compareAll(reference: refFeatures, generated: genFeatures).enumerated().map { k, c in
             HistogramComparison(name: c.name, label: c.label, unit: c.unit, reference: c.reference, generated: c.generated,

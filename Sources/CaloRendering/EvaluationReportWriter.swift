@@ -63,7 +63,7 @@ public struct EvaluationReportWriter {
     }
 
     /// report.json bytes: sorted keys, pretty-printed; NaN and infinities as strings.
-    public static func json(_ result: EvaluationResult) throws -> Data {
+    public static func json<T: Encodable>(_ result: T) throws -> Data {
         let e = JSONEncoder()
         e.outputFormatting = [.prettyPrinted, .sortedKeys]
         e.nonConformingFloatEncodingStrategy = .convertToString(positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
@@ -96,21 +96,7 @@ public struct EvaluationReportWriter {
         guard !res.classifiers.isEmpty else { return }
         let o = res.configuration.classifier
         r.section("Classifier test")
-        r.paragraph("""
-            A DNN learns to tell reference (label 1) from generated (label 0) showers (CaloFlow, arXiv:2106.05285 §6; \
-            0.5 = indistinguishable, 1 = perfectly separable). Network: \(o.hidden.count) hidden layers of \
-            \(o.hidden.map(String.init).joined(separator: "/")) with LeakyReLU(\(Self.g(Double(o.leakySlope)))), no dropout, \
-            one logit; BCE with logits; Adam, learning rate \(Self.g(o.learningRate)), batch \(o.batchSize); at most \
-            \(o.maxEpochs) epochs\(o.patience > 0 ? ", stopped when the validation accuracy has not improved for \(o.patience) epochs" : ""). \
-            Each class is split \(Int(o.trainFraction * 100))/\(Int(o.validationFraction * 100))/\(100 - Int(o.trainFraction * 100) - Int(o.validationFraction * 100)) \
-            into training, validation and test sets (seeded). \
-            \(o.standardize ? "Inputs are standardized with the mean and standard deviation of the training set (CaloFlow feeds them raw). " : "")\
-            The epoch with the best validation accuracy is kept, an isotonic regression fitted on the validation set calibrates \
-            its outputs, and all numbers below are on the held-out test set. JSD = (ln 2 − BCE of the calibrated \
-            probabilities) / ln 2; it scatters around 0 (slightly negative values included) when the classifier cannot \
-            tell the samples apart. Variants: DNN-low = 504 voxels/(100 GeV), log10 E_inc and three log10 layer energies \
-            (508 inputs); normalized = voxels divided by their layer energy; DNN-high = 41 high-level features.
-            """)
+        r.paragraph(Self.classifierDescription(o))
         var rows: [[String]] = []
         for s in res.classifiers {
             let epochs = s.runs.map { "\($0.bestEpoch)/\($0.history.count)" }.joined(separator: ", ")
@@ -211,6 +197,25 @@ public struct EvaluationReportWriter {
         r.figureGrid(try res.features.map { try histogramFigure($0, logY: false, &out) }, columnWidth: 420)
     }
 
+    /// The classifier test described in words (network, training, split, calibration, variants).
+    static func classifierDescription(_ o: ClassifierTrainingOptions) -> String {
+        """
+            A DNN learns to tell reference (label 1) from generated (label 0) showers (CaloFlow, arXiv:2106.05285 §6; \
+            0.5 = indistinguishable, 1 = perfectly separable). Network: \(o.hidden.count) hidden layers of \
+            \(o.hidden.map(String.init).joined(separator: "/")) with LeakyReLU(\(Self.g(Double(o.leakySlope)))), no dropout, \
+            one logit; BCE with logits; Adam, learning rate \(Self.g(o.learningRate)), batch \(o.batchSize); at most \
+            \(o.maxEpochs) epochs\(o.patience > 0 ? ", stopped when the validation accuracy has not improved for \(o.patience) epochs" : ""). \
+            Each class is split \(Int(o.trainFraction * 100))/\(Int(o.validationFraction * 100))/\(100 - Int(o.trainFraction * 100) - Int(o.validationFraction * 100)) \
+            into training, validation and test sets (seeded). \
+            \(o.standardize ? "Inputs are standardized with the mean and standard deviation of the training set (CaloFlow feeds them raw). " : "")\
+            The epoch with the best validation accuracy is kept, an isotonic regression fitted on the validation set calibrates \
+            its outputs, and all numbers below are on the held-out test set. JSD = (ln 2 − BCE of the calibrated \
+            probabilities) / ln 2; it scatters around 0 (slightly negative values included) when the classifier cannot \
+            tell the samples apart. Variants: DNN-low = 504 voxels/(100 GeV), log10 E_inc and three log10 layer energies \
+            (508 inputs); normalized = voxels divided by their layer energy; DNN-high = 41 high-level features.
+            """
+    }
+
     /// A "Latent calibration" section: ||z||² of reference showers against χ²(D).
     public static func latentCalibrationSection(_ r: inout HTMLReport, _ c: LatentCalibration, directory: String,
                                                 output: inout Output) throws {
@@ -237,13 +242,24 @@ public struct EvaluationReportWriter {
     }
 
     private func png(_ image: RGBImage, _ name: String, caption: String, _ out: inout Output) throws -> HTMLReport.Figure {
+        try Self.png(image, name, caption: caption, directory: directory, &out)
+    }
+
+    private func writeText(_ text: String, _ name: String, _ out: inout Output) throws {
+        try Self.writeText(text, name, directory: directory, &out)
+    }
+
+    /// Writes `image` as `<directory>/<name>` (PNG) and returns it as a figure for the page.
+    static func png(_ image: RGBImage, _ name: String, caption: String, directory: String,
+                    _ out: inout Output) throws -> HTMLReport.Figure {
         let bytes = try PNGCodec.encode(image)
         try AtomicFile.write(bytes, to: directory + "/" + name)
         out.files.append(name)
         return .png(bytes, caption: caption)
     }
 
-    private func writeText(_ text: String, _ name: String, _ out: inout Output) throws {
+    /// Writes `text` as `<directory>/<name>`.
+    static func writeText(_ text: String, _ name: String, directory: String, _ out: inout Output) throws {
         try AtomicFile.write(text: text, to: directory + "/" + name)
         out.files.append(name)
     }

@@ -22,25 +22,50 @@ public enum LayerFigure {
                                          referenceLabel: String = "reference", generatedLabel: String = "generated",
                                          minimumMeV: Double = defaultMinimumMeV, showRatio: Bool = true,
                                          ratioRange: Double = 2, style: LayerImageStyle = LayerImageStyle()) throws -> RGBImage {
-        guard reference.count == geometries.count, generated.count == geometries.count else {
-            throw RenderError.invalidInput("need one grid per layer (\(geometries.count)), got \(reference.count) reference and \(generated.count) generated")
+        try averageComparison(reference: reference, samples: [generated], labels: [generatedLabel], geometries: geometries,
+                              title: title, referenceLabel: referenceLabel, minimumMeV: minimumMeV, showRatio: showRatio,
+                              ratioRange: ratioRange, style: style)
+    }
+
+    /// Average showers of several generated samples side by side: per layer row the reference,
+    /// then every sample on the row's SHARED log colour range, then (if `showRatio`) one ratio
+    /// panel sample / reference per sample, in the order of `samples`. With one sample this is
+    /// `averageComparison(reference:generated:...)`.
+    ///
+    /// - Parameters:
+    ///   - samples: per sample, per-layer grids in MeV, `[sample][layer][ix * ny + iy]`.
+    ///   - labels: one panel title per sample.
+    public static func averageComparison(reference: [[Double]], samples: [[[Double]]], labels: [String],
+                                         geometries: [LayerGeometry] = LayerGeometry.caloGAN,
+                                         title: String = "Average shower", referenceLabel: String = "reference",
+                                         minimumMeV: Double = defaultMinimumMeV, showRatio: Bool = true,
+                                         ratioRange: Double = 2, style: LayerImageStyle = LayerImageStyle()) throws -> RGBImage {
+        guard !samples.isEmpty, labels.count == samples.count else {
+            throw RenderError.invalidInput("need at least one generated sample and one label per sample, got \(samples.count) samples and \(labels.count) labels")
+        }
+        guard reference.count == geometries.count, samples.allSatisfy({ $0.count == geometries.count }) else {
+            throw RenderError.invalidInput("need one grid per layer (\(geometries.count)), got \(reference.count) reference and "
+                                           + samples.map { String($0.count) }.joined(separator: ", ") + " generated")
         }
         var rows: [[RGBImage]] = []
         for (l, g) in geometries.enumerated() {
-            let scale = try sharedScale([reference[l], generated[l]], minimum: minimumMeV)
-            var row = [
-                try LayerImage.panel(values: reference[l], geometry: g, scale: scale,
-                                     title: "\(referenceLabel), \(g.name)", colorBar: false, style: style).image,
-                try LayerImage.panel(values: generated[l], geometry: g, scale: scale,
-                                     title: "\(generatedLabel), \(g.name)", colorBar: true, style: style).image,
-            ]
+            let scale = try sharedScale([reference[l]] + samples.map { $0[l] }, minimum: minimumMeV)
+            var row = [try LayerImage.panel(values: reference[l], geometry: g, scale: scale,
+                                            title: "\(referenceLabel), \(g.name)", colorBar: false, style: style).image]
+            for (k, sample) in samples.enumerated() {
+                row.append(try LayerImage.panel(values: sample[l], geometry: g, scale: scale, title: "\(labels[k]), \(g.name)",
+                                                colorBar: k == samples.count - 1, style: style).image)
+            }
             if showRatio {
-                let ratios = zip(generated[l], reference[l]).map { gen, ref -> Double in
-                    if ref > 0 { return gen / ref }
-                    return gen > 0 ? .infinity : .nan
+                for (k, sample) in samples.enumerated() {
+                    let ratios = zip(sample[l], reference[l]).map { gen, ref -> Double in
+                        if ref > 0 { return gen / ref }
+                        return gen > 0 ? .infinity : .nan
+                    }
+                    let name = samples.count == 1 ? "ratio, \(g.name)" : "\(labels[k]) / ref., \(g.name)"
+                    row.append(try LayerImage.ratioPanel(ratios: ratios, geometry: g, scale: try RatioColorScale(range: ratioRange),
+                                                         title: name, style: style).image)
                 }
-                row.append(try LayerImage.ratioPanel(ratios: ratios, geometry: g, scale: try RatioColorScale(range: ratioRange),
-                                                     title: "ratio, \(g.name)", style: style).image)
             }
             rows.append(row)
         }

@@ -20,10 +20,16 @@ public struct EvaluateCommand: Command {
         high-level observables with their separation power, and draws average showers (overall \
         and in bins of incident energy) and single showers on a shared log colour scale. \
         Output: <dir>/report.html (self-contained), report.json (every number, the per-epoch \
-        history included; written last, with "complete": true), images/*.png, plots/*.svg.
+        history included; written last, with "complete": true), images/*.png, plots/*.svg. \
+        Several generated samples (--generated repeated or comma-separated, each optionally \
+        labelled: teacher=a.h5) are compared with the same reference showers, classifier seeds \
+        and splits, and put side by side in one report: report.json then holds one entry per \
+        sample under "samples", each with the layout of a single-sample report under "result". \
+        All files contribute the same number of showers (the smallest file's, or --events).
         """
     static let reference = Option.path("reference", short: "r", default: nil, help: "Reference shower file (e.g. Geant4), CaloGAN layout.")
-    static let generated = Option.path("generated", short: "g", default: nil, help: "Generated shower file, CaloGAN layout.")
+    static let generated = Option.stringList("generated", short: "g", default: [], valueName: "[label=]file",
+                                             help: "Generated shower file (CaloGAN or flat layout); repeat it or separate files by commas to compare several, each optionally labelled (teacher=a.h5; default label: the file name). Required.")
     static let output = Option.path("output", short: "o", default: nil, help: "Output folder (created if missing).")
     static let events = Option.optionalInt("events", short: "n", defaultLabel: "all (the smaller file)", range: 100...100_000_000,
                                            help: "Showers used from each file (the same number from both).")
@@ -41,8 +47,8 @@ public struct EvaluateCommand: Command {
                                          help: "Voxels below this energy in MeV are set to 0 in both samples.")
     static let rawInputs = Option.flag("raw-inputs", help: "Feed classifier inputs unstandardized, as CaloFlow does.")
     static let force = Option.flag("force", short: "f", help: "Replace an existing report in the output folder.")
-    static let model = Option.optionalPath("model", defaultLabel: "none",
-                                           help: "Run directory (or teacher checkpoint): adds the latent calibration of the reference showers under the teacher, ||z||² against chi-squared(504).")
+    static let model = Option.stringList("model", default: [], valueName: "[label=]run",
+                                         help: "Run directory (or teacher checkpoint) that made the showers: adds the latent calibration of the reference showers under its teacher, ||z||² against chi-squared(504), and, for a run directory, its best teacher log-likelihood and student KL. With several samples: one run for all, one per sample in order, or label=run.")
     static let latentEvents = Option.int("latent-events", default: 5000, range: 100...1_000_000,
                                          help: "Reference showers used for the latent calibration.")
 
@@ -54,32 +60,35 @@ public struct EvaluateCommand: Command {
         "evaluate --reference datasets/eplus.h5 --generated generated/eplus.h5 --output reports/eplus",
         "evaluate -r eplus_geant4.h5 -g eplus_student.h5 -o reports/student --classifier low,high --classifier-runs 5",
         "evaluate -r a.h5 -g b.h5 -o reports/quick --events 10000 --epochs 20 --classifier none",
+        "evaluate -r eplus-reference.h5 -g teacher=runs/e/teacher.h5 -g student=runs/e/student.h5 --model runs/e -o reports/e --classifier-runs 3",
     ]
 
     /// Fewest showers per sample: below this the 20% test set is too small for a meaningful AUC.
     public static let minimumEvents = 100
 
     let referencePath: String
-    let generatedPath: String
+    let inputs: EvaluationInputs
+    /// The generated file of a single-sample evaluation (the first sample).
+    var generatedPath: String { inputs.samples[0].path }
     let outputDirectory: String
     let maxEvents: Int?
     let configuration: EvaluationConfiguration
     let overwrite: Bool
     let common: CommonOptions
     let arguments: [String]
-    let modelPath: String?
+    /// The model of a single-sample evaluation.
+    var modelPath: String? { inputs.models[0] }
     let latentCount: Int
     let geometry: GeometryOption
 
     public init(_ a: ParsedArguments) throws {
         geometry = try GeometryOption(a)
         referencePath = a[Self.reference]
-        generatedPath = a[Self.generated]
+        inputs = try EvaluationInputs(generated: a[Self.generated], models: a[Self.model])
         outputDirectory = a[Self.output]
         maxEvents = a[Self.events]
         overwrite = a[Self.force]
         common = try CommonOptions(a)
-        modelPath = a[Self.model]
         latentCount = a[Self.latentEvents]
         var c = EvaluationConfiguration()
         let names = a[Self.classifier]
@@ -105,8 +114,9 @@ public struct EvaluateCommand: Command {
     }
 
     public func validate() throws {
-        if referencePath == generatedPath {
-            throw ValidationError("--reference and --generated are the same file; split one file yourself to test the classifier")
+        if let s = inputs.samples.first(where: { $0.path == referencePath }) {
+            throw ValidationError("--reference and --generated\(inputs.samples.count > 1 ? " " + s.label : "") are the same file; "
+                                  + "split one file yourself to test the classifier")
         }
     }
 
@@ -120,12 +130,20 @@ public struct EvaluateCommand: Command {
         if FileSystem.exists(outputDirectory) && !FileSystem.isDirectory(outputDirectory) {
             throw ValidationError("--output \(outputDirectory) exists and is not a folder")
         }
+        for s in inputs.samples where FileSystem.isDirectory(s.path) {
+            throw ValidationError("--generated \(s.path) is a folder; give a shower file (make one from a run with "
+                                  + "'caloflow generate --model \(s.path) --energies-from \(referencePath) -o FILE', and pass the run as --model)")
+        }
+        if inputs.samples.count > 1 {
+            try runComparison(context, logger: logger, start: start)
+            return
+        }
 
         // Validate both files completely before computing anything or creating the folder.
         let requested = try geometry.resolve()
         let refReader = try ShowerFileReader(path: referencePath, geometry: requested)
         let genReader = try ShowerFileReader(path: generatedPath, geometry: requested)
-        try Self.checkGeometries(refReader, genReader, modelPath: modelPath)
+        try Self.checkGeometries(refReader, [genReader], models: [modelPath])
         let n = min(maxEvents ?? Int.max, refReader.eventsInFile, genReader.eventsInFile)
         guard n >= Self.minimumEvents else {
             throw ValidationError("too few showers: \(referencePath) has \(refReader.eventsInFile), \(generatedPath) has "
@@ -154,20 +172,7 @@ public struct EvaluateCommand: Command {
         }
 
         let run = try EvaluationRun(reference: reference, generated: generated, configuration: configuration,
-                                    provenance: provenance) { event in
-            switch event {
-            case .stage(let s): logger.info(s)
-            case .epoch(let v, let k, let e):
-                logger.info("  \(v.title) run \(k + 1) epoch \(e.epoch)/\(configuration.classifier.maxEpochs): "
-                            + "train loss \(HumanFormat.fixed(e.trainLoss, 4)), val loss \(HumanFormat.fixed(e.validationLoss, 4)), "
-                            + "val acc \(HumanFormat.fixed(e.validationAccuracy, 4)), val AUC \(HumanFormat.fixed(e.validationAUC, 4)) "
-                            + "(\(HumanFormat.duration(e.seconds)))")
-            case .run(let r, let k):
-                logger.info("  \(r.variant.title) run \(k + 1): test AUC \(HumanFormat.fixed(r.scores.auc, 4)), "
-                            + "calibrated AUC \(HumanFormat.fixed(r.scores.calibratedAUC, 4)), JSD \(HumanFormat.fixed(r.scores.jsd, 4)) "
-                            + "(best epoch \(r.bestEpoch) of \(r.history.count), stopped by \(r.stopReason))")
-            }
-        }
+                                    provenance: provenance, onEvent: progress(logger))
         for w in provenance.warnings { logger.warning(w) }
         if run.result.incidentEnergy.pValue < 1e-3 {
             logger.warning("the incident-energy spectra differ (KS p = \(run.result.incidentEnergy.pValue)); the classifier sees log E_inc")
@@ -175,14 +180,8 @@ public struct EvaluateCommand: Command {
         var latent: LatentCalibration? = nil
         var teacherPath = ""
         if let m = modelPath {
-            teacherPath = FileSystem.isDirectory(m) ? RunDirectory(path: m).checkpointPath(stage: "teacher", .best) : m
-            let k = min(latentCount, reference.count)
-            logger.info("latent calibration: \(k) reference showers through \(teacherPath)")
-            let z = try LatentCodes.compute(checkpointPath: teacherPath, showers: reference.slice(0..<k), seed: common.seed)
-            let c = try LatentCalibration(latents: z)
-            logger.info("latent calibration: mean ||z||² \(HumanFormat.fixed(c.mean, 1)) (chi-squared expects \(c.dimension)), "
-                        + "variance \(HumanFormat.fixed(c.variance, 1)) (expects \(2 * c.dimension)), KS p = \(c.ks.pValue)")
-            latent = c
+            teacherPath = Self.teacherCheckpoint(model: m)
+            latent = try latentCalibration(teacherPath, reference: reference, logger: logger)
         }
         logger.info("writing the report to \(outputDirectory)")
         let (files, result) = try EvaluationReportWriter(directory: outputDirectory, latentCalibration: latent, latentModel: teacherPath)
@@ -190,23 +189,62 @@ public struct EvaluateCommand: Command {
         context.console.output.write(Self.summary(result, reportPath: files.reportHTML))
     }
 
-    /// Both files must hold showers of one geometry, the model (if any) must fit it, and it must
-    /// be the CaloGAN geometry, the one the classifiers, features and images of this version know.
-    static func checkGeometries(_ ref: ShowerFileReader, _ gen: ShowerFileReader, modelPath: String?) throws {
+    /// Every file must hold showers of one geometry, every model must fit it, and it must be the
+    /// CaloGAN geometry, the one the classifiers, features and images of this version know.
+    /// - Parameters:
+    ///   - gens: the generated files' readers, in the order of `--generated`.
+    ///   - models: the `--model` of each sample (run directory or teacher checkpoint), nil where none.
+    static func checkGeometries(_ ref: ShowerFileReader, _ gens: [ShowerFileReader], models: [String?]) throws {
         let g = ref.geometry
-        guard g.hasSameVoxels(as: gen.geometry) else {
+        for gen in gens where !g.hasSameVoxels(as: gen.geometry) {
             throw ValidationError("\(ref.path) holds showers of the geometry \(g.name) (\(g.voxelCount) voxels) and \(gen.path) "
                                   + "showers of \(gen.geometry.name) (\(gen.geometry.voxelCount) voxels); evaluate compares showers of one geometry")
         }
-        if let m = modelPath {
-            let teacher = FileSystem.isDirectory(m) ? RunDirectory(path: m).checkpointPath(stage: "teacher", .best) : m
+        for m in Set(models.compactMap { $0 }).sorted() {
+            let teacher = teacherCheckpoint(model: m)
             try ModelCheckpoint.requireGeometry(try ModelCheckpoint.geometry(path: teacher), of: teacher, fits: g, source: "\(ref.path) holds showers")
         }
         guard g.isCaloGAN else {
-            throw ValidationError("\(ref.path) and \(gen.path) hold showers of the geometry \(g.name) (\(g.title), \(g.voxelCount) voxels); "
+            throw ValidationError("\(ref.path) and \(gens.map(\.path).joined(separator: ", ")) hold showers of the geometry \(g.name) "
+                                  + "(\(g.title), \(g.voxelCount) voxels); "
                                   + "evaluate compares showers of the CaloGAN geometry (504 voxels) only in this version. "
                                   + "'caloflow info' prints the per-layer energies of showers of any geometry")
         }
+    }
+
+    /// Logs the stages, classifier epochs and runs of an evaluation (each line after `prefix`).
+    func progress(_ logger: Logger, prefix: String = "") -> (EvaluationRun.Event) -> Void {
+        let maxEpochs = configuration.classifier.maxEpochs
+        return { event in
+            switch event {
+            case .stage(let s): logger.info(prefix + s)
+            case .epoch(let v, let k, let e):
+                logger.info("  \(prefix)\(v.title) run \(k + 1) epoch \(e.epoch)/\(maxEpochs): "
+                            + "train loss \(HumanFormat.fixed(e.trainLoss, 4)), val loss \(HumanFormat.fixed(e.validationLoss, 4)), "
+                            + "val acc \(HumanFormat.fixed(e.validationAccuracy, 4)), val AUC \(HumanFormat.fixed(e.validationAUC, 4)) "
+                            + "(\(HumanFormat.duration(e.seconds)))")
+            case .run(let r, let k):
+                logger.info("  \(prefix)\(r.variant.title) run \(k + 1): test AUC \(HumanFormat.fixed(r.scores.auc, 4)), "
+                            + "calibrated AUC \(HumanFormat.fixed(r.scores.calibratedAUC, 4)), JSD \(HumanFormat.fixed(r.scores.jsd, 4)) "
+                            + "(best epoch \(r.bestEpoch) of \(r.history.count), stopped by \(r.stopReason))")
+            }
+        }
+    }
+
+    /// The teacher checkpoint of `--model`: teacher-best.h5 of a run directory, or the file itself.
+    static func teacherCheckpoint(model: String) -> String {
+        FileSystem.isDirectory(model) ? RunDirectory(path: model).checkpointPath(stage: "teacher", .best) : model
+    }
+
+    /// The latent calibration of the first `--latent-events` reference showers under a teacher.
+    func latentCalibration(_ teacherPath: String, reference: ShowerBatch, logger: Logger) throws -> LatentCalibration {
+        let k = min(latentCount, reference.count)
+        logger.info("latent calibration: \(k) reference showers through \(teacherPath)")
+        let z = try LatentCodes.compute(checkpointPath: teacherPath, showers: reference.slice(0..<k), seed: common.seed)
+        let c = try LatentCalibration(latents: z)
+        logger.info("latent calibration: mean ||z||² \(HumanFormat.fixed(c.mean, 1)) (chi-squared expects \(c.dimension)), "
+                    + "variance \(HumanFormat.fixed(c.variance, 1)) (expects \(2 * c.dimension)), KS p = \(c.ks.pValue)")
+        return c
     }
 
     // MARK: - Text
