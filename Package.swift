@@ -93,7 +93,7 @@ let package = Package(
                     swiftSettings: fast),
         .testTarget(name: "CaloEvaluationTests",
                     dependencies: ["CaloData", "CaloEvaluation", "CaloSimulation", "CaloTensor"], swiftSettings: fast),
-        .testTarget(name: "CaloRenderingTests", dependencies: ["CaloData", "CaloRendering"], swiftSettings: fast),
+        .testTarget(name: "CaloRenderingTests", dependencies: ["CaloData", "CaloEvaluation", "CaloRendering"], swiftSettings: fast),
         .testTarget(name: "CaloBenchmarksTests", dependencies: ["CaloBenchmarks", "CaloFlows", "CaloTensor"],
                     swiftSettings: fast),
         .testTarget(name: "CaloCLITests",

@@ -14,6 +14,8 @@ public enum CaloflowCLI {
             DistillCommand.self,
             GenerateCommand.self,
             EvaluateCommand.self,
+            StudyRecordCommand.self,
+            StudyPlotCommand.self,
             BenchCommand.self,
             VersionCommand.self,
         ]
