@@ -12,14 +12,17 @@ struct ConfigFileTests {
         URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
     }
 
-    /// Every configs/*.json of the repository (empty when the folder is absent or empty).
+    /// Every configs/*.json of the repository, and the study's configs/study/*.json and
+    /// configs/study/smoke/*.json (empty when the folders are absent or empty).
     static var shippedConfigs: [String] {
-        let dir = repositoryRoot.appendingPathComponent("configs").path
-        let names = (try? FileManager.default.contentsOfDirectory(atPath: dir)) ?? []
-        return names.filter { $0.hasSuffix(".json") }.sorted().map { dir + "/" + $0 }
+        ["configs", "configs/study", "configs/study/smoke"].flatMap { sub -> [String] in
+            let dir = repositoryRoot.appendingPathComponent(sub).path
+            let names = (try? FileManager.default.contentsOfDirectory(atPath: dir)) ?? []
+            return names.filter { $0.hasSuffix(".json") }.sorted().map { dir + "/" + $0 }
+        }
     }
 
-    @Test("every configs/*.json decodes with CaloFlowConfig.load")
+    @Test("every configs/*.json (and configs/study/) decodes with CaloFlowConfig.load")
     func shippedConfigsLoad() throws {
         // The root really is the package (so an empty list means "no configs", not "wrong folder").
         #expect(FileManager.default.fileExists(atPath: Self.repositoryRoot.appendingPathComponent("Package.swift").path))
