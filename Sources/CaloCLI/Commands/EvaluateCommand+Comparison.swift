@@ -80,6 +80,13 @@ extension EvaluateCommand {
             logger.info("sample \(k + 1)/\(samples.count) '\(s.label)': \(s.path)")
             let generated = try readers[k].read(0..<n)
             try readers[k].close()
+            let depositKey = ShowerFileLayout.AttributeName.deposit
+            if let w = DepositConsistency.warning(reference: referenceShowers, generated: generated,
+                                                  referenceDeposit: refReader.metadata.extra[depositKey],
+                                                  generatedDeposit: readers[k].metadata.extra[depositKey]) {
+                provenances[k].warnings.append(w)
+                warnings.append("\(s.label): \(w)")
+            }
             let run = try EvaluationRun(reference: reference, generated: generated, configuration: configuration,
                                         provenance: provenances[k], onEvent: progress(logger, prefix: "\(s.label): "))
             if run.result.incidentEnergy.pValue < 1e-3 {
