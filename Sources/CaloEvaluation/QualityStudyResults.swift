@@ -110,7 +110,9 @@ public struct QualityStudyResults: Sendable, Equatable {
         return lines.joined(separator: "\n") + "\n"
     }
 
-    static func hours(_ h: Double) -> String { h < 0.1 ? String(format: "%.3f", h) : String(format: "%.2f", h) }
+    static func hours(_ h: Double) -> String {
+        String(format: h < 0.01 ? "%.4f" : h < 0.1 ? "%.3f" : "%.2f", h)
+    }
 
     static func score(_ s: QualityStudyPoint.Score?) -> String {
         guard let s else { return "-" }

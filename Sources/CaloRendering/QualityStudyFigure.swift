@@ -36,7 +36,9 @@ public struct QualityStudyFigure: Sendable {
         guard !particles.isEmpty else { throw RenderError.invalidInput("the study results hold no point") }
         guard !variants.isEmpty else { throw RenderError.invalidInput("no classifier variant to plot") }
         let legendHeight = 96.0, top = 40.0
+        // at least as wide as the legend; the panels share the width
         let width = Swift.max(panelWidth * Double(particles.count), 620), height = top + panelHeight + legendHeight
+        let panel = width / Double(particles.count)
         var svg = SVGDocument(width: width, height: height)
         svg.text(title, x: width / 2, y: 24, size: 17, anchor: "middle", weight: "bold")
         var anyPoint = false
@@ -49,8 +51,8 @@ public struct QualityStudyFigure: Sendable {
             xAxis.min = Swift.min(xAxis.min, (hours.min() ?? 1) / 2)
             let lowest = aucs.map { $0.mean - $0.std }.min() ?? 0.5
             let yAxis = try PlotAxis(min: Swift.min(0.5, (lowest * 20).rounded(.down) / 20), max: 1.0, label: "classifier AUC")
-            let left = Double(k) * panelWidth + 74
-            let frame = PlotFrame(x: left, y: top + 30, width: panelWidth - 96, height: panelHeight - 30 - 60,
+            let left = Double(k) * panel + 74
+            let frame = PlotFrame(x: left, y: top + 30, width: panel - 96, height: panelHeight - 30 - 60,
                                   xAxis: xAxis, yAxis: yAxis)
             let clip = "plot\(k)"
             // a margin around the frame, so that markers at AUC 1 or at the ends of the x range stay whole
