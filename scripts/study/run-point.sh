@@ -174,7 +174,9 @@ stage() {
     shift
     echo "run-point: $tag $name ($(date -u +%H:%M:%S) UTC; log $work/logs/$name.log)"
     begin_stage "$name"
-    "$@" >> "$work/logs/$name.log" 2>&1 &
+    # In a session of its own: a Ctrl-C at the terminal reaches only this script, which passes
+    # one SIGTERM on (a second signal would make caloflow quit without saving).
+    setsid "$@" >> "$work/logs/$name.log" 2>&1 &
     child=$!
     wait "$child" || status=$?
     child=""
