@@ -13,7 +13,7 @@
 # Options (defaults in brackets):
 #   --results FILE         results file [study/results.jsonl]
 #   --work DIR             the point's folder: run, logs, samples, report [study/<particle>/<label>]
-#   --data-dir DIR         simulated data, shared by all points [datasets/study/sim-<simulator revision>]
+#   --data-dir DIR         simulated data, shared by all points [datasets/study/sim-<simulator tree>]
 #   --train-events N       training showers to simulate [100000]
 #   --reference-events N   reference showers, also the showers generated per flow [20000]
 #   --data-seed S          seed of the training showers [1001]; the reference uses S + 1
@@ -107,7 +107,8 @@ if [ ! -x "$bin" ]; then
 fi
 commit=$(git describe --always --dirty 2>/dev/null || echo unknown)
 if [ -z "$data_dir" ]; then
-    sim=$(git log -1 --format=%h -- Sources/CaloSimulation 2>/dev/null || true)
+    # the simulator's source tree hash: the same sources give the same folder on any branch
+    sim=$(git rev-parse --short=10 HEAD:Sources/CaloSimulation 2>/dev/null || true)
     [ -n "$sim" ] || sim=unknown
     if [ -n "$(git status --porcelain -- Sources/CaloSimulation 2>/dev/null)" ]; then sim="$sim-dirty"; fi
     data_dir=datasets/study/sim-$sim
