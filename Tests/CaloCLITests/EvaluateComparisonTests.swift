@@ -89,12 +89,15 @@ struct EvaluateComparisonTests {
         }
 
         let fm = FileManager.default
-        for file in ["report.html", "images/average_shower.png", "images/single_showers.png", "plots/E_tot.svg",
+        // E_tot is binned on the range of each pair of samples (issue #14), so it has one figure per sample;
+        // the layer energies share fixed bins and are overlaid.
+        for file in ["report.html", "images/average_shower.png", "images/single_showers.png", "plots/E_0.svg",
+                     "plots/E_tot_same.svg", "plots/E_tot_pions.svg",
                      "plots/voxel_energy.svg", "plots/classifier_low_pions_validation.svg", "plots/classifier_high_same_loss.svg"] {
             #expect(fm.fileExists(atPath: out + "/" + file), "missing \(file)")
         }
         #expect(try fm.subpathsOfDirectory(atPath: out).filter { $0.contains(".tmp-") }.isEmpty)
-        let svg = try String(contentsOfFile: out + "/plots/E_tot.svg", encoding: .utf8)
+        let svg = try String(contentsOfFile: out + "/plots/E_0.svg", encoding: .utf8)
         #expect(svg.components(separatedBy: "class=\"series generated\"").count - 1 == 3, "one line per sample")
         #expect(svg.contains("pions/ref.") && svg.contains("same/ref."), "one ratio panel per sample")
         let html = try String(contentsOfFile: out + "/report.html", encoding: .utf8)
