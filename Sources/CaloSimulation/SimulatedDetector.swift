@@ -8,12 +8,12 @@ import CaloData
 /// | name | stack | readout | particles |
 /// |---|---|---|---|
 /// | calogan | 80 × (2 mm Pb + 4 mm LAr), 480 mm = 30.8 X0 = 1.28 λ_I | 3 Cartesian layers, 504 cells | e+, e−, γ, π+ |
-/// | ds2, ds3 | 90 × (1.4 mm W + 0.3 mm Si), 153 mm = 36.3 X0 = 1.49 λ_I | 45 polar layers (2 periods each), 6480 / 40,500 voxels | e−, e+, γ |
+/// | ds2, ds3 | 90 × (1.4 mm W + 0.3 mm Si), 153 mm = 36.3 X0 = 1.33 λ_I | 45 polar layers (2 periods each), 6480 / 40,500 voxels | e−, e+, γ |
 ///
 /// **Datasets 2 and 3 (Par04-like silicon-tungsten stack).** Each of the 45 readout layers of
 /// 3.4 mm is two periods of 1.4 mm tungsten (0.400 X0) followed by 0.3 mm silicon (0.0032 X0),
 /// 0.806 X0 per readout layer; the shower axis is the stack's axis, the voxels the binning
-/// files' (r, α) bins. Effective medium (`SamplingMedium`): Z_eff 72.4, X0 4.23 mm, R_M ≈ 11 mm.
+/// files' (r, α) bins. Effective medium (`SamplingMedium`): Z_eff 72.5, X0 4.22 mm, Ec 8.2 MeV, R_M 10.9 mm.
 /// The cells hold the energy deposited in the silicon (`.active`, the default): a MIP leaves
 /// f_mip = 0.0363 of its loss there (0.116 of 3.21 MeV per period); an electromagnetic shower
 /// e/mip · f_mip with e/mip = 0.75 [set] (soft photons absorbed in the tungsten, as for lead),
@@ -74,7 +74,7 @@ public struct SimulatedDetector: Sendable {
     public static let siliconResponse = ActiveResponse(medium: siliconTungstenMedium, electronToMIP: 0.75,
                                                        crossingSpread: 1, ionisationQuantum: 3.6e-6)
 
-    static let siliconTungstenSummary = "90 periods of 1.4 mm W + 0.3 mm Si (153 mm, 36.3 X0, 1.49 lambda_I); 45 readout layers of 3.4 mm (2 periods)"
+    static let siliconTungstenSummary = "90 periods of 1.4 mm W + 0.3 mm Si (153 mm, 36.3 X0, 1.33 lambda_I); 45 readout layers of 3.4 mm (2 periods)"
 
     /// CaloChallenge dataset 2 geometry on the silicon-tungsten stack, threshold 0.5 keV.
     public static let ds2 = SimulatedDetector(
