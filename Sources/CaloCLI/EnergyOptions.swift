@@ -42,12 +42,17 @@ struct EnergyOptions {
 
     /// The spectrum the options ask for, or uniform over `defaultRange`.
     func spectrum(default defaultRange: ClosedRange<Double>) throws -> EnergySpectrum {
+        try spectrum(default: .uniform(defaultRange))
+    }
+
+    /// The spectrum the options ask for, or `defaultSpectrum`.
+    func spectrum(default defaultSpectrum: EnergySpectrum) throws -> EnergySpectrum {
         let s: EnergySpectrum
         if let e = fixed { s = .fixed(e) }
         else if let r = range { s = .uniform(r) }
         else if !list.isEmpty { s = .list(list) }
         else if let f = file { s = .list(try Self.readEnergies(f)) }
-        else { s = .uniform(defaultRange) }
+        else { s = defaultSpectrum }
         try s.validate()
         return s
     }

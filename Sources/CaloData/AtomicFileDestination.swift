@@ -157,9 +157,11 @@ public final class AtomicFileDestination {
         defer { closedir(d) }
         let me = getpid()
         while let e = readdir(d) {
-            let name = withUnsafeBytes(of: e.pointee.d_name) { raw in
-                String(decoding: raw.prefix { $0 != 0 }, as: UTF8.self)
-            }
+            // Read the name through a pointer, up to its NUL: glibc's record is only d_reclen
+            // bytes long, so copying the whole 256-byte d_name field can run past the end of
+            // readdir's buffer into an unmapped page.
+            let offset = MemoryLayout<dirent>.offset(of: \dirent.d_name)!
+            let name = String(cString: (UnsafeRawPointer(e) + offset).assumingMemoryBound(to: CChar.self))
             guard name.hasPrefix(prefix) else { continue }
             let parts = name.dropFirst(prefix.count).split(separator: "-", omittingEmptySubsequences: false)
             guard parts.count == 2, let pid = pid_t(parts[0]), pid > 0, UInt64(parts[1]) != nil, pid != me else { continue }

@@ -41,14 +41,17 @@ public enum CaloGANGeometry {
     public static let layerRanges: [Range<Int>] = geometry.layerRanges
 }
 
-/// Particle species of the CaloGAN samples.
+/// Particle species: those of the CaloGAN samples (e+, γ, π+) and the electrons of the
+/// CaloChallenge datasets 2 and 3 (e−).
 public enum Particle: String, CaseIterable, Sendable, Codable {
-    case eplus, gamma, piplus
+    case eplus, gamma, piplus, eminus
 
-    /// Accepts the usual spellings: eplus/e+/positron, gamma/photon, piplus/pi+/pion.
+    /// Accepts the usual spellings: eplus/e+/positron, gamma/photon, piplus/pi+/pion,
+    /// eminus/e-/electron.
     public init?(name: String) {
         switch name.lowercased() {
         case "eplus", "e+", "positron": self = .eplus
+        case "eminus", "e-", "electron": self = .eminus
         case "gamma", "photon", "γ": self = .gamma
         case "piplus", "pi+", "pion", "π+": self = .piplus
         default: return nil

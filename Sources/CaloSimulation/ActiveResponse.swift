@@ -62,11 +62,22 @@ public struct ActiveResponse: Sendable, Equatable {
     public let hadronQuantum: Double
     /// Landau width ξ of the argon part of a MIP track per mm of stack depth, MeV/mm.
     public let mipLandauWidthPerMM: Double
-    /// Smallest signal stored, MeV (one electron–ion pair, W = 23.6 eV).
+    /// Smallest signal stored, MeV (one electron–ion pair, W = 23.6 eV in argon; 3.6 eV per
+    /// electron–hole pair in silicon).
     public let ionisationQuantum: Double
 
+    /// Relative variance of the active signal of one gap crossing, c² (0 for argon: the gap
+    /// crossings of Amaldi's count carry their mean; thin silicon adds its Landau spread, and a
+    /// sum of N crossings of mean θ then has variance N θ² (1 + c²), i.e. quantum θ (1 + c²)).
+    public let crossingSpread: Double
+
+    /// - Parameters:
+    ///   - crossingSpread: c², see `crossingSpread` (enters `emQuantum` as the factor 1 + c²).
+    ///   - ionisationQuantum: W, the mean energy per electron–ion (argon, 23.6 eV) or
+    ///     electron–hole (silicon, 3.6 eV) pair, MeV.
     public init(medium: SamplingMedium = .caloGAN, electronToMIP: Double = 0.763, hadronToMIP: Double = 0.75,
-                hadronQuantumRatio: Double = 4) {
+                hadronQuantumRatio: Double = 4, crossingSpread: Double = 0, ionisationQuantum: Double = 23.6e-6) {
+        self.crossingSpread = crossingSpread
         self.electronToMIP = electronToMIP
         mipFraction = medium.mipSamplingFraction
         let a = medium.absorber, g = medium.active
@@ -74,13 +85,13 @@ public struct ActiveResponse: Sendable, Equatable {
         mipLossPerPeriod = (a.minimumIonization * a.density * medium.absorberThickness
                             + g.minimumIonization * g.density * medium.activeThickness) / 10
         meanCosine = cos(21.2 / (Double.pi * a.criticalEnergyMeV))
-        emQuantum = electronToMIP * mipFraction * mipLossPerPeriod / meanCosine
+        emQuantum = electronToMIP * mipFraction * mipLossPerPeriod / meanCosine * (1 + crossingSpread)
         self.hadronToMIP = hadronToMIP
         hadronQuantum = hadronQuantumRatio * emQuantum
         // ξ = 0.1535 MeV cm²/g · Z/A · ρ · x: argon only, x = its share of each mm of depth.
         mipLandauWidthPerMM = 0.1535 * g.atomicNumber / g.atomicMass * g.density / 10
             * medium.activeThickness / (medium.absorberThickness + medium.activeThickness)
-        ionisationQuantum = 23.6e-6
+        self.ionisationQuantum = ionisationQuantum
     }
 
     /// The CaloGAN stack.

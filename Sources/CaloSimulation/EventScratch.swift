@@ -1,17 +1,24 @@
 import CaloData
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// Per-worker buffers for one shower at a time: cell sums in Double plus bookkeeping. Allocated
 /// once per worker chunk and reset per event, so the spot loop never allocates.
 ///
-/// Layout of each cell buffer (510 Doubles): 504 voxels (CaloGAN flat order) ‖ overflow[3] ‖
-/// lost[3], where "lost" is energy landing beyond the ±500 mm block (dropped from the output).
+/// Layout of each cell buffer (`size` Doubles): the geometry's voxels in flat order ‖
+/// overflow[layers] ‖ lost[layers] (CaloGAN: 504 + 3 + 3). Overflow is energy outside a layer's
+/// readout window (CaloGAN: |x| or |y| ≥ 240 mm inside the ±500 mm block, written to the file;
+/// a polar binning: beyond its outer radius, not written); "lost" is energy beyond the CaloGAN
+/// block (dropped from the output).
 /// `cells` holds what is stored; in the active mode the electromagnetic and hadronic spots first
 /// add their *mean* argon deposits to `emSignal` and `hadronSignal`, which
 /// `ShowerEngine.finishActive` turns into fluctuating cell deposits.
 final class EventScratch {
-    static let overflowBase = CaloGANGeometry.voxelCount
-    static let lostBase = CaloGANGeometry.voxelCount + CaloGANGeometry.layerCount
-    static let size = CaloGANGeometry.voxelCount + 2 * CaloGANGeometry.layerCount
+    /// Voxels and layers of the geometry the buffers are laid out for.
+    let voxelCount: Int, layerCount: Int
+    /// First overflow slot (= voxelCount), first lost slot, and the buffer length.
+    let overflowBase: Int, lostBase: Int, size: Int
 
     let cells: UnsafeMutablePointer<Double>
     /// Mean argon deposits of electromagnetic spots (active mode), MeV.
@@ -31,13 +38,19 @@ final class EventScratch {
     var mipEnergy: Double = 0
     var emFraction: Double?
 
-    init() {
-        cells = .allocate(capacity: Self.size)
-        cells.initialize(repeating: 0, count: Self.size)
-        emSignal = .allocate(capacity: Self.size)
-        emSignal.initialize(repeating: 0, count: Self.size)
-        hadronSignal = .allocate(capacity: Self.size)
-        hadronSignal.initialize(repeating: 0, count: Self.size)
+    /// Buffers for a geometry of `voxelCount` voxels in `layerCount` layers (CaloGAN by default).
+    init(voxelCount: Int = CaloGANGeometry.voxelCount, layerCount: Int = CaloGANGeometry.layerCount) {
+        self.voxelCount = voxelCount
+        self.layerCount = layerCount
+        overflowBase = voxelCount
+        lostBase = voxelCount + layerCount
+        size = voxelCount + 2 * layerCount
+        cells = .allocate(capacity: size)
+        cells.initialize(repeating: 0, count: size)
+        emSignal = .allocate(capacity: size)
+        emSignal.initialize(repeating: 0, count: size)
+        hadronSignal = .allocate(capacity: size)
+        hadronSignal.initialize(repeating: 0, count: size)
         weightCapacity = 256
         weights = .allocate(capacity: weightCapacity)
     }
@@ -51,10 +64,10 @@ final class EventScratch {
 
     /// Zeroes the cells (and the signal buffers when `active`) and clears the event information.
     func reset(active: Bool) {
-        cells.update(repeating: 0, count: Self.size)
+        cells.update(repeating: 0, count: size)
         if active {
-            emSignal.update(repeating: 0, count: Self.size)
-            hadronSignal.update(repeating: 0, count: Self.size)
+            emSignal.update(repeating: 0, count: size)
+            hadronSignal.update(repeating: 0, count: size)
         }
         emComponents = (nil, nil)
         conversionDepth = nil
@@ -100,56 +113,3 @@ final class AngleTable: @unchecked Sendable {
     }
 }
 
-/// Cell binning of one readout layer, CaloGAN conventions: cells span −240..240 mm, index
-/// ⌊(x + 240)/Δx⌋ (strict upper edge), flat id offset + ix·ny + iy; |x| or |y| ≥ 240 but both
-/// < 500 mm → overflow[layer]; beyond → lost.
-struct LayerBinning: Sendable {
-    let layer: Int
-    let offset: Int
-    let nx: Int, ny: Int
-    let dx: Double, dy: Double
-    let invDx: Double, invDy: Double
-    let halfWidth: Double
-
-    init(layer: Int) {
-        halfWidth = CaloGANGeometry.halfWidth
-        self.layer = layer
-        offset = CaloGANGeometry.layerOffsets[layer]
-        nx = CaloGANGeometry.nx[layer]
-        ny = CaloGANGeometry.ny[layer]
-        dx = CaloGANGeometry.cellSizeX[layer]
-        dy = CaloGANGeometry.cellSizeY[layer]
-        invDx = 1 / dx
-        invDy = 1 / dy
-    }
-
-    static let blockHalfWidth = 500.0
-
-    /// ⌊v / width⌋ for v ∈ [0, count·width), exactly: a multiply by the reciprocal, then a
-    /// correction for the last-bit error so that v exactly on an edge goes to the upper bin.
-    @inline(__always)
-    static func bin(_ v: Double, width: Double, inverse: Double, count: Int) -> Int {
-        var i = Int(v * inverse)
-        if Double(i) * width > v { i -= 1 } else if Double(i + 1) * width <= v { i += 1 }
-        return min(max(i, 0), count - 1)
-    }
-
-    /// Adds `e` MeV at (x, y) mm.
-    @inline(__always)
-    func deposit(_ cells: UnsafeMutablePointer<Double>, x: Double, y: Double, e: Double) {
-        let h = halfWidth
-        if abs(x) < h && abs(y) < h {
-            let ix = Self.bin(x + h, width: dx, inverse: invDx, count: nx)
-            let iy = Self.bin(y + h, width: dy, inverse: invDy, count: ny)
-            cells[offset + ix * ny + iy] += e
-        } else if abs(x) < Self.blockHalfWidth && abs(y) < Self.blockHalfWidth {
-            cells[EventScratch.overflowBase + layer] += e
-        } else {
-            cells[EventScratch.lostBase + layer] += e
-        }
-    }
-}
-
-#if canImport(Glibc)
-import Glibc
-#endif

@@ -54,6 +54,17 @@ public struct Material: Sendable, Equatable {
     public static let liquidArgon = Material(name: "LAr", atomicNumber: 18, atomicMass: 39.95, density: 1.390,
                                              radiationLengthMass: 19.55, interactionLengthMass: 119.7,
                                              minimumIonization: 1.519)
+
+    // MARK: - The silicon-tungsten materials (CaloChallenge datasets 2 and 3)
+
+    /// Tungsten (G4_W), 19.3 g/cm³: X0 6.76 g/cm² = 3.50 mm, λ_I 191.9 g/cm² = 99.4 mm.
+    public static let tungsten = Material(name: "G4_W", atomicNumber: 74, atomicMass: 183.84, density: 19.3,
+                                          radiationLengthMass: 6.76, interactionLengthMass: 191.9,
+                                          minimumIonization: 1.145)
+    /// Silicon (G4_Si), 2.329 g/cm³: X0 21.82 g/cm² = 93.7 mm, λ_I 108.4 g/cm² = 465 mm.
+    public static let silicon = Material(name: "G4_Si", atomicNumber: 14, atomicMass: 28.0855, density: 2.329,
+                                         radiationLengthMass: 21.82, interactionLengthMass: 108.4,
+                                         minimumIonization: 1.664)
 }
 
 #if canImport(Glibc)

@@ -7,6 +7,7 @@ import Glibc
 /// The per-event physics shared by all particles: precomputed step tables, layer binnings and
 /// deposit scales. Stateless apart from constants, so one engine serves every worker.
 struct ShowerEngine: Sendable {
+    let detector: SimulatedDetector
     let grid: DepthGrid
     let medium: SamplingMedium
     let options: SimulationOptions
@@ -23,12 +24,18 @@ struct ShowerEngine: Sendable {
     /// Multiplier of the deposited non-EM hadronic energy (1 or η_h · f_mip).
     let hadronScale: Double
 
-    init(grid: DepthGrid = .caloGAN, options: SimulationOptions, response: ActiveResponse = .caloGAN) {
+    /// Cells below this (MeV) are set to 0 after the shower (the detector's readout threshold).
+    let readoutThreshold: Double
+
+    init(detector: SimulatedDetector = .caloGAN, options: SimulationOptions) {
+        self.detector = detector
+        let grid = detector.grid
         self.grid = grid
         medium = grid.medium
         self.options = options
-        self.response = response
-        binnings = (0..<CaloGANGeometry.layerCount).map { LayerBinning(layer: $0) }
+        response = detector.response
+        readoutThreshold = detector.readoutThreshold
+        binnings = LayerBinning.all(for: detector.geometry)
         stepX0Low = grid.steps.map(\.x0Low)
         stepX0High = grid.steps.map(\.x0High)
         stepLambdaLow = grid.steps.map(\.lambdaLow)
@@ -37,6 +44,11 @@ struct ShowerEngine: Sendable {
         active = options.depositMode == .active
         emScale = active ? response.electronFraction : 1
         hadronScale = active ? response.hadronFraction : 1
+    }
+
+    /// Buffers for one shower at a time in this engine's geometry.
+    func makeScratch() -> EventScratch {
+        EventScratch(voxelCount: detector.geometry.voxelCount, layerCount: detector.geometry.layerCount)
     }
 
     /// Buffer the electromagnetic spots add to.
@@ -49,7 +61,7 @@ struct ShowerEngine: Sendable {
     /// (which must have been reset for this mode), drawing only from `rng`.
     func simulate(_ particle: Particle, energyGeV: Double, rng: inout Xoshiro256, scratch: EventScratch) {
         switch particle {
-        case .eplus:
+        case .eplus, .eminus:
             let r = emShower(energyGeV: energyGeV, start: 0, axisX: 0, axisY: 0, rng: &rng, target: emTarget(scratch))
             scratch.emComponents.0 = EMShowerComponent(energyGeV: energyGeV, start: 0, realization: r)
         case .gamma:
@@ -58,6 +70,10 @@ struct ShowerEngine: Sendable {
             pionShower(energyGeV: energyGeV, rng: &rng, scratch: scratch)
         }
         if active { finishActive(rng: &rng, scratch: scratch) }
+        if readoutThreshold > 0 {
+            let cells = scratch.cells
+            for j in 0..<scratch.voxelCount where cells[j] < readoutThreshold { cells[j] = 0 }
+        }
     }
 
     /// A photon: conversion at depth t0 ~ Exp(mean 9/7 X0), then the electron and the positron
@@ -108,7 +124,7 @@ struct ShowerEngine: Sendable {
         let q = response.emQuantum, qh = response.hadronQuantum, floor = response.ionisationQuantum
         let fluctuate = options.samplingFluctuations
         var sampler = SignalSampler()
-        for j in 0..<EventScratch.lostBase {
+        for j in 0..<scratch.lostBase {
             let me = em[j], mh = had[j]
             let m = me + mh
             if m <= 0 { continue }
@@ -121,7 +137,7 @@ struct ShowerEngine: Sendable {
                 cells[j] += m
             }
         }
-        for j in EventScratch.lostBase..<EventScratch.size { cells[j] += em[j] + had[j] }
+        for j in scratch.lostBase..<scratch.size { cells[j] += em[j] + had[j] }
     }
 
     /// Stochastic rounding: ⌊x⌋ + 1 with probability frac(x), so the mean count is exact.

@@ -1,11 +1,17 @@
 import CaloData
 import CaloTensor
 
-/// The built-in GFlash-style reference simulator for the CaloGAN geometry (e+, γ, π+).
+/// The built-in GFlash-style reference simulator: the CaloGAN calorimeter (e+, e−, γ, π+) and the
+/// silicon-tungsten stack of the CaloChallenge datasets 2 and 3 (e−, e+, γ); see
+/// `SimulatedDetector`.
 ///
 /// Physics: /work/shared/reference/reference-simulator.md (sections 1–6) and `ActiveResponse`.
-/// Output: `ShowerBatch` in CaloGAN units (energy GeV, cells and overflow MeV): the energy
-/// deposited in the liquid-argon gaps by default, or in lead and argon (`DepositMode.total`).
+/// The shower physics decides where energy goes (depth step, x, y); `LayerBinning` bins it into
+/// the detector's voxels (Cartesian cells or (r, α) bins).
+/// Output: `ShowerBatch` of the detector's geometry (energy GeV, cells and overflow MeV): the
+/// energy deposited in the active layers by default, or in absorber and active layers together
+/// (`DepositMode.total`). Geometries without overflow (the CaloChallenge ones) get no overflow
+/// columns; their energy beyond the readout is in `SimulatedShower.overflow` only.
 ///
 /// Reproducibility: event i (global index `firstEventIndex + i`) draws only from
 /// `Xoshiro256(seed: seed, stream: i)`, so a batch is bit-identical for a seed whatever the
@@ -16,15 +22,26 @@ public struct ShowerSimulator: Sendable {
 
     public let particle: Particle
     public let options: SimulationOptions
+    public let detector: SimulatedDetector
     let engine: ShowerEngine
 
-    /// - Throws: `SimulationError.invalidOption` for out-of-range options.
-    public init(particle: Particle, options: SimulationOptions = SimulationOptions()) throws {
+    /// - Throws: `SimulationError.invalidOption` for out-of-range options or a particle the
+    ///   detector's physics does not cover (π+ in the silicon-tungsten stack).
+    public init(particle: Particle, options: SimulationOptions = SimulationOptions(),
+                detector: SimulatedDetector = .caloGAN) throws {
         try options.validate()
+        guard detector.particles.contains(particle) else {
+            throw SimulationError.invalidOption("the simulator has no \(particle.rawValue) showers for the \(detector.geometry.name) geometry; "
+                                                + "it simulates \(detector.particles.map(\.rawValue).joined(separator: ", ")) there")
+        }
         self.particle = particle
         self.options = options
-        engine = ShowerEngine(options: options)
+        self.detector = detector
+        engine = ShowerEngine(detector: detector, options: options)
     }
+
+    /// The readout geometry of the showers.
+    public var geometry: CalorimeterGeometry { detector.geometry }
 
     /// The depth grid (steps, depth maps) the simulator uses.
     public var grid: DepthGrid { engine.grid }
@@ -33,36 +50,38 @@ public struct ShowerSimulator: Sendable {
 
     /// Simulates one shower per entry of `energies` (GeV), in parallel over events.
     ///
-    /// - Returns: a batch with `incidentEnergy[i] = Float(energies[i])` (the simulated value),
-    ///   voxels [N, 504] and overflow [N, 3] in MeV.
+    /// - Returns: a batch of `geometry` with `incidentEnergy[i] = Float(energies[i])` (the
+    ///   simulated value), voxels [N, D] and overflow [N, `geometry.overflowWidth`] in MeV
+    ///   (CaloGAN: 504 and 3).
     /// - Throws: `SimulationError.invalidEnergy` if an energy is not finite or not in
     ///   (0, `maximumEnergy`] GeV, or `firstEventIndex` is negative.
     public func simulate(energies: [Double], seed: UInt64, firstEventIndex: Int = 0) throws -> ShowerBatch {
         try Self.validate(energies: energies, firstEventIndex: firstEventIndex)
         let count = energies.count
         let stored = energies.map { Float($0) }
-        var voxels = Matrix(rows: count, cols: CaloGANGeometry.voxelCount)
-        var overflow = Matrix(rows: count, cols: CaloGANGeometry.layerCount)
+        let geometry = detector.geometry
+        let nv = geometry.voxelCount, nl = geometry.overflowWidth
+        var voxels = Matrix(rows: count, cols: nv)
+        var overflow = Matrix(rows: count, cols: nl)
         let keep = 1 - options.energyLossFraction
         let engine = self.engine, particle = self.particle
         voxels.withUnsafeMutableBufferPointer { vp in
             overflow.withUnsafeMutableBufferPointer { op in
                 let vOut = UnsafeSendable(vp.baseAddress!), oOut = UnsafeSendable(op.baseAddress!)
                 Parallel.forEachChunk(count, minChunk: 8) { range in
-                    let scratch = EventScratch()
-                    let nv = CaloGANGeometry.voxelCount, nl = CaloGANGeometry.layerCount
+                    let scratch = engine.makeScratch()
                     for i in range {
                         scratch.reset(active: engine.active)
                         var rng = Xoshiro256(seed: seed, stream: UInt64(firstEventIndex + i))
                         engine.simulate(particle, energyGeV: Double(stored[i]), rng: &rng, scratch: scratch)
                         let v = vOut.value + i * nv, o = oOut.value + i * nl
                         for j in 0..<nv { v[j] = Float(scratch.cells[j] * keep) }
-                        for l in 0..<nl { o[l] = Float(scratch.cells[EventScratch.overflowBase + l] * keep) }
+                        for l in 0..<nl { o[l] = Float(scratch.cells[scratch.overflowBase + l] * keep) }
                     }
                 }
             }
         }
-        return ShowerBatch(incidentEnergy: stored, voxels: voxels, overflow: overflow)
+        return ShowerBatch(geometry: geometry, incidentEnergy: stored, voxels: voxels, overflow: overflow)
     }
 
     /// Simulates events firstEventIndex ..< firstEventIndex + count with energies from `spectrum`.
@@ -80,7 +99,7 @@ public struct ShowerSimulator: Sendable {
     /// `eventIndex − firstEventIndex` of a batch simulated with the same seed and energy.
     public func simulateEvent(energyGeV: Double, seed: UInt64, eventIndex: Int) throws -> SimulatedShower {
         try Self.validate(energies: [energyGeV], firstEventIndex: eventIndex)
-        let scratch = EventScratch()
+        let scratch = engine.makeScratch()
         return simulateEvent(energyGeV: energyGeV, seed: seed, eventIndex: eventIndex, scratch: scratch)
     }
 
@@ -92,7 +111,7 @@ public struct ShowerSimulator: Sendable {
         defer { out.deallocate() }
         let ptr = UnsafeSendable(out)
         Parallel.forEachChunk(energies.count, minChunk: 8) { range in
-            let scratch = EventScratch()
+            let scratch = engine.makeScratch()
             for i in range {
                 ptr.value[i] = simulateEvent(energyGeV: energies[i], seed: seed, eventIndex: firstEventIndex + i,
                                              scratch: scratch)
@@ -108,14 +127,15 @@ public struct ShowerSimulator: Sendable {
         engine.simulate(particle, energyGeV: e, rng: &rng, scratch: scratch)
         let keep = 1 - options.energyLossFraction
         let c = scratch.cells
-        let nv = CaloGANGeometry.voxelCount, nl = CaloGANGeometry.layerCount
+        let nv = scratch.voxelCount, nl = scratch.layerCount
         // Float rounding as in the batch path, so both agree exactly.
         func stored(_ x: Double) -> Double { Double(Float(x * keep)) }
         return SimulatedShower(
             incidentEnergy: e,
             voxels: (0..<nv).map { stored(c[$0]) },
-            overflow: (0..<nl).map { stored(c[EventScratch.overflowBase + $0]) },
-            lost: (0..<nl).map { c[EventScratch.lostBase + $0] * keep },
+            overflow: (0..<nl).map { stored(c[scratch.overflowBase + $0]) },
+            lost: (0..<nl).map { c[scratch.lostBase + $0] * keep },
+            layerRanges: detector.geometry.layerRanges,
             emComponents: [scratch.emComponents.0, scratch.emComponents.1].compactMap { $0 },
             conversionDepth: scratch.conversionDepth, pairFraction: scratch.pairFraction,
             interactionDepth: scratch.interactionDepth, mipEnergy: scratch.mipEnergy,

@@ -8,12 +8,15 @@ import CaloData
 public struct SimulatedShower: Sendable, Equatable {
     /// Incident kinetic energy, GeV (the Float-rounded value that was simulated).
     public var incidentEnergy: Double
-    /// 504 cell energies, CaloGAN flat order (layer_0 ‖ layer_1 ‖ layer_2), MeV.
+    /// Cell energies in the geometry's flat order, MeV (CaloGAN: 504, layer_0 ‖ layer_1 ‖ layer_2).
     public var voxels: [Double]
-    /// Overflow per layer (|x| or |y| ≥ 240 mm, both < 500 mm), MeV.
+    /// Overflow per layer, MeV: CaloGAN |x| or |y| ≥ 240 mm, both < 500 mm (written to files);
+    /// a polar binning: r beyond the outer radial edge (not written: the layout has no overflow).
     public var overflow: [Double]
-    /// Energy per layer that landed beyond the ±500 mm block (not stored in CaloGAN files), MeV.
+    /// Energy per layer that landed beyond the CaloGAN ±500 mm block (not stored), MeV.
     public var lost: [Double]
+    /// Flat voxel range of each layer.
+    public var layerRanges: [Range<Int>]
     /// e+: its EM shower; γ: the showers of the e+e− pair, the more energetic first (a member
     /// below 20 MeV, deposited as one spot, is not listed); π+: empty.
     public var emComponents: [EMShowerComponent]
@@ -30,7 +33,7 @@ public struct SimulatedShower: Sendable, Equatable {
 
     /// Energy of layer `l` in the cells, MeV.
     public func layerEnergy(_ l: Int) -> Double {
-        voxels[CaloGANGeometry.layerRange(l)].reduce(0, +)
+        voxels[layerRanges[l]].reduce(0, +)
     }
 
     /// e+/γ: the primary EM shower's sampled profile (the more energetic pair member for γ).

@@ -12,6 +12,16 @@ public enum DepositMode: String, Sendable, Codable, CaseIterable {
     /// fluctuations: ≈ 0.996 E_inc for e+ (the 2017 CaloGAN convention).
     case total
 
+    /// One line for file attributes of the silicon-tungsten stack (datasets 2 and 3).
+    public var siliconSummary: String {
+        switch self {
+        case .active:
+            return "active: energy deposited in the silicon layers only, with sampling fluctuations (e- about 0.027 of E_inc)"
+        case .total:
+            return "total: energy deposited in tungsten and silicon together"
+        }
+    }
+
     /// One line for file attributes and help texts.
     public var summary: String {
         switch self {

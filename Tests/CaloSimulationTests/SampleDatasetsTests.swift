@@ -14,7 +14,7 @@ import CaloSimulation
             .appendingPathComponent("datasets")
     }
 
-    @Test(arguments: Particle.allCases)
+    @Test(arguments: [Particle.eplus, .gamma, .piplus])
     func committedSampleIsValidAndReproducible(particle: Particle) throws {
         let path = Self.datasets().appendingPathComponent("sample-\(particle.rawValue)-1k.h5").path
         #expect(FileManager.default.fileExists(atPath: path), "missing \(path): regenerate it as datasets/README.md says")

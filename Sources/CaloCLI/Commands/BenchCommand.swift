@@ -97,6 +97,18 @@ public struct BenchCommand: Command {
             }
             simulator = (one, try SimulatorBenchmark.showersPerSecond(sim, events: simulationEvents))
         }
+        // The CaloChallenge detectors: e- log-uniform 1 GeV - 1 TeV, a twentieth of the events
+        // (a mean shower of 140 GeV has ~40x the spots of a CaloGAN one), all threads.
+        var geometryRates = [(name: String, events: Int, rate: Double)]()
+        if simulationEvents > 0 {
+            for detector in [SimulatedDetector.ds2, .ds3] {
+                let n = max(1, simulationEvents / 20)
+                logger.info("bench: simulator \(detector.geometry.name) (\(n) e- showers, \(common.threads) threads)...")
+                let sim = try ShowerSimulator(particle: .eminus, detector: detector)
+                geometryRates.append((detector.geometry.name, n,
+                                      try SimulatorBenchmark.showersPerSecond(sim, events: n, spectrum: detector.spectrum)))
+            }
+        }
         let library = try Self.libraryReport(seconds: libraryRunSeconds, quick: benchOptions.blocks < 8,
                                              repeats: benchOptions.repeats) { logger.info($0) }
         let finished = Clock.epochSeconds()
@@ -105,6 +117,10 @@ public struct BenchCommand: Command {
         if let s = simulator {
             text += "built-in simulator, e+ 1-100 GeV (no file writing): \(HumanFormat.fixed(s.one, 0)) showers/s on 1 thread, "
                 + "\(HumanFormat.fixed(s.all, 0)) on \(common.threads)\n"
+        }
+        for g in geometryRates {
+            text += "built-in simulator, \(g.name) e- 1 GeV-1 TeV log-uniform (no file writing): \(HumanFormat.fixed(g.rate, 0)) showers/s on "
+                + "\(common.threads) threads (\(g.events) showers)\n"
         }
         if let p = pipeline {
             text += "generation pipeline (Flow I + student + inverse preprocessing + HDF5 writing): "
@@ -118,6 +134,7 @@ public struct BenchCommand: Command {
             if let s = simulator {
                 extra += [("simulator_showers_per_s_1_thread", s.one), ("simulator_showers_per_s", s.all)]
             }
+            for g in geometryRates { extra.append(("simulator_\(g.name)_showers_per_s", g.rate)) }
             if let library { extra += Self.libraryJSON(library) }
             if let p = pipeline {
                 extra += [("generate_pipeline_showers_per_s", p.showersPerSecond), ("generate_pipeline_events", Double(p.events)),

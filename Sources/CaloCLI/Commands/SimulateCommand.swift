@@ -3,7 +3,7 @@ import CaloSimulation
 import CaloTensor
 
 /// `caloflow simulate`: reference showers from the built-in GFlash-style simulator, written
-/// in the CaloGAN layout.
+/// in the CaloGAN layout, or in the CaloChallenge flat layout for `--geometry ds2|ds3`.
 public struct SimulateCommand: Command {
     public static let name = "simulate"
     public static let abstract = "Simulate reference showers with the built-in GFlash-style simulator."
@@ -20,30 +20,47 @@ public struct SimulateCommand: Command {
         that made the published Mendeley files (DOI 10.17632/pvn3xc3wy5.1); use it to \
         compare with those files. Incident energies are uniform in \
         [1, 100] GeV like the CaloGAN Geant4 samples, unless --energy, --energy-range, \
-        --energies or --energies-from says otherwise. The output is identical for a seed whatever the thread \
+        --energies or --energies-from says otherwise. \
+        --geometry ds2 or ds3 simulates electrons in the silicon-tungsten sampling stack of the \
+        CaloChallenge datasets 2 and 3 (45 readout layers of 2 x (1.4 mm W + 0.3 mm Si)), binned \
+        in the dataset's (r, alpha) voxels (6480 or 40,500), with energies log-uniform in \
+        1 GeV - 1 TeV, the cells holding the silicon deposits with sampling fluctuations and \
+        the dataset's readout threshold (0.5 keV, 15.15 keV); the file is in the CaloChallenge \
+        flat layout (incident_energies (N,1) and showers (N,voxels), both MeV). \
+        The output is identical for a seed whatever the thread \
         count. The file appears under its name only when complete.
         """
-    static let particle = Option.string("particle", short: "p", default: "eplus",
-                                        help: "Incident particle: eplus (e+), gamma (photon) or piplus (pi+).")
+    static let particle = Option.string("particle", short: "p", default: "the geometry's",
+                                        help: "Incident particle: eplus (e+), eminus (e-), gamma (photon) or piplus (pi+); "
+                                            + "default eplus for calogan, eminus for ds2 and ds3.")
+    static let geometry = Option.string("geometry", short: "g", default: "calogan", valueName: "name",
+                                        help: "Detector to simulate: \(SimulatedDetector.names.joined(separator: ", ")) "
+                                            + "(ds1-photons and ds1-pions are not simulated yet).")
     static let events = Option.int("events", short: "n", default: 10_000, range: 1...100_000_000,
                                    help: "Number of showers.")
     static let output = Option.path("output", short: "o", default: nil, help: "Output HDF5 file.")
     static let deposit = Option.choice("deposit", default: DepositMode.active,
                                        help: "active: energy in the liquid-argon gaps (later CaloGAN application, real LAr calorimeters); total: lead + argon (the 2017 CaloGAN files on Mendeley).")
     static let batchSize = Option.int("batch-size", default: 10_000, range: 1...1_000_000,
-                                      help: "Showers simulated and written per batch (memory stays flat).")
+                                      help: "Showers simulated and written per batch (memory stays flat); by default "
+                                          + "10,000 or fewer, so that a batch holds at most 20 million voxels (ds3: 493).")
+    /// Voxels per batch by default (80 MB of Float32 voxels; ds3: 493 showers).
+    static let defaultBatchVoxels = 20_000_000
     static let force = Option.flag("force", short: "f", help: "Replace the output file if it exists.")
 
-    public static let options: [OptionSpec] = [particle.spec, events.spec, output.spec] + EnergyOptions.specs
+    public static let options: [OptionSpec] = [geometry.spec, particle.spec, events.spec, output.spec] + EnergyOptions.specs
         + [deposit.spec, batchSize.spec, force.spec] + CommonOptions.specs
     public static let examples = [
         "simulate --particle eplus --events 100000 --seed 7 --output datasets/eplus.h5",
         "simulate -p gamma -n 10000 --energy 50 -o gamma-50GeV.h5",
         "simulate -p piplus -n 20000 --energy-range 10,20 -o piplus.h5",
         "simulate -p eplus -n 20000 --deposit total -o eplus-total.h5",
+        "simulate --geometry ds2 -n 10000 -o ds2-electrons.h5",
+        "simulate --geometry ds3 -n 2000 --energy 100 -o ds3-100GeV.h5",
     ]
 
     let particleKind: Particle
+    let detector: SimulatedDetector
     let count: Int
     let outputPath: String
     let energyOptions: EnergyOptions
@@ -53,14 +70,33 @@ public struct SimulateCommand: Command {
     let common: CommonOptions
 
     public init(_ a: ParsedArguments) throws {
-        guard let p = Particle(name: a[Self.particle]) else {
-            throw ValidationError("--particle: unknown particle '\(a[Self.particle])'; use eplus, gamma or piplus")
+        let name = a[Self.geometry]
+        guard let d = SimulatedDetector.named(name) else {
+            if CalorimeterGeometry.named(name) != nil {
+                throw ValidationError("--geometry: the simulator has no \(name) detector yet; it simulates "
+                                      + SimulatedDetector.names.joined(separator: ", "))
+            }
+            throw ValidationError("--geometry: unknown geometry '\(name)'; the simulator knows "
+                                  + SimulatedDetector.names.joined(separator: ", "))
         }
-        particleKind = p
+        detector = d
+        if a.contains(Self.particle) {
+            guard let p = Particle(name: a[Self.particle]) else {
+                throw ValidationError("--particle: unknown particle '\(a[Self.particle])'; use eplus, eminus, gamma or piplus")
+            }
+            guard d.particles.contains(p) else {
+                throw ValidationError("--particle: the simulator has no \(p.rawValue) showers for the \(name) geometry; "
+                                      + "it simulates \(d.particles.map(\.rawValue).joined(separator: ", ")) there")
+            }
+            particleKind = p
+        } else {
+            particleKind = d.defaultParticle
+        }
         count = a[Self.events]
         outputPath = a[Self.output]
         depositMode = a[Self.deposit]
-        batch = a[Self.batchSize]
+        batch = a.contains(Self.batchSize) ? a[Self.batchSize]
+            : max(1, min(10_000, Self.defaultBatchVoxels / d.geometry.voxelCount))
         overwrite = a[Self.force]
         common = try CommonOptions(a)
         energyOptions = try EnergyOptions(a)
@@ -72,15 +108,26 @@ public struct SimulateCommand: Command {
         if !overwrite, FileSystem.exists(outputPath) {
             throw ValidationError("\(outputPath) exists; pass --force to replace it")
         }
-        let spectrum = try energyOptions.spectrum(default: 1...100)   // the CaloGAN Geant4 samples' range
-        let simulator = try ShowerSimulator(particle: particleKind, options: SimulationOptions(depositMode: depositMode))
+        let spectrum = try energyOptions.spectrum(default: detector.spectrum)
+        let simulator = try ShowerSimulator(particle: particleKind, options: SimulationOptions(depositMode: depositMode),
+                                            detector: detector)
         var metadata = ShowerFileMetadata(particle: particleKind.rawValue,
                                           generator: "caloflow built-in GFlash-style simulator (\(depositMode.rawValue) deposits)",
                                           seed: common.seed, appVersion: BuildInfo.version)
         metadata.extra["energy_spectrum"] = spectrum.description
         metadata.extra[ShowerFileLayout.AttributeName.deposit] = depositMode.rawValue
-        metadata.extra[ShowerFileLayout.AttributeName.depositNote] = depositMode.summary
-        let writer = try ShowerFileWriter(path: outputPath, metadata: metadata, replaceExisting: overwrite)
+        metadata.extra[ShowerFileLayout.AttributeName.depositNote] = detector.geometry.isCaloGAN ? depositMode.summary
+            : depositMode.siliconSummary
+        let geometry = detector.geometry
+        if !geometry.isCaloGAN {
+            metadata.extra["simulated_stack"] = detector.stackSummary
+            if detector.readoutThreshold > 0 {
+                metadata.extra["readout_threshold_mev"] = String(detector.readoutThreshold)
+            }
+        }
+        let writer = try ShowerFileWriter(path: outputPath, metadata: metadata,
+                                          format: geometry.isCaloGAN ? .calogan : .flat, geometry: geometry,
+                                          replaceExisting: overwrite)
         let progress = ProgressLine(label: "simulate \(particleKind.rawValue)", total: count, unit: "showers", logger: logger)
         let start = monotonicSeconds()
         try streamShowers(plan: ShowerBatchPlan(count: count, batchSize: batch), into: writer, progress: progress) { range, _ in
@@ -99,6 +146,8 @@ extension EnergySpectrum: CustomStringConvertible {
         case .uniform(let r): return "uniform \(r.lowerBound)-\(r.upperBound) GeV"
         case .fixed(let e): return "fixed \(e) GeV"
         case .list(let l): return "list of \(l.count) energies (GeV): " + l.prefix(10).map { String($0) }.joined(separator: ",") + (l.count > 10 ? ",..." : "")
+        case .logUniform(let r): return "log-uniform \(r.lowerBound)-\(r.upperBound) GeV"
+        case .discrete(let l): return "one of \(l.count) energies (GeV) with equal probability: " + l.map { String($0) }.joined(separator: ",")
         }
     }
 }
