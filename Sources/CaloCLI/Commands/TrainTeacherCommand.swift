@@ -186,7 +186,8 @@ public struct TrainTeacherCommand: Command {
     /// The command that continues this run (under MPI with the same launcher prefix).
     var resumeCommand: String {
         let prefix = ParallelJob.size > 1 ? "mpirun -np \(ParallelJob.size) " : ""
-        return prefix + "caloflow train-teacher --data \(dataPath) --config \(configPath) --run \(runPath) --seed \(common.seed) --threads \(common.threads) --resume"
+        let stage = stages.count == 1 ? " --stage \(stages[0].rawValue)" : ""
+        return prefix + "caloflow train-teacher --data \(dataPath) --config \(configPath) --run \(runPath)\(stage) --seed \(common.seed) --threads \(common.threads) --resume"
     }
 }
 
