@@ -1,4 +1,6 @@
 import CaloData
+import CaloNN
+import CaloTensor
 import CaloPipeline
 
 /// The data-parallel options of `train-teacher` and `distill`: the gradient shards per step,
@@ -25,6 +27,27 @@ struct TrainingOptions {
         } else {
             timeLimitSeconds = nil
         }
+    }
+
+    /// A stage's schedule under a time limit: on a resumed stage the plan run.json recorded (nil
+    /// when it has none), else, with `budgetSeconds`, a new plan from `measure()` (recorded by
+    /// rank 0), else nil. The time `measure` takes comes off the budget.
+    static func schedulePlan(stage: String, resuming: Bool, budgetSeconds: Double?, run: RunDirectory, logger: Logger,
+                             stepsPerEpoch: () throws -> Int, epochs: Int, schedule: LearningRateSchedule,
+                             measure: () throws -> StageTiming) throws -> SchedulePlan? {
+        if resuming {
+            guard let plan = try run.plannedSchedule(stage: stage) else { return nil }
+            logger.info("\(stage): continuing the time-limit plan of run.json: \(plan.plannedEpochs) epochs, schedule \(plan.schedule)")
+            return plan
+        }
+        guard let budgetSeconds else { return nil }
+        let t0 = monotonicSeconds()
+        let timing = try measure()
+        let plan = TrainingBudget.plan(stage: stage, budgetSeconds: budgetSeconds - (monotonicSeconds() - t0), timing: timing,
+                                       stepsPerEpoch: try stepsPerEpoch(), epochs: epochs, schedule: schedule)
+        logger.info(describe(plan))
+        if ParallelJob.isLeader { try run.recordSchedulePlan(plan) }
+        return plan
     }
 
     /// The log line of a planned schedule.

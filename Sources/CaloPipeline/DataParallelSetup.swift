@@ -40,6 +40,14 @@ public struct DataParallelSetup: Sendable {
     /// (one shard, one process): the training of a single model before data parallelism.
     public var threadedProducts: Bool { shards == 1 && size == 1 }
 
+    /// A stop request (SIGINT/SIGTERM) on this or any other process: a collective, so every
+    /// process asks at the same step boundary and all stop there together.
+    public func stopRequested() throws -> Bool {
+        let here = TrainingSignals.stopRequested
+        guard let group else { return here }
+        return try group.any(here)
+    }
+
     /// Runs `body` with the thread settings of this setup: one BLAS thread per worker when
     /// several workers compute shards, else `threads` BLAS threads; `Parallel` loops (the
     /// optimizer, the sums of shard gradients) use `threads` workers either way.

@@ -132,7 +132,7 @@ public final class DistillationTrainer: @unchecked Sendable {
             let first = state.globalStep - epoch * stepsPerEpoch
             for k in first..<stepsPerEpoch {
                 // Every process asks every step (a collective), stops only at an optimizer step.
-                if try stopRequested() && k % accumulate == 0 {
+                if try parallel.stopRequested() && k % accumulate == 0 {
                     if parallel.isLeader { try checkpoints.saveLast(adam: adam, state: state) }
                     observer?.note("student: \(TrainingSignals.stoppingMessage); saved \(run.checkpointPath(stage: "student", .last)) at epoch \(epoch + 1), step \(k + 1)")
                     return Outcome(epochsCompleted: state.epoch, bestEpoch: state.bestEpoch, bestKL: state.bestMetric,
@@ -218,13 +218,6 @@ public final class DistillationTrainer: @unchecked Sendable {
                save: { [self] adam, path in try checkpoints.write(adam: adam, to: path) })
         }
         return try TrainingBudget.shared(measured, group: parallel.group)
-    }
-
-    /// A stop request (SIGINT/SIGTERM) on this or any other process.
-    func stopRequested() throws -> Bool {
-        let here = TrainingSignals.stopRequested
-        guard let group = parallel.group else { return here }
-        return try group.any(here)
     }
 
     /// One shard of minibatch `step`: its data rows, as many latent codes and new conditions,

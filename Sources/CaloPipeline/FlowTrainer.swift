@@ -103,7 +103,7 @@ public final class FlowTrainer: @unchecked Sendable {
             var lossSum = 0.0, showers = 0, maxGradientNorm = 0.0
             var trainSeconds = 0.0
             for k in (state.globalStep - epoch * stepsPerEpoch)..<stepsPerEpoch {
-                if try stopRequested() {
+                if try parallel.stopRequested() {
                     if parallel.isLeader { try checkpoints.saveLast(adam: adam, state: state) }
                     observer?.note("\(stage.rawValue): \(TrainingSignals.stoppingMessage); saved \(run.checkpointPath(stage: stage.rawValue, .last)) at epoch \(epoch + 1), step \(k + 1)")
                     return outcome(state, interrupted: true, earlyStopped: false)
@@ -183,13 +183,6 @@ public final class FlowTrainer: @unchecked Sendable {
                save: { [self] adam, path in try checkpoints.write(adam: adam, to: path) })
         }
         return try TrainingBudget.shared(measured, group: parallel.group)
-    }
-
-    /// A stop request (SIGINT/SIGTERM) on this or any other process.
-    func stopRequested() throws -> Bool {
-        let here = TrainingSignals.stopRequested
-        guard let group = parallel.group else { return here }
-        return try group.any(here)
     }
 
     /// This epoch's shuffled part of each local shard (file rows).

@@ -88,20 +88,14 @@ public struct DistillCommand: Command {
                     + "with \(data.summary.trainingEvents) showers of \(file) (beta \(settings.beta), \(settings.guided ? "guided" : "unguided"))")
         logger.info(TrainingOptions.describe(setup, stage: "student"))
         let budget = training.timeLimitSeconds ?? config.timeLimit?.distillSeconds
-        if resuming, let plan = try run.plannedSchedule(stage: "student") {
+        let probe = DistillationTrainer(teacher: teacher, student: student, flowI: flowI, flowIInfo: flowIInfo, info: info,
+                                        settings: settings, data: data, run: run, seed: common.seed, appVersion: BuildInfo.version,
+                                        parallel: setup)
+        if let plan = try TrainingOptions.schedulePlan(
+            stage: "student", resuming: resuming, budgetSeconds: budget.map { $0 - (monotonicSeconds() - started) },
+            run: run, logger: logger, stepsPerEpoch: { try probe.shardPlan().stepsPerEpoch }, epochs: settings.epochs,
+            schedule: settings.schedule, measure: { try probe.measureTiming() }) {
             settings = settings.planned(plan)
-            logger.info("student: continuing the time-limit plan of run.json: \(plan.plannedEpochs) epochs, schedule \(plan.schedule)")
-        } else if let budget, !resuming {
-            let probe = DistillationTrainer(teacher: teacher, student: student, flowI: flowI, flowIInfo: flowIInfo, info: info,
-                                            settings: settings, data: data, run: run, seed: common.seed, appVersion: BuildInfo.version,
-                                            parallel: setup)
-            let timing = try probe.measureTiming()
-            let plan = TrainingBudget.plan(stage: "student", budgetSeconds: budget - (monotonicSeconds() - started), timing: timing,
-                                           stepsPerEpoch: try probe.shardPlan().stepsPerEpoch, epochs: settings.epochs,
-                                           schedule: settings.schedule)
-            settings = settings.planned(plan)
-            logger.info(TrainingOptions.describe(plan))
-            if ParallelJob.isLeader { try run.recordSchedulePlan(plan) }
         }
         let trainer = DistillationTrainer(teacher: teacher, student: student, flowI: flowI, flowIInfo: flowIInfo, info: info,
                                           settings: settings, data: data, run: run, seed: common.seed, appVersion: BuildInfo.version,

@@ -149,21 +149,14 @@ public struct TrainTeacherCommand: Command {
                                      preprocessing: config.preprocessing, trainingData: data.summary, geometry: data.geometry)
             let resumingStage = resuming && FileSystem.exists(run.checkpointPath(stage: stage.rawValue, .last))
             var settings = stageConfig.training
-            if resumingStage, let plan = try run.plannedSchedule(stage: stage.rawValue) {
+            let probe = FlowTrainer(stage: stage, flow: flow, info: info, settings: settings, data: data,
+                                    run: run, seed: common.seed, appVersion: BuildInfo.version, parallel: setup)
+            if let plan = try TrainingOptions.schedulePlan(
+                stage: stage.rawValue, resuming: resumingStage,
+                budgetSeconds: budget.map { TrainingBudget.share(remainingSeconds: $0 - (monotonicSeconds() - started), weights: weights, index: index) },
+                run: run, logger: logger, stepsPerEpoch: { try probe.shardPlan().stepsPerEpoch }, epochs: settings.epochs,
+                schedule: settings.schedule, measure: { try probe.measureTiming() }) {
                 settings = settings.planned(plan)
-                logger.info("\(stage.rawValue): continuing the time-limit plan of run.json: \(plan.plannedEpochs) epochs, schedule \(plan.schedule)")
-            } else if let budget, !resumingStage {
-                let probe = FlowTrainer(stage: stage, flow: flow, info: info, settings: settings, data: data,
-                                        run: run, seed: common.seed, appVersion: BuildInfo.version, parallel: setup)
-                let share = TrainingBudget.share(remainingSeconds: budget - (monotonicSeconds() - started), weights: weights, index: index)
-                let t0 = monotonicSeconds()
-                let timing = try probe.measureTiming()
-                let plan = TrainingBudget.plan(stage: stage.rawValue, budgetSeconds: share - (monotonicSeconds() - t0), timing: timing,
-                                               stepsPerEpoch: try probe.shardPlan().stepsPerEpoch, epochs: settings.epochs,
-                                               schedule: settings.schedule)
-                settings = settings.planned(plan)
-                logger.info(TrainingOptions.describe(plan))
-                if ParallelJob.isLeader { try run.recordSchedulePlan(plan) }
             }
             let trainer = FlowTrainer(stage: stage, flow: flow, info: info, settings: settings, data: data,
                                       run: run, seed: common.seed, appVersion: BuildInfo.version, parallel: setup)
