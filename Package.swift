@@ -1,6 +1,7 @@
 // swift-tools-version:6.0
 // caloflow: CaloFlow-style calorimeter fast simulation (teacher MAF, student IAF) in Swift.
-// Only the toolchain and three Debian C libraries: libhdf5-dev, libpng-dev, libopenblas-dev.
+// Only the toolchain and three Debian C libraries: libhdf5-dev, libpng-dev, libopenblas-dev;
+// Open MPI (openmpi-bin, libopenmpi3) is loaded at run time by processes mpirun starts.
 import PackageDescription
 
 /// Release builds use -Ounchecked for the numerical core; AVX2 + FMA (x86-64-v3) is the
@@ -41,6 +42,11 @@ let package = Package(
         .target(name: "CPeakKernels", path: "Sources/CPeakKernels",
                 cSettings: [.unsafeFlags(["-O2", "-march=x86-64-v3"])]),
 
+        // MARK: - Open MPI, loaded with dlopen only in a process started by mpirun or srun, so
+        // the program needs no MPI to build or to run alone (Sources/CMPI/include/caloflow_mpi.h)
+        .target(name: "CMPI", path: "Sources/CMPI", cSettings: [.unsafeFlags(["-O2"])],
+                linkerSettings: [.linkedLibrary("dl")]),
+
         // MARK: - Signal-safe removal of temporary files (static storage, unlink(2) only)
         .target(name: "CFileCleanup", path: "Sources/CFileCleanup"),
 
@@ -61,6 +67,8 @@ let package = Package(
         .target(name: "CaloflowLibrary",
                 dependencies: ["CCaloflowAPI", "CaloData", "CaloInference", "CaloPipeline"],
                 swiftSettings: fast),
+        // The MPI process group behind data-parallel training across processes.
+        .target(name: "CaloMPI", dependencies: ["CMPI", "CaloNN", "CaloTensor"], swiftSettings: fast),
         .target(name: "CaloEvaluation", dependencies: ["CaloData", "CaloNN", "CaloTensor"], swiftSettings: fast),
         .target(name: "CaloRendering", dependencies: ["CPNG", "CaloData", "CaloEvaluation"], swiftSettings: fast),
         // Benchmarks behind `caloflow bench` (no product code path uses them).
@@ -69,7 +77,7 @@ let package = Package(
                                "CaloPipeline", "CaloSimulation", "CaloTensor"],
                 swiftSettings: fast),
         .target(name: "CaloCLI",
-                dependencies: ["CaloBenchmarks", "CaloData", "CaloEvaluation", "CaloFlows", "CaloPipeline",
+                dependencies: ["CaloBenchmarks", "CaloData", "CaloEvaluation", "CaloFlows", "CaloMPI", "CaloPipeline",
                                "CaloInference", "CaloRendering", "CaloSimulation", "CaloTensor"],
                 swiftSettings: fast),
 

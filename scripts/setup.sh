@@ -1,11 +1,13 @@
 #!/usr/bin/env bash
-# Installs the Debian packages caloflow builds against: HDF5, libpng, OpenBLAS and pkgconf.
+# Installs the Debian packages caloflow builds against: HDF5, libpng, OpenBLAS and pkgconf, and
+# Open MPI (libopenmpi-dev, openmpi-bin) for training across processes with mpirun (caloflow
+# loads libmpi only in a process mpirun started; without mpirun it needs no MPI at all).
 # Swift itself must already be installed (swift.org toolchain). Safe to run repeatedly:
 # packages already present are skipped, and nothing is fetched when all are present.
 # Works as root; otherwise uses sudo when available.
 set -euo pipefail
 
-packages=(libhdf5-dev libpng-dev libopenblas-dev pkgconf)
+packages=(libhdf5-dev libpng-dev libopenblas-dev pkgconf libopenmpi-dev openmpi-bin)
 
 if ! command -v swift >/dev/null 2>&1; then
     echo "setup: warning: 'swift' is not on PATH; install a Swift 6 toolchain from swift.org" >&2

@@ -1,4 +1,5 @@
 import CaloData
+import CaloMPI
 import CaloTensor
 
 /// Entry point of the `caloflow` executable: the command table and start-up.
@@ -33,12 +34,58 @@ public enum CaloflowCLI {
     }
 
     /// Runs the program with the process's arguments and exits with its code. First makes
-    /// sure OpenBLAS runs its tuned kernels (may re-execute the process once).
+    /// sure OpenBLAS runs its tuned kernels (may re-execute the process once), and joins the MPI
+    /// job when mpirun or srun started the process (`ParallelJob`).
     public static func main() -> Never {
         OpenBLASCoreSelection.reexecIfNeeded(coreName: BLASRuntime.coreName)
         TemporaryFiles.installSignalHandlers()
-        let code = program.run(Array(CommandLine.arguments.dropFirst()), console: .standard())
-        exit(code)
+        let arguments = Array(CommandLine.arguments.dropFirst())
+        var console = Console.standard()
+        do {
+            ParallelJob.runtime = try MPIRuntime.startIfLaunched(environment: processEnvironment())
+        } catch {
+            console.printError("error: \(error)")
+            exit(ExitCode.failure.rawValue)
+        }
+        guard let mpi = ParallelJob.runtime, mpi.size > 1 else {
+            let code = program.run(arguments, console: console)
+            ParallelJob.runtime?.finalize()
+            exit(code)
+        }
+        // One of several processes: rank 0 speaks for the job; the others print only warnings
+        // and errors, each line naming the rank.
+        if mpi.rank > 0 {
+            console = Console(output: DiscardingSink(),
+                              errorOutput: PrefixedSink(console.errorOutput, prefix: ParallelJob.label + ": "))
+        }
+        let command = arguments.first { !$0.hasPrefix("-") }
+        if let command, !ParallelJob.commands.contains(command), commands.contains(where: { $0.name == command }) {
+            if mpi.rank == 0 {
+                console.printError("error: '\(command)' does not run as several processes (this job has \(mpi.size)); run it "
+                                   + "without mpirun. Under MPI: " + ParallelJob.commands.sorted().joined(separator: ", "))
+            }
+            mpi.finalize()
+            exit(ExitCode.usage.rawValue)
+        }
+        let code = program.run(arguments, console: console)
+        // A failure the other processes cannot know of must not leave them waiting: end the job.
+        if code == ExitCode.success.rawValue || code == ExitCode.usage.rawValue || ParallelJob.endedTogether {
+            mpi.finalize()
+            exit(code)
+        }
+        mpi.abort(code: code)
+    }
+
+    /// The process environment as a dictionary.
+    static func processEnvironment() -> [String: String] {
+        var out = [String: String]()
+        var p = environ
+        while let entry = p.pointee {
+            let text = String(cString: entry)
+            if let eq = text.firstIndex(of: "=") { out[String(text[..<eq])] = String(text[text.index(after: eq)...]) }
+            p += 1
+        }
+        return out
     }
 }
 

@@ -46,8 +46,9 @@ public struct CommonOptions: Sendable, Equatable {
         self.verbosity = verbosity
     }
 
-    /// The thread count to use: the request, or every online core.
-    public var threads: Int { requestedThreads ?? Self.onlineCores }
+    /// The thread count to use: the request, or every online core (shared evenly by the
+    /// processes of an MPI job on one host).
+    public var threads: Int { requestedThreads ?? ParallelJob.defaultThreads(onlineCores: Self.onlineCores) }
 
     /// Gives the threads to both OpenBLAS and `Parallel` loops. Commands that split the cores
     /// differently (one BLAS thread plus a worker of their own) set those knobs themselves.
@@ -56,8 +57,9 @@ public struct CommonOptions: Sendable, Equatable {
     }
 
     /// A logger to the console at this verbosity (add a log file with `Logger.openLogFile`).
+    /// Processes of an MPI job other than rank 0 print warnings and errors only.
     public func makeLogger(_ console: Console) -> Logger {
-        Logger(console: console, verbosity: verbosity)
+        Logger(console: console, verbosity: ParallelJob.isLeader ? verbosity : .quiet)
     }
 
     static var onlineCores: Int { max(1, Int(sysconf(Int32(_SC_NPROCESSORS_ONLN)))) }

@@ -201,6 +201,30 @@ public final class ShowerFileReader {
         max(1, min(preferred, Self.streamingBatchBytes / Self.bytesPerShower(geometry)))
     }
 
+    /// The incident energies (GeV) of events `range` (default: all `count`) without their
+    /// voxels: a few bytes per event, for a process that reads only its share of the showers
+    /// but needs the whole file's energy range. Checked like `read`'s (finite, positive).
+    public func readIncidentEnergies(_ range: Range<Int>? = nil) throws -> [Float] {
+        let range = range ?? 0..<count
+        guard range.lowerBound >= 0, range.upperBound <= count else {
+            throw CaloDataError.invalidRequest(path: path, object: "/",
+                                               detail: "events \(range.lowerBound)..<\(range.upperBound) requested, the reader has \(count)")
+        }
+        let energies: [Float]
+        switch format {
+        case .calogan:
+            var e = [Float](repeating: 0, count: range.count)
+            try e.withUnsafeMutableBufferPointer { try file.readRows("energy", range, into: $0) }
+            energies = e
+        case .flat:
+            var e = [Double](repeating: 0, count: range.count)
+            try e.withUnsafeMutableBufferPointer { try file.readRows(format.energyDataset, range, into: $0) }
+            energies = e.map { Float($0 / format.energyUnitsPerGeV) }
+        }
+        if validatesContent { try ShowerValidation.validateEnergies(energies, path: path, firstEvent: range.lowerBound, format: format) }
+        return energies
+    }
+
     /// Memory a single read may take: three quarters of the machine's physical memory (a read
     /// beyond it could only end in the allocator aborting the process).
     public static var memoryLimitBytes: Int {
@@ -213,7 +237,7 @@ public final class ShowerFileReader {
     /// Throws `tooLarge` when `events` showers would not fit in memory: a file may declare far
     /// more events than it stores (a chunked, compressed dataset of 10^9 unwritten events is a
     /// few kilobytes), so the declared size is checked before anything is allocated.
-    static func checkMemory(path: String, events: Int, geometry: CalorimeterGeometry) throws {
+    public static func checkMemory(path: String, events: Int, geometry: CalorimeterGeometry) throws {
         let (bytes, overflow) = events.multipliedReportingOverflow(by: bytesPerShower(geometry))
         let limit = memoryLimitBytes
         if overflow || bytes > limit {

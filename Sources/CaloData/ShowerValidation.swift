@@ -13,13 +13,7 @@ public enum ShowerValidation {
     /// `format` names the datasets as the file has them (a flat file's voxel index is its column).
     public static func validate(_ batch: ShowerBatch, path: String, firstEvent: Int = 0,
                                 format: ShowerFileFormat = .calogan) throws {
-        if let bad = firstInvalid(batch.incidentEnergy, rowLength: 1) {
-            throw error(path, format.energyDataset, firstEvent + bad.row, bad.column, bad.value)
-        }
-        if let zero = batch.incidentEnergy.firstIndex(of: 0) {
-            throw CaloDataError.invalidValue(path: path, dataset: format.energyDataset, event: firstEvent + zero,
-                                             index: 0, value: 0, problem: .zero)
-        }
+        try validateEnergies(batch.incidentEnergy, path: path, firstEvent: firstEvent, format: format)
         if let bad = firstInvalid(batch.voxels.storage, rowLength: batch.geometry.voxelCount) {
             if format == .flat || !batch.geometry.isCaloGAN {
                 throw error(path, ShowerFileFormat.flatShowers, firstEvent + bad.row, bad.column, bad.value)
@@ -30,6 +24,17 @@ public enum ShowerValidation {
         }
         if batch.geometry.overflowWidth > 0, let bad = firstInvalid(batch.overflow.storage, rowLength: batch.geometry.overflowWidth) {
             throw error(path, "overflow", firstEvent + bad.row, bad.column, bad.value)
+        }
+    }
+
+    /// The incident-energy checks of `validate`: finite and positive.
+    static func validateEnergies(_ energies: [Float], path: String, firstEvent: Int, format: ShowerFileFormat) throws {
+        if let bad = firstInvalid(energies, rowLength: 1) {
+            throw error(path, format.energyDataset, firstEvent + bad.row, bad.column, bad.value)
+        }
+        if let zero = energies.firstIndex(of: 0) {
+            throw CaloDataError.invalidValue(path: path, dataset: format.energyDataset, event: firstEvent + zero,
+                                             index: 0, value: 0, problem: .zero)
         }
     }
 

@@ -124,8 +124,10 @@ public final class AutoregressiveSplineBlock: @unchecked Sendable {
     ///     matches these), or nil.
     /// - Returns: dL/d(input) [B, D]. Parameter gradients are added into `parameters`.
     ///   - parameterGradients: false for a frozen block (gradients only pass through).
+    ///   - gradients: where parameter gradients are added (nil: the parameters' own `gradient`).
     public func fastBackward(_ pass: BlockPass, outputGradient: Matrix?, logDetGradient: [Float]?,
-                             madeOutputGradient: Matrix? = nil, parameterGradients: Bool = true) throws -> Matrix {
+                             madeOutputGradient: Matrix? = nil, parameterGradients: Bool = true,
+                             gradients: GradientBuffer? = nil) throws -> Matrix {
         let rows = pass.input.rows, d = features, m = spline.parameterCount
         var direct = Matrix(rows: rows, cols: d)
         // Fully overwritten by the spline backward: a recycled buffer avoids a 46 MB zero-fill
@@ -159,7 +161,7 @@ public final class AutoregressiveSplineBlock: @unchecked Sendable {
         }
         if let extra = madeOutputGradient { paramGradient.add(extra) }
         try made.backward(outputGradient: paramGradient, workspace: pass.workspace, inputGradient: true, contextGradient: false,
-                          parameterGradients: parameterGradients)
+                          parameterGradients: parameterGradients, gradients: gradients)
         try pass.workspace.withInputGradient { g, _, _ in
             direct.withUnsafeMutableBufferPointer { dx in
                 for i in 0..<dx.count { dx[i] += g[i] }

@@ -26,12 +26,13 @@ final class BlockPassRecycler: Sendable {
 }
 
 /// A few large Float arrays kept between uses (the [B, D·(3K−1)] spline-parameter gradient
-/// of each block's backward pass), so they are allocated and zero-filled once instead of
-/// every step. Arrays come back with stale contents: callers overwrite them completely.
+/// of each block's backward pass, one per concurrent worker), so they are allocated and
+/// zero-filled once instead of every step. Arrays come back with stale contents: callers overwrite them completely.
 enum LargeBufferPool {
     /// Arrays smaller than this are not worth pooling (malloc serves them from the heap).
     static let minimumCount = 1 << 20
-    static let maximumKept = 2
+    /// Two per CPU: one backward pass per data-parallel worker, with room for a second shape.
+    static let maximumKept = 2 * max(1, Parallel.onlineCPUs)
     private static let kept = Mutex<[[Float]]>([])
 
     /// An array of exactly `count` elements (contents undefined when recycled).

@@ -39,8 +39,9 @@ public final class Flow: @unchecked Sendable {
         self.contextFeatures = first.contextFeatures
         self.blocks = blocks
         self.blockStepIndices = indices
-        // One trace's worth for training, plus one shared pass for each of a few concurrent samplers.
-        self.recycler = BlockPassRecycler(capacity: blocks.count + 4)
+        // One trace's worth for each concurrent training worker (one per CPU), plus one shared pass
+        // for each of a few concurrent samplers. Only passes that were in use are ever kept.
+        self.recycler = BlockPassRecycler(capacity: blocks.count * max(2, Parallel.onlineCPUs) + 4)
     }
 
     /// Every trainable parameter, blocks in chain order.
@@ -162,9 +163,12 @@ public final class Flow: @unchecked Sendable {
     ///   - madeOutputGradients: extra dL/dθ per block index.
     /// - Returns: dL/d(starting state) [B, D].
     ///   - parameterGradients: false for a frozen flow: only the input gradient is computed.
+    ///   - gradients: where parameter gradients are added: a buffer laid out over (at least) this
+    ///     flow's parameters, one per concurrent backward pass, or nil for the parameters' own
+    ///     `gradient` matrices.
     public func backward(_ trace: FlowTrace, endGradient: Matrix?, logDetGradient: [Float]?,
                          stateGradients: [Int: Matrix] = [:], madeOutputGradients: [Int: Matrix] = [:],
-                         parameterGradients: Bool = true) throws -> Matrix {
+                         parameterGradients: Bool = true, gradients: GradientBuffer? = nil) throws -> Matrix {
         guard trace.differentiable else {
             throw FlowError.invalidConfiguration("this trace cannot be differentiated: it went through sequential (slow-direction) blocks or was recorded for sampling only (keepPasses: false)")
         }
@@ -185,7 +189,8 @@ public final class Flow: @unchecked Sendable {
             case .block(let block):
                 let b = blockIndexOfStep[k]!
                 g = try block.fastBackward(trace.passes[b], outputGradient: g, logDetGradient: logDetGradient,
-                                           madeOutputGradient: madeOutputGradients[b], parameterGradients: parameterGradients)
+                                           madeOutputGradient: madeOutputGradients[b], parameterGradients: parameterGradients,
+                                           gradients: gradients)
             }
             let reached = forwardTrace ? k : k + 1
             if let extra = stateGradients[reached] { g.add(extra) }

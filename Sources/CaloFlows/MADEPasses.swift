@@ -189,12 +189,22 @@ extension MADE {
     ///   - parameterGradients: false skips every weight and bias gradient (a frozen network that
     ///     only passes gradients through, like the teacher during distillation): about a third
     ///     of the backward products.
+    ///   - gradients: where the parameter gradients are added: a buffer whose layout holds this
+    ///     MADE's parameters (one per data-parallel worker), or nil for the parameters' own
+    ///     `gradient` matrices.
     public func backward(outputGradient: Matrix, workspace ws: Workspace,
                          inputGradient: Bool = true, contextGradient: Bool = true,
-                         parameterGradients: Bool = true) throws {
+                         parameterGradients: Bool = true, gradients: GradientBuffer? = nil) throws {
         let bsz = ws.batch, d = features, c = contextFeatures, h = hiddenFeatures, o = outputWidth
         guard ws.shape == (d, c, h) else {
             throw MADEError.outOfOrder("workspace was last used by a MADE of another shape; run forward first")
+        }
+        if let gradients, parameterGradients, let missing = parameters.first(where: { gradients.layout.index(of: $0) == nil }) {
+            throw MADEError.shapeMismatch("the gradient buffer has no room for \(missing.name)")
+        }
+        /// The gradient storage of `p`: in `gradients` when given, else its own matrix.
+        func withGradient(_ p: Parameter, _ body: (UnsafeMutablePointer<Float>) -> Void) {
+            if let gradients { body(gradients.pointer(for: p)!) } else { p.gradient.withUnsafeMutableBufferPointer { body($0.baseAddress!) } }
         }
         if outputGradient.rows != bsz || outputGradient.cols != o {
             throw MADEError.shapeMismatch("output gradient is \(outputGradient.rows)x\(outputGradient.cols), expected \(bsz)x\(o)")
@@ -208,8 +218,8 @@ extension MADE {
         /// Adds the column sums of `dy` `[B, n]` into a bias gradient `[1, n]`.
         func addBiasGradient(_ p: Parameter, _ dy: UnsafePointer<Float>, _ n: Int) {
             guard parameterGradients else { return }
-            p.gradient.withUnsafeMutableBufferPointer { g in
-                BLAS.sgemm(m: 1, n: n, k: bsz, a: ones, lda: bsz, b: dy, ldb: n, beta: 1, c: g.baseAddress!, ldc: n)
+            withGradient(p) { g in
+                BLAS.sgemm(m: 1, n: n, k: bsz, a: ones, lda: bsz, b: dy, ldb: n, beta: 1, c: g, ldc: n)
             }
         }
 
@@ -219,8 +229,8 @@ extension MADE {
         outputGradient.withUnsafeBufferPointer { gp in
             let dy = gp.baseAddress!
             if parameterGradients {
-                finalWeight.gradient.withUnsafeMutableBufferPointer { g in
-                    finalTiling.backwardWeight(batch: bsz, dy: dy, lddy: o, x: hl, ldx: h, gradient: g.baseAddress!)
+                withGradient(finalWeight) { g in
+                    finalTiling.backwardWeight(batch: bsz, dy: dy, lddy: o, x: hl, ldx: h, gradient: g)
                 }
             }
             addBiasGradient(finalBias, dy, o)
@@ -235,8 +245,8 @@ extension MADE {
             madeReLUBackward(dh, ws.hidden[k].pointer, count: bsz * h, scale: scale)
             let prev = UnsafePointer(ws.hidden[k - 1].pointer)
             if parameterGradients {
-                blockWeights[k - 1].gradient.withUnsafeMutableBufferPointer { g in
-                    blockTiling.backwardWeight(batch: bsz, dy: dh, lddy: h, x: prev, ldx: h, gradient: g.baseAddress!)
+                withGradient(blockWeights[k - 1]) { g in
+                    blockTiling.backwardWeight(batch: bsz, dy: dh, lddy: h, x: prev, ldx: h, gradient: g)
                 }
             }
             addBiasGradient(blockBiases[k - 1], dh, h)
@@ -250,8 +260,8 @@ extension MADE {
         // Initial layer: dh now holds dL/dh0; da0 = dh0 · [h0 > 0].
         madeReLUBackward(dh, ws.hidden[0].pointer, count: bsz * h, scale: 1)
         if parameterGradients {
-            initialWeight.gradient.withUnsafeMutableBufferPointer { g in
-                initialTiling.backwardWeight(batch: bsz, dy: dh, lddy: h, x: ws.x.pointer, ldx: d, gradient: g.baseAddress!)
+            withGradient(initialWeight) { g in
+                initialTiling.backwardWeight(batch: bsz, dy: dh, lddy: h, x: ws.x.pointer, ldx: d, gradient: g)
             }
         }
         addBiasGradient(initialBias, dh, h)
@@ -268,9 +278,9 @@ extension MADE {
         if c > 0, let cw = contextWeight, let cb = contextBias {
             madeReLUBackward(dh, ws.r.pointer, count: bsz * h, scale: 1)
             if parameterGradients {
-                cw.gradient.withUnsafeMutableBufferPointer { g in
+                withGradient(cw) { g in
                     BLAS.sgemm(transA: true, m: h, n: c, k: bsz, a: dh, lda: h, b: ws.c.pointer, ldb: c,
-                               beta: 1, c: g.baseAddress!, ldc: c)
+                               beta: 1, c: g, ldc: c)
                 }
             }
             addBiasGradient(cb, dh, h)

@@ -108,6 +108,25 @@ public final class Adam {
 
     /// One update of every parameter from its current `gradient`.
     public func step() {
+        let c = nextCoefficients()
+        for i in parameters.indices {
+            parameters[i].gradient.withUnsafeBufferPointer { g in update(parameter: i, gradient: g.baseAddress!, c) }
+        }
+    }
+
+    /// One update of every parameter from the gradients in `gradients`, whose layout lists this
+    /// optimizer's parameters in the same order (the parameters' own `gradient` is not read).
+    /// The same arithmetic as `step()`: equal gradients give bit-identical updates.
+    public func step(gradients: GradientBuffer) {
+        precondition(gradients.layout.parameterCount == parameters.count
+                     && zip(parameters.indices, parameters).allSatisfy { gradients.layout.index(of: $1) == $0 },
+                     "the gradient buffer's layout must list the optimizer's parameters in order")
+        let c = nextCoefficients()
+        for i in parameters.indices { update(parameter: i, gradient: gradients.pointer(parameter: i), c) }
+    }
+
+    /// Advances the step count and returns the coefficients of that step.
+    private func nextCoefficients() -> AdamCoefficients {
         stepCount += 1
         let t = Double(stepCount)
         let bc1 = 1 - pow(beta1, t), bc2 = 1 - pow(beta2, t)
@@ -120,28 +139,26 @@ public final class Adam {
         case .l2(let l): c.l2 = Float(l)
         case .decoupled(let l): c.decayFactor = Float(1 - learningRate * l)
         }
-        for i in parameters.indices { update(parameter: i, c) }
+        return c
     }
 
-    private func update(parameter i: Int, _ c: AdamCoefficients) {
+    private func update(parameter i: Int, gradient g: UnsafePointer<Float>, _ c: AdamCoefficients) {
         let param = parameters[i]
         let n = param.count
         let mask = param.mask
-        param.gradient.withUnsafeBufferPointer { g in
-            firstMoments[i].withUnsafeMutableBufferPointer { m in
-                secondMoments[i].withUnsafeMutableBufferPointer { v in
-                    param.value.withUnsafeMutableBufferPointer { p in
-                        let ptrs = UnsafeSendable((p.baseAddress!, g.baseAddress!, m.baseAddress!, v.baseAddress!))
-                        if let mask {
-                            mask.withUnsafeBufferPointer { mk in
-                                let pm = UnsafeSendable(mk.baseAddress!)
-                                Adam.run(n) { r in
-                                    AdamKernel.update(r, ptrs.value.0, ptrs.value.1, ptrs.value.2, ptrs.value.3, pm.value, c)
-                                }
+        firstMoments[i].withUnsafeMutableBufferPointer { m in
+            secondMoments[i].withUnsafeMutableBufferPointer { v in
+                param.value.withUnsafeMutableBufferPointer { p in
+                    let ptrs = UnsafeSendable((p.baseAddress!, g, m.baseAddress!, v.baseAddress!))
+                    if let mask {
+                        mask.withUnsafeBufferPointer { mk in
+                            let pm = UnsafeSendable(mk.baseAddress!)
+                            Adam.run(n) { r in
+                                AdamKernel.update(r, ptrs.value.0, ptrs.value.1, ptrs.value.2, ptrs.value.3, pm.value, c)
                             }
-                        } else {
-                            Adam.run(n) { r in AdamKernel.update(r, ptrs.value.0, ptrs.value.1, ptrs.value.2, ptrs.value.3, nil, c) }
                         }
+                    } else {
+                        Adam.run(n) { r in AdamKernel.update(r, ptrs.value.0, ptrs.value.1, ptrs.value.2, ptrs.value.3, nil, c) }
                     }
                 }
             }

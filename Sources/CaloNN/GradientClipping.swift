@@ -17,6 +17,23 @@ public func clipGradientNorm(_ parameters: [Parameter], maxNorm: Double) -> Doub
     return norm
 }
 
+/// `clipGradientNorm` over the gradients held in `gradients` (the parameters' own `gradient`
+/// matrices are not read): the same sums in the same order, so equal gradients give the same norm.
+@discardableResult
+public func clipGradientNorm(_ gradients: GradientBuffer, maxNorm: Double) -> Double {
+    let norm = gradientNorm(gradients)
+    guard norm.isFinite, norm > maxNorm, norm > 0 else { return norm }
+    gradients.scale(by: Float(maxNorm / norm))
+    return norm
+}
+
+/// Global L2 norm of the gradients in `gradients`, parameter by parameter in layout order, in Double.
+public func gradientNorm(_ gradients: GradientBuffer) -> Double {
+    var total = 0.0
+    for i in 0..<gradients.layout.parameterCount { total += gradients.sumOfSquares(parameter: i) }
+    return total.squareRoot()
+}
+
 /// Global L2 norm of the gradients of `parameters`, accumulated in Double.
 public func gradientNorm(_ parameters: [Parameter]) -> Double {
     var total = 0.0

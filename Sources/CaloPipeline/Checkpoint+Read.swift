@@ -103,6 +103,12 @@ extension Checkpoint {
             }
         }
         var state = TrainingState(epoch: try int("epoch"), globalStep: try int("global_step"), scheduleStep: try int("schedule_step"))
+        if try f.hasAttribute("gradient_shards", on: g) {
+            state.gradientShards = try int("gradient_shards")
+            guard state.gradientShards >= 1 else {
+                throw CheckpointError.malformed(path: path, object: "\(g) attribute 'gradient_shards'", detail: "must be at least 1")
+            }
+        }
         if try f.hasAttribute("schedule", on: g) { state.schedule = try json("schedule", LearningRateSchedule.self) }
         state.earlyStopping = try json("early_stopping", EarlyStopping.self)
         state.history = try json("history", [MetricsRecord].self)

@@ -136,6 +136,7 @@ extension Checkpoint {
         try f.setAttribute("global_step", .int64(Int64(t.globalStep)), on: g)
         try f.setAttribute("schedule_step", .int64(Int64(t.scheduleStep)), on: g)
         try f.setAttribute("patience_counter", .int64(Int64(t.patienceCounter)), on: g)
+        try f.setAttribute("gradient_shards", .int64(Int64(t.gradientShards)), on: g)
         if let b = t.bestMetric { try f.setAttribute("best_metric", .double(b), on: g) }
         if let e = t.bestEpoch { try f.setAttribute("best_epoch", .int64(Int64(e)), on: g) }
         if let s = t.schedule { try f.setAttribute("schedule", .string(try RunJSON.encode(s)), on: g) }

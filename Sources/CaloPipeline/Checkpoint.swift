@@ -14,7 +14,8 @@ import CaloTensor
 ///     /optimizer             attrs: type = "adam", step (int64)         [optional]
 ///     /optimizer/m/<name>    float32, Adam first moments, parameter shape
 ///     /optimizer/v/<name>    float32, Adam second moments
-///     /training              attrs: epoch, global_step, schedule_step, patience_counter (int64),
+///     /training              attrs: epoch, global_step, schedule_step, patience_counter,
+///                                   gradient_shards (int64),
 ///                                   best_metric (float64), best_epoch (int64) when known,
 ///                                   schedule, early_stopping, history (JSON strings)  [optional]
 ///     /training/rng/<name>   uint64 (4,), xoshiro256** state words

@@ -19,6 +19,8 @@ public struct CheckpointHeader: Sendable, Equatable {
     public var epoch: Int?
     public var bestMetric: Double?
     public var bestEpoch: Int?
+    /// Gradient shards per step of the training that wrote it, from /training when present.
+    public var gradientShards: Int?
 
     /// Reads the header of the checkpoint at `path`, with the same file checks as `Checkpoint.read`.
     public static func read(from path: String) throws -> CheckpointHeader {
@@ -36,6 +38,7 @@ public struct CheckpointHeader: Sendable, Equatable {
                 h.epoch = (try? f.attribute("epoch", of: "/training"))?.int64Value.map { Int($0) }
                 h.bestMetric = (try? f.attribute("best_metric", of: "/training"))?.doubleValue
                 h.bestEpoch = (try? f.attribute("best_epoch", of: "/training"))?.int64Value.map { Int($0) }
+                h.gradientShards = (try? f.attribute("gradient_shards", of: "/training"))?.int64Value.map { Int($0) }
             }
             return h
         } catch {

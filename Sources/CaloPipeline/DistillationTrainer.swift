@@ -24,8 +24,11 @@ public struct DistillationAgreement: Codable, Sendable, Equatable {
 }
 
 /// Distils the IAF student from the frozen teacher (CaloFlow II), keeping the student with the
-/// lowest validation KL as `student-best.h5`. Resumable like `FlowTrainer`.
-public final class DistillationTrainer {
+/// lowest validation KL as `student-best.h5`. Data-parallel and resumable like `FlowTrainer`:
+/// each minibatch is cut into gradient shards whose data rows, latent codes, conditions and
+/// dropout masks come from the shard's own streams, and the agreement metrics are computed in
+/// fixed chunks of the held-out showers.
+public final class DistillationTrainer: @unchecked Sendable {
     public struct Outcome: Sendable {
         public var epochsCompleted: Int
         public var bestEpoch: Int?
@@ -45,11 +48,14 @@ public final class DistillationTrainer {
     public let run: RunDirectory
     public let seed: UInt64
     public let appVersion: String
+    public let parallel: DataParallelSetup
     /// Held-out showers used for the agreement metrics each epoch (at most this many).
-    public var validationLimit = 1000
+    public static let defaultValidationLimit = 1000
+    public var validationLimit = DistillationTrainer.defaultValidationLimit
 
     public init(teacher: Flow, student: Flow, flowI: Flow, flowIInfo: FlowModelInfo, info: FlowModelInfo,
-                settings: DistillationSettings, data: TrainingData, run: RunDirectory, seed: UInt64, appVersion: String) {
+                settings: DistillationSettings, data: TrainingData, run: RunDirectory, seed: UInt64, appVersion: String,
+                parallel: DataParallelSetup = DataParallelSetup()) {
         self.teacher = teacher
         self.student = student
         self.flowI = flowI
@@ -60,68 +66,101 @@ public final class DistillationTrainer {
         self.run = run
         self.seed = seed
         self.appVersion = appVersion
+        self.parallel = parallel
     }
 
     var checkpoints: StageCheckpoints<DistillationSettings> {
         StageCheckpoints(stage: .student, flow: student, info: info, settings: settings, run: run, seed: seed, appVersion: appVersion)
     }
 
-    func stream(_ purpose: UInt64, _ epoch: Int, _ batch: Int) -> Xoshiro256 {
-        Xoshiro256(seed: seed, stream: RandomStreams.training(stage: .student, purpose: purpose, epoch: epoch, batch: batch))
+    /// The division of the training showers and minibatches into the setup's shards.
+    public func shardPlan() throws -> ShardPlan {
+        try ShardPlan(shards: parallel.shards, batchSize: settings.batchSize, trainingCount: data.trainIndices.count)
+    }
+
+    /// The held-out showers of the agreement metrics.
+    var validation: ValidationChunks { ValidationChunks(indices: Array(data.validationIndices.prefix(validationLimit))) }
+
+    /// The file rows process `rank` of `size` needs: the training part of its shards and its
+    /// chunks of the held-out showers.
+    public static func rowsNeeded(_ split: TrainingSplit, batchSize: Int, shards: Int, rank: Int, size: Int,
+                                  validationLimit: Int = defaultValidationLimit) throws -> [Range<Int>] {
+        let plan = try ShardPlan(shards: shards, batchSize: batchSize, trainingCount: split.trainIndices.count)
+        return plan.fileRows(split.trainIndices, rank: rank, of: size)
+            + ValidationChunks(indices: Array(split.validationIndices.prefix(validationLimit))).fileRows(rank: rank, of: size)
+    }
+
+    func stream(_ purpose: UInt64, _ epoch: Int, _ step: Int, _ shard: Int) -> Xoshiro256 {
+        Xoshiro256(seed: seed, stream: RandomStreams.shard(stage: .student, purpose: purpose, epoch: epoch, step: step, shard: shard))
     }
 
     public func train(resume: Bool, observer: TrainingObserver?) throws -> Outcome {
         let loss = try DistillationLoss(teacher: teacher, student: student, beta: settings.beta, guided: settings.guided)
+        let plan = try shardPlan()
+        let gradients = try DataParallelGradients(parameters: student.parameters, shards: plan.shards, group: parallel.group,
+                                                  threads: parallel.threads)
         let adam = try Adam(parameters: student.parameters, learningRate: settings.learningRate(epoch: 0, step: 0))
         var state = TrainingState(schedule: settings.schedule, earlyStopping: EarlyStopping(mode: .min))
-        let stepsPerEpoch = (data.trainIndices.count + settings.batchSize - 1) / settings.batchSize
-        if resume { state = try checkpoints.restore(into: adam, epochs: settings.epochs, stepsPerEpoch: stepsPerEpoch) }
-        let validation = validationSet()
-        observer?.trainingStarted(stage: "student", epochs: settings.epochs, stepsPerEpoch: stepsPerEpoch,
-                                  resumedAtEpoch: state.epoch, resumedAtStep: state.globalStep - state.epoch * stepsPerEpoch)
+        state.gradientShards = plan.shards
+        if resume {
+            state = try checkpoints.restore(into: adam, epochs: settings.epochs, stepsPerEpoch: plan.stepsPerEpoch,
+                                            shards: plan.shards, leader: parallel.isLeader)
+        }
+        let observer = parallel.isLeader ? observer : nil
+        observer?.trainingStarted(stage: "student", epochs: settings.epochs, stepsPerEpoch: plan.stepsPerEpoch,
+                                  resumedAtEpoch: state.epoch, resumedAtStep: state.globalStep - state.epoch * plan.stepsPerEpoch)
+        return try parallel.withThreadSettings {
+            try loop(&state, loss: loss, plan: plan, gradients: gradients, adam: adam, observer: observer)
+        }
+    }
+
+    private func loop(_ state: inout TrainingState, loss: DistillationLoss, plan: ShardPlan, gradients: DataParallelGradients,
+                      adam: Adam, observer: TrainingObserver?) throws -> Outcome {
+        let stepsPerEpoch = plan.stepsPerEpoch
+        let validation = self.validation
         var agreement: DistillationAgreement? = nil
         while state.epoch < settings.epochs {
             let epoch = state.epoch
             let start = monotonicSeconds()
-            var shuffle = stream(RandomStreams.shuffle, epoch, 0)
-            let order = shuffle.permutation(data.trainIndices.count).map { data.trainIndices[$0] }
+            var shuffled = [Int: [Int]]()
+            for s in parallel.localShards {
+                shuffled[s] = plan.shuffledPart(s, trainIndices: data.trainIndices, seed: seed, stage: .student, epoch: epoch)
+            }
+            let orders = shuffled
             let accumulate = settings.accumulationSteps(epoch: epoch)
             var lossSum = 0.0, klSum = 0.0, batches = 0, showers = 0, trainSeconds = 0.0
             let first = state.globalStep - epoch * stepsPerEpoch
             for k in first..<stepsPerEpoch {
-                if TrainingSignals.stopRequested && k % accumulate == 0 {
-                    try checkpoints.saveLast(adam: adam, state: state)
+                // Every process asks every step (a collective), stops only at an optimizer step.
+                if try parallel.stopRequested() && k % accumulate == 0 {
+                    if parallel.isLeader { try checkpoints.saveLast(adam: adam, state: state) }
                     observer?.note("student: \(TrainingSignals.stoppingMessage); saved \(run.checkpointPath(stage: "student", .last)) at epoch \(epoch + 1), step \(k + 1)")
                     return Outcome(epochsCompleted: state.epoch, bestEpoch: state.bestEpoch, bestKL: state.bestMetric,
                                    interrupted: true, history: state.history, agreement: agreement)
                 }
                 let t0 = monotonicSeconds()
-                let rows = Array(order[(k * settings.batchSize)..<min(order.count, (k + 1) * settings.batchSize)])
-                var noise: Xoshiro256? = stream(RandomStreams.noise, epoch, k)
-                let (x, c) = FlowStage.student.inputs(data, rows, preprocessing: info.preprocessing, noiseRNG: &noise)
-                var latentRNG = stream(RandomStreams.latent, epoch, k)
-                let z = StandardNormal.sample(rows.count, student.features, width: Float(settings.studentWidth), rng: &latentRNG)
-                var conditionRNG = stream(RandomStreams.conditions, epoch, k)
-                let c2 = try sampleConditions(rows.count, rng: &conditionRNG)
-                var dropout: Xoshiro256? = stream(RandomStreams.dropout, epoch, k)
-                if k % accumulate == 0 || k == first { adam.zeroGradients() }
-                let v = try loss.accumulateGradients(x: x, context: c, z: z, latentContext: c2, dropoutRNG: &dropout)
-                guard v.total.isFinite else {
-                    throw PipelineError.nonFiniteLoss(stage: "student", epoch: epoch + 1, step: k + 1, value: v.total)
+                let rows = plan.stepRows(k)
+                if k % accumulate == 0 || k == first { gradients.zero() }
+                let values = try gradients.accumulate(valuesPerShard: 2) { [self] shard, target in
+                    try shardStep(loss, plan, orders[shard] ?? [], shard: shard, epoch: epoch, step: k, rows: rows, gradients: target)
+                }
+                let total = values.reduce(0) { $0 + $1[0] }, kl = values.reduce(0) { $0 + $1[1] }
+                guard total.isFinite else {
+                    throw PipelineError.nonFiniteLoss(stage: "student", epoch: epoch + 1, step: k + 1, value: total)
                 }
                 if (k + 1) % accumulate == 0 || k == stepsPerEpoch - 1 {
                     adam.learningRate = settings.learningRate(epoch: epoch, step: state.globalStep)
-                    let norm = settings.gradientClipNorm > 0 ? clipGradientNorm(student.parameters, maxNorm: settings.gradientClipNorm)
-                                                             : gradientNorm(student.parameters)
+                    let norm = settings.gradientClipNorm > 0 ? clipGradientNorm(gradients.total, maxNorm: settings.gradientClipNorm)
+                                                             : gradientNorm(gradients.total)
                     guard norm.isFinite else {
                         throw PipelineError.nonFiniteLoss(stage: "student", epoch: epoch + 1, step: k + 1, value: norm)
                     }
-                    adam.step()
+                    adam.step(gradients: gradients.total)
                 }
                 state.globalStep += 1
-                lossSum += v.total; klSum += v.kl; batches += 1; showers += rows.count
+                lossSum += total; klSum += kl; batches += 1; showers += rows
                 trainSeconds += monotonicSeconds() - t0
-                observer?.stepCompleted(stage: "student", epoch: epoch + 1, step: k + 1, stepsPerEpoch: stepsPerEpoch, loss: v.total)
+                observer?.stepCompleted(stage: "student", epoch: epoch + 1, step: k + 1, stepsPerEpoch: stepsPerEpoch, loss: total)
             }
             let a = try measureAgreement(validation)
             agreement = a
@@ -139,14 +178,66 @@ public final class DistillationTrainer {
                                                "accumulated_minibatches": Double(accumulate)])
             state.history.append(record)
             let isBest = state.earlyStopping.observe(a.kl, epoch: epoch + 1) == .improved
-            if isBest { try checkpoints.saveBest(state: state) }
-            try checkpoints.saveLast(adam: adam, state: state)
-            try run.appendMetrics(record)
+            if parallel.isLeader {
+                if isBest { try checkpoints.saveBest(state: state) }
+                try checkpoints.saveLast(adam: adam, state: state)
+                try run.appendMetrics(record)
+            }
             observer?.epochCompleted(record, isBest: isBest)
         }
-        if state.bestEpoch != nil { try checkpoints.verifyBest() }
+        if state.bestEpoch != nil && parallel.isLeader { try checkpoints.verifyBest() }
         return Outcome(epochsCompleted: state.epoch, bestEpoch: state.bestEpoch, bestKL: state.bestMetric,
                        interrupted: false, history: state.history, agreement: agreement)
+    }
+
+    /// The wall time of this stage's work, measured before training (`TrainingBudget`): `steps`
+    /// minibatches of epoch 0 after one untimed warm-up (gradients and their norm), one Adam
+    /// update of a copy of the weights, one agreement pass and the writing of a `last` checkpoint
+    /// to a scratch file; no weight of the student changes. In an MPI job every process uses
+    /// rank 0's numbers.
+    /// - Parameter clock: seconds from any fixed origin (tests inject one).
+    public func measureTiming(steps: Int = 3, clock: () -> Double = monotonicSeconds) throws -> StageTiming {
+        let loss = try DistillationLoss(teacher: teacher, student: student, beta: settings.beta, guided: settings.guided)
+        let plan = try shardPlan()
+        let gradients = try DataParallelGradients(parameters: student.parameters, shards: plan.shards, group: parallel.group,
+                                                  threads: parallel.threads)
+        var orders = [Int: [Int]]()
+        for s in parallel.localShards {
+            orders[s] = plan.shuffledPart(s, trainIndices: data.trainIndices, seed: seed, stage: .student, epoch: 0)
+        }
+        let shuffled = orders
+        let validation = self.validation
+        let measured = try parallel.withThreadSettings { () throws -> [Double] in
+            try TrainingBudget.measure(steps: steps, parameters: student.parameters, gradients: gradients, clock: clock,
+                                       leader: parallel.isLeader, scratch: run.path, step: { [self] k in
+                let step = k % plan.stepsPerEpoch, rows = plan.stepRows(step)
+                _ = try gradients.accumulate(valuesPerShard: 2) { [self] shard, target in
+                    try shardStep(loss, plan, shuffled[shard] ?? [], shard: shard, epoch: 0, step: step, rows: rows, gradients: target)
+                }
+            }, validate: { [self] in _ = try measureAgreement(validation) },
+               save: { [self] adam, path in try checkpoints.write(adam: adam, to: path) })
+        }
+        return try TrainingBudget.shared(measured, group: parallel.group)
+    }
+
+    /// One shard of minibatch `step`: its data rows, as many latent codes and new conditions,
+    /// each from the shard's streams; adds its share of the loss gradient into `gradients` and
+    /// returns its share of the loss and of the KL estimate.
+    func shardStep(_ loss: DistillationLoss, _ plan: ShardPlan, _ order: [Int], shard: Int, epoch: Int, step: Int, rows: Int,
+                   gradients: GradientBuffer) throws -> [Double] {
+        let window = plan.window(shard: shard, step: step)
+        guard !window.isEmpty else { return [0, 0] }
+        let indices = Array(order[window])
+        var noise: Xoshiro256? = stream(RandomStreams.noise, epoch, step, shard)
+        let (x, c) = FlowStage.student.inputs(data, indices, preprocessing: info.preprocessing, noiseRNG: &noise)
+        var latentRNG = stream(RandomStreams.latent, epoch, step, shard)
+        let z = StandardNormal.sample(indices.count, student.features, width: Float(settings.studentWidth), rng: &latentRNG)
+        var conditionRNG = stream(RandomStreams.conditions, epoch, step, shard)
+        let c2 = try sampleConditions(indices.count, rng: &conditionRNG)
+        var dropout: Xoshiro256? = stream(RandomStreams.dropout, epoch, step, shard)
+        let v = try loss.accumulateGradients(x: x, context: c, z: z, latentContext: c2, dropoutRNG: &dropout,
+                                             batchRows: rows, gradients: gradients)
+        return [v.total, v.kl]
     }
 
     // MARK: - Conditions
@@ -165,30 +256,33 @@ public final class DistillationTrainer {
 
     // MARK: - Agreement
 
-    struct ValidationSet { let x: Matrix; let context: Matrix; let z: Matrix }
-
-    func validationSet() -> ValidationSet {
-        let rows = Array(data.validationIndices.prefix(validationLimit))
-        var noise: Xoshiro256? = stream(RandomStreams.noise, 0xFF_FFFF, 0)
-        let (x, c) = FlowStage.student.inputs(data, rows, preprocessing: info.preprocessing, noiseRNG: &noise)
-        var rng = stream(RandomStreams.latent, 0xFF_FFFF, 0)
-        return ValidationSet(x: x, context: c, z: StandardNormal.sample(rows.count, student.features, rng: &rng))
+    /// Student–teacher agreement on the held-out showers (evaluation mode, no dropout), from
+    /// per-chunk sums added in chunk order over every process.
+    func measureAgreement(_ validation: ValidationChunks) throws -> DistillationAgreement {
+        let sums = try validation.evaluate(values: 5, setup: parallel) { [self] chunk, rows in
+            var noise: Xoshiro256? = Xoshiro256(seed: seed, stream: RandomStreams.validation(stage: .student, purpose: RandomStreams.noise, chunk: chunk))
+            let (x, c) = FlowStage.student.inputs(data, rows, preprocessing: info.preprocessing, noiseRNG: &noise)
+            var rng = Xoshiro256(seed: seed, stream: RandomStreams.validation(stage: .student, purpose: RandomStreams.latent, chunk: chunk))
+            return try agreementSums(x: x, context: c, z: StandardNormal.sample(rows.count, student.features, rng: &rng))
+        }
+        let n = Double(max(1, validation.indices.count))
+        func total(_ j: Int) -> Double { sums.reduce(0) { $0 + $1[j] } / n }
+        return DistillationAgreement(kl: total(0), dataReconstruction: total(1), latentReconstruction: total(2),
+                                     teacherLogLikelihoodOfStudent: total(3), teacherLogLikelihoodOfData: total(4))
     }
 
-    /// Student–teacher agreement on the validation showers (evaluation mode, no dropout).
-    func measureAgreement(_ v: ValidationSet) throws -> DistillationAgreement {
+    /// Sums over one chunk of: the KL estimate, the data-path and latent-path squared errors, the
+    /// teacher log-likelihood of student samples and of the real showers.
+    func agreementSums(x: Matrix, context: Matrix, z: Matrix) throws -> [Double] {
         var none: Xoshiro256? = nil
-        let n = Double(max(1, v.x.rows))
         // Nothing is backpropagated here: the passes keep no records.
-        let tData = try teacher.forward(v.x, context: v.context, dropoutRNG: &none, keepPasses: false)
-        let back = try student.inverse(tData.latent, context: v.context, dropoutRNG: &none, keepPasses: false)
-        let sSample = try student.inverse(v.z, context: v.context, dropoutRNG: &none, keepPasses: false)
-        let tSample = try teacher.forward(sSample.data, context: v.context, dropoutRNG: &none, keepPasses: false)
-        let llData = zip(StandardNormal.logProb(tData.latent), tData.logDet).map { $0 + $1 }.reduce(0, +) / n
-        let llStudent = zip(StandardNormal.logProb(tSample.latent), tSample.logDet).map { $0 + $1 }.reduce(0, +) / n
-        return DistillationAgreement(kl: DistillationLoss.klEstimate(z: v.z, studentTrace: sSample, teacherTrace: tSample),
-                                     dataReconstruction: (back.data - v.x).sumOfSquares() / n,
-                                     latentReconstruction: (tSample.latent - v.z).sumOfSquares() / n,
-                                     teacherLogLikelihoodOfStudent: llStudent, teacherLogLikelihoodOfData: llData)
+        let tData = try teacher.forward(x, context: context, dropoutRNG: &none, keepPasses: false)
+        let back = try student.inverse(tData.latent, context: context, dropoutRNG: &none, keepPasses: false)
+        let sSample = try student.inverse(z, context: context, dropoutRNG: &none, keepPasses: false)
+        let tSample = try teacher.forward(sSample.data, context: context, dropoutRNG: &none, keepPasses: false)
+        let llData = zip(StandardNormal.logProb(tData.latent), tData.logDet).map { $0 + $1 }.reduce(0, +)
+        let llStudent = zip(StandardNormal.logProb(tSample.latent), tSample.logDet).map { $0 + $1 }.reduce(0, +)
+        return [DistillationLoss.klEstimate(z: z, studentTrace: sSample, teacherTrace: tSample, rows: 1),
+                (back.data - x).sumOfSquares(), (tSample.latent - z).sumOfSquares(), llStudent, llData]
     }
 }

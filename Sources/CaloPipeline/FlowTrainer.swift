@@ -12,14 +12,18 @@ public protocol TrainingObserver: AnyObject {
 
 /// Maximum-likelihood training of one flow (Flow I or the teacher) on preprocessed showers.
 ///
-/// Every random draw is a pure function of (seed, stage, purpose, epoch, batch) (`RandomStreams`),
-/// so a run interrupted at any step and resumed from its `last` checkpoint reaches the same
-/// weights as an uninterrupted one with the same seed and thread count. After each epoch:
-/// validation log-likelihood (fixed noise), `<stage>-best.h5` when it improved, `<stage>-last.h5`
-/// with the optimizer and training state, one line in metrics.jsonl. SIGINT/SIGTERM saves a
-/// `last` checkpoint at the current step and returns; a non-finite loss stops with an error and
-/// keeps the last good checkpoints.
-public final class FlowTrainer {
+/// Each step's batch is cut into the setup's gradient shards (`ShardPlan`), computed by the
+/// worker threads of this process and, in an MPI job, of the other processes, and summed in
+/// shard order (`DataParallelGradients`) before one Adam step. Every random draw is a pure
+/// function of (seed, stage, purpose, epoch, step, shard), so the weights depend on the seed and
+/// the shard count only: not on the number of workers or processes, and not on where a run was
+/// interrupted and resumed from its `last` checkpoint. After each epoch: validation
+/// log-likelihood (fixed noise, in fixed chunks: `ValidationChunks`), `<stage>-best.h5` when it
+/// improved, `<stage>-last.h5` with the optimizer and training state, one line in
+/// metrics.jsonl (rank 0 alone writes). SIGINT/SIGTERM on any process stops every process at
+/// the same step boundary, saves a `last` checkpoint and returns; a non-finite loss stops with an
+/// error and keeps the last good checkpoints.
+public final class FlowTrainer: @unchecked Sendable {
     public struct Outcome: Sendable {
         public var epochsCompleted: Int
         public var bestEpoch: Int?
@@ -37,9 +41,10 @@ public final class FlowTrainer {
     public let run: RunDirectory
     public let seed: UInt64
     public let appVersion: String
+    public let parallel: DataParallelSetup
 
     public init(stage: FlowStage, flow: Flow, info: FlowModelInfo, settings: TrainingSettings, data: TrainingData,
-                run: RunDirectory, seed: UInt64, appVersion: String) {
+                run: RunDirectory, seed: UInt64, appVersion: String, parallel: DataParallelSetup = DataParallelSetup()) {
         self.stage = stage
         self.flow = flow
         self.info = info
@@ -48,61 +53,82 @@ public final class FlowTrainer {
         self.run = run
         self.seed = seed
         self.appVersion = appVersion
+        self.parallel = parallel
     }
 
-    var stepsPerEpoch: Int { (data.trainIndices.count + settings.batchSize - 1) / settings.batchSize }
+    /// The division of the training showers and batches into the setup's shards.
+    public func shardPlan() throws -> ShardPlan {
+        try ShardPlan(shards: parallel.shards, batchSize: settings.batchSize, trainingCount: data.trainIndices.count)
+    }
+
+    /// The file rows process `rank` of `size` needs for a stage trained with `settings` and
+    /// `shards` shards: the training part of its shards and its validation chunks.
+    public static func rowsNeeded(_ split: TrainingSplit, batchSize: Int, shards: Int, rank: Int, size: Int) throws -> [Range<Int>] {
+        let plan = try ShardPlan(shards: shards, batchSize: batchSize, trainingCount: split.trainIndices.count)
+        return plan.fileRows(split.trainIndices, rank: rank, of: size)
+            + ValidationChunks(indices: split.validationIndices).fileRows(rank: rank, of: size)
+    }
 
     /// Trains from scratch, or from `<stage>-last.h5` when `resume` is true.
     public func train(resume: Bool, observer: TrainingObserver?) throws -> Outcome {
+        let plan = try shardPlan()
+        let gradients = try DataParallelGradients(parameters: flow.parameters, shards: plan.shards, group: parallel.group,
+                                                  threads: parallel.threads)
         let adam = try Adam(parameters: flow.parameters, learningRate: settings.learningRate(epoch: 0, step: 0))
         let patience = settings.earlyStoppingPatience > 0 ? settings.earlyStoppingPatience : nil
         var state = TrainingState(schedule: settings.schedule, earlyStopping: EarlyStopping(mode: .max, patience: patience))
-        let stepsPerEpoch = self.stepsPerEpoch
-        if resume { state = try checkpoints.restore(into: adam, epochs: settings.epochs, stepsPerEpoch: stepsPerEpoch) }
-        let validation = validationInputs()
+        state.gradientShards = plan.shards
+        let stepsPerEpoch = plan.stepsPerEpoch
+        if resume {
+            state = try checkpoints.restore(into: adam, epochs: settings.epochs, stepsPerEpoch: stepsPerEpoch,
+                                            shards: plan.shards, leader: parallel.isLeader)
+        }
+        let observer = parallel.isLeader ? observer : nil
+        let validation = ValidationChunks(indices: data.validationIndices)
         observer?.trainingStarted(stage: stage.rawValue, epochs: settings.epochs, stepsPerEpoch: stepsPerEpoch,
                                   resumedAtEpoch: state.epoch, resumedAtStep: state.globalStep - state.epoch * stepsPerEpoch)
+        return try parallel.withThreadSettings {
+            try loop(&state, plan: plan, gradients: gradients, adam: adam, validation: validation, observer: observer)
+        }
+    }
+
+    private func loop(_ state: inout TrainingState, plan: ShardPlan, gradients: DataParallelGradients, adam: Adam,
+                      validation: ValidationChunks, observer: TrainingObserver?) throws -> Outcome {
+        let stepsPerEpoch = plan.stepsPerEpoch
         var earlyStopped = state.earlyStopping.shouldStop
         epochs: while state.epoch < settings.epochs && !earlyStopped {
             let epoch = state.epoch
             let start = monotonicSeconds()
-            var shuffle = Xoshiro256(seed: seed, stream: RandomStreams.training(stage: stage, purpose: RandomStreams.shuffle, epoch: epoch, batch: 0))
-            let order = shuffle.permutation(data.trainIndices.count).map { data.trainIndices[$0] }
+            let orders = localOrders(plan, epoch: epoch)
             var lossSum = 0.0, showers = 0, maxGradientNorm = 0.0
             var trainSeconds = 0.0
             for k in (state.globalStep - epoch * stepsPerEpoch)..<stepsPerEpoch {
-                if TrainingSignals.stopRequested {
-                    try checkpoints.saveLast(adam: adam, state: state)
+                if try parallel.stopRequested() {
+                    if parallel.isLeader { try checkpoints.saveLast(adam: adam, state: state) }
                     observer?.note("\(stage.rawValue): \(TrainingSignals.stoppingMessage); saved \(run.checkpointPath(stage: stage.rawValue, .last)) at epoch \(epoch + 1), step \(k + 1)")
                     return outcome(state, interrupted: true, earlyStopped: false)
                 }
                 let t0 = monotonicSeconds()
-                let rows = Array(order[(k * settings.batchSize)..<min(order.count, (k + 1) * settings.batchSize)])
-                var noise: Xoshiro256? = settings.noise
-                    ? Xoshiro256(seed: seed, stream: RandomStreams.training(stage: stage, purpose: RandomStreams.noise, epoch: epoch, batch: k)) : nil
-                let (x, c) = stage.inputs(data, rows, preprocessing: info.preprocessing, noiseRNG: &noise)
-                var dropout: Xoshiro256? = Xoshiro256(seed: seed, stream: RandomStreams.training(stage: stage, purpose: RandomStreams.dropout, epoch: epoch, batch: k))
+                let rows = plan.stepRows(k)
                 adam.learningRate = settings.learningRate(epoch: epoch, step: state.globalStep)
-                adam.zeroGradients()
-                let trace = try flow.forward(x, context: c, dropoutRNG: &dropout)
-                let b = Float(rows.count)
-                let logp = zip(StandardNormal.logProb(trace.latent), trace.logDet).map { $0 + $1 }
-                let loss = -logp.reduce(0, +) / Double(rows.count)
+                gradients.zero()
+                let shardLosses = try gradients.accumulate(valuesPerShard: 1) { [self] shard, target in
+                    [try shardStep(plan, orders[shard] ?? [], shard: shard, epoch: epoch, step: k, rows: rows, gradients: target)]
+                }
+                let loss = shardLosses.reduce(0) { $0 + $1[0] } / Double(max(1, rows))
                 guard loss.isFinite else {
                     throw PipelineError.nonFiniteLoss(stage: stage.rawValue, epoch: epoch + 1, step: k + 1, value: loss)
                 }
-                _ = try flow.backward(trace, endGradient: (1 / b) * trace.latent,
-                                      logDetGradient: [Float](repeating: -1 / b, count: rows.count))
-                let norm = settings.gradientClipNorm > 0 ? clipGradientNorm(flow.parameters, maxNorm: settings.gradientClipNorm)
-                                                         : gradientNorm(flow.parameters)
+                let norm = settings.gradientClipNorm > 0 ? clipGradientNorm(gradients.total, maxNorm: settings.gradientClipNorm)
+                                                         : gradientNorm(gradients.total)
                 guard norm.isFinite else {
                     throw PipelineError.nonFiniteLoss(stage: stage.rawValue, epoch: epoch + 1, step: k + 1, value: norm)
                 }
                 maxGradientNorm = max(maxGradientNorm, norm)
-                adam.step()
+                adam.step(gradients: gradients.total)
                 state.globalStep += 1
-                lossSum += loss * Double(rows.count)
-                showers += rows.count
+                lossSum += loss * Double(rows)
+                showers += rows
                 trainSeconds += monotonicSeconds() - t0
                 observer?.stepCompleted(stage: stage.rawValue, epoch: epoch + 1, step: k + 1, stepsPerEpoch: stepsPerEpoch, loss: loss)
             }
@@ -118,9 +144,11 @@ public final class FlowTrainer {
             state.history.append(record)
             let verdict = state.earlyStopping.observe(validationLL, epoch: epoch + 1)
             let isBest = verdict == .improved
-            if isBest { try checkpoints.saveBest(state: state) }
-            try checkpoints.saveLast(adam: adam, state: state)
-            try run.appendMetrics(record)
+            if parallel.isLeader {
+                if isBest { try checkpoints.saveBest(state: state) }
+                try checkpoints.saveLast(adam: adam, state: state)
+                try run.appendMetrics(record)
+            }
             observer?.epochCompleted(record, isBest: isBest)
             if state.earlyStopping.shouldStop {
                 earlyStopped = true
@@ -128,28 +156,77 @@ public final class FlowTrainer {
                 break epochs
             }
         }
-        if state.bestEpoch != nil { try checkpoints.verifyBest() }
+        if state.bestEpoch != nil && parallel.isLeader { try checkpoints.verifyBest() }
         return outcome(state, interrupted: false, earlyStopped: earlyStopped)
+    }
+
+    /// The wall time of this stage's work, measured before training (`TrainingBudget`): `steps`
+    /// training steps of epoch 0 after one untimed warm-up step (gradients and their norm), one
+    /// Adam update of a copy of the weights, one validation pass and the writing of a `last`
+    /// checkpoint to a scratch file; no weight of the flow changes. In an MPI job every process
+    /// uses rank 0's numbers, so all plan alike.
+    /// - Parameter clock: seconds from any fixed origin (tests inject one).
+    public func measureTiming(steps: Int = 3, clock: () -> Double = monotonicSeconds) throws -> StageTiming {
+        let plan = try shardPlan()
+        let gradients = try DataParallelGradients(parameters: flow.parameters, shards: plan.shards, group: parallel.group,
+                                                  threads: parallel.threads)
+        let orders = localOrders(plan, epoch: 0)
+        let validation = ValidationChunks(indices: data.validationIndices)
+        let measured = try parallel.withThreadSettings { () throws -> [Double] in
+            try TrainingBudget.measure(steps: steps, parameters: flow.parameters, gradients: gradients, clock: clock,
+                                       leader: parallel.isLeader, scratch: run.path, step: { [self] k in
+                let step = k % plan.stepsPerEpoch, rows = plan.stepRows(step)
+                _ = try gradients.accumulate(valuesPerShard: 1) { [self] shard, target in
+                    [try shardStep(plan, orders[shard] ?? [], shard: shard, epoch: 0, step: step, rows: rows, gradients: target)]
+                }
+            }, validate: { [self] in _ = try meanLogLikelihood(validation) },
+               save: { [self] adam, path in try checkpoints.write(adam: adam, to: path) })
+        }
+        return try TrainingBudget.shared(measured, group: parallel.group)
+    }
+
+    /// This epoch's shuffled part of each local shard (file rows).
+    func localOrders(_ plan: ShardPlan, epoch: Int) -> [Int: [Int]] {
+        var orders = [Int: [Int]]()
+        for s in parallel.localShards {
+            orders[s] = plan.shuffledPart(s, trainIndices: data.trainIndices, seed: seed, stage: stage, epoch: epoch)
+        }
+        return orders
+    }
+
+    /// One shard of step `step`: adds the gradient of −Σ log p / `rows` over the shard's showers
+    /// into `gradients` and returns −Σ log p (Double, in row order).
+    func shardStep(_ plan: ShardPlan, _ order: [Int], shard: Int, epoch: Int, step: Int, rows: Int,
+                   gradients: GradientBuffer) throws -> Double {
+        let window = plan.window(shard: shard, step: step)
+        guard !window.isEmpty else { return 0 }
+        let indices = Array(order[window])
+        func stream(_ purpose: UInt64) -> Xoshiro256 {
+            Xoshiro256(seed: seed, stream: RandomStreams.shard(stage: stage, purpose: purpose, epoch: epoch, step: step, shard: shard))
+        }
+        var noise: Xoshiro256? = settings.noise ? stream(RandomStreams.noise) : nil
+        let (x, c) = stage.inputs(data, indices, preprocessing: info.preprocessing, noiseRNG: &noise)
+        var dropout: Xoshiro256? = stream(RandomStreams.dropout)
+        let trace = try flow.forward(x, context: c, dropoutRNG: &dropout)
+        let logp = zip(StandardNormal.logProb(trace.latent), trace.logDet).map { $0 + $1 }
+        let b = Float(rows)
+        _ = try flow.backward(trace, endGradient: (1 / b) * trace.latent,
+                              logDetGradient: [Float](repeating: -1 / b, count: indices.count), gradients: gradients)
+        return -logp.reduce(0, +)
     }
 
     // MARK: - Validation
 
-    /// Validation inputs with one fixed noise realization, so epochs are comparable.
-    func validationInputs() -> (x: Matrix, context: Matrix) {
-        var noise: Xoshiro256? = settings.noise
-            ? Xoshiro256(seed: seed, stream: RandomStreams.training(stage: stage, purpose: RandomStreams.noise, epoch: 0xFF_FFFF, batch: 0)) : nil
-        return stage.inputs(data, data.validationIndices, preprocessing: info.preprocessing, noiseRNG: &noise)
-    }
-
-    /// Mean log-likelihood per shower (nats) in evaluation mode, in batches.
-    func meanLogLikelihood(_ v: (x: Matrix, context: Matrix)) throws -> Double {
-        var total = 0.0
-        let n = v.x.rows, chunk = 2000
-        for lo in stride(from: 0, to: n, by: chunk) {
-            let r = lo..<min(n, lo + chunk)
-            total += try flow.logProb(v.x.rows(r), context: v.context.rows(r)).reduce(0, +)
+    /// Mean log-likelihood per held-out shower (nats) in evaluation mode: chunk sums (one
+    /// noise stream per chunk) added in chunk order, over every process.
+    func meanLogLikelihood(_ validation: ValidationChunks) throws -> Double {
+        let sums = try validation.evaluate(values: 1, setup: parallel) { [self] chunk, rows in
+            var noise: Xoshiro256? = settings.noise
+                ? Xoshiro256(seed: seed, stream: RandomStreams.validation(stage: stage, purpose: RandomStreams.noise, chunk: chunk)) : nil
+            let (x, c) = stage.inputs(data, rows, preprocessing: info.preprocessing, noiseRNG: &noise)
+            return [try flow.logProb(x, context: c).reduce(0, +)]
         }
-        return total / Double(max(1, n))
+        return sums.reduce(0) { $0 + $1[0] } / Double(max(1, validation.indices.count))
     }
 
     // MARK: - Checkpoints

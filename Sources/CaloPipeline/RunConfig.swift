@@ -167,6 +167,8 @@ public struct CaloFlowConfig: Codable, Sendable, Equatable {
     public var flowI: StageConfig<TrainingSettings>
     public var teacher: StageConfig<TrainingSettings>
     public var student: StageConfig<DistillationSettings>
+    /// Wall-time limits of train-teacher and distill, if any (`TimeLimits`).
+    public var timeLimit: TimeLimits?
 
     public init(name: String, description: String = "", preprocessing: Preprocessing = Preprocessing(),
                 flowI: StageConfig<TrainingSettings>, teacher: StageConfig<TrainingSettings>,
@@ -179,7 +181,7 @@ public struct CaloFlowConfig: Codable, Sendable, Equatable {
         self.student = student
     }
 
-    enum CodingKeys: String, CodingKey, CaseIterable { case name, description, preprocessing, flowI, teacher, student }
+    enum CodingKeys: String, CodingKey, CaseIterable { case name, description, preprocessing, flowI, teacher, student, timeLimit }
 
     public init(from decoder: Decoder) throws {
         try decoder.rejectUnknownKeys(CodingKeys.allCases.map(\.rawValue))
@@ -190,6 +192,7 @@ public struct CaloFlowConfig: Codable, Sendable, Equatable {
         flowI = try c.decode(StageConfig<TrainingSettings>.self, forKey: .flowI)
         teacher = try c.decode(StageConfig<TrainingSettings>.self, forKey: .teacher)
         student = try c.decode(StageConfig<DistillationSettings>.self, forKey: .student)
+        timeLimit = try c.decodeIfPresent(TimeLimits.self, forKey: .timeLimit)
         try require(student.architecture.blocks == teacher.architecture.blocks, decoder, "student.architecture.blocks",
                     "must equal the teacher's (\(teacher.architecture.blocks)): guided distillation pairs block by block")
     }

@@ -142,6 +142,21 @@ public struct RunDirectory: Sendable, Equatable {
     /// The run's geometry: the one run.json records, CaloGAN when it records none.
     public func geometry() throws -> CalorimeterGeometry { try recordedGeometry() ?? .calogan }
 
+    /// Adds `plan` to the latest invocation of run.json (written by `recordInvocation`).
+    public func recordSchedulePlan(_ plan: SchedulePlan) throws {
+        var record = try RunJSON.read(RunDirectoryRecord.self, from: runInfoPath)
+        guard !record.invocations.isEmpty else {
+            throw RunDirectoryError.io(path: runInfoPath, operation: "recording a schedule plan", detail: "no invocation recorded")
+        }
+        record.invocations[record.invocations.count - 1].schedulePlans = (record.invocations.last?.schedulePlans ?? []) + [plan]
+        try RunJSON.write(record, to: runInfoPath)
+    }
+
+    /// The latest schedule planned for `stage` by a time limit in run.json, or nil.
+    public func plannedSchedule(stage: String) throws -> SchedulePlan? {
+        try invocations().reversed().lazy.compactMap { $0.schedulePlans?.last { $0.stage == stage } }.first
+    }
+
     /// Every invocation recorded in run.json, oldest first (empty when there is no run.json).
     public func invocations() throws -> [RunInvocation] {
         guard FileSystem.exists(runInfoPath) else { return [] }

@@ -10,8 +10,15 @@ public struct RunInvocation: Codable, Sendable, Equatable {
     public var commandLine: [String]
     /// Seed of the run.
     public var seed: UInt64
-    /// Worker / BLAS threads used (results are deterministic for a fixed seed and thread count).
+    /// Worker threads of each process.
     public var threads: Int
+    /// Processes of the job (MPI ranks; 1 without mpirun).
+    public var processes: Int?
+    /// Gradient shards per step of each stage trained (by stage name): with the seed, what fixes
+    /// the result, whatever the threads and processes (see `DataParallelGradients`).
+    public var gradientShards: [String: Int]?
+    /// The schedules a time limit planned for the stages this invocation started (`TrainingBudget`).
+    public var schedulePlans: [SchedulePlan]?
     /// Training data file, if any.
     public var dataFile: String?
     /// caloflow version.
@@ -24,7 +31,8 @@ public struct RunInvocation: Codable, Sendable, Equatable {
     public var extra: [String: String]
 
     public init(command: String, commandLine: [String], seed: UInt64, threads: Int, dataFile: String? = nil,
-                appVersion: String, started: String, resumed: Bool = false, extra: [String: String] = [:]) {
+                appVersion: String, started: String, resumed: Bool = false, processes: Int? = nil,
+                gradientShards: [String: Int]? = nil, extra: [String: String] = [:]) {
         self.command = command
         self.commandLine = commandLine
         self.seed = seed
@@ -33,11 +41,15 @@ public struct RunInvocation: Codable, Sendable, Equatable {
         self.appVersion = appVersion
         self.started = started
         self.resumed = resumed
+        self.processes = processes
+        self.gradientShards = gradientShards
         self.extra = extra
     }
 
     enum CodingKeys: String, CodingKey {
-        case command, seed, threads, resumed, extra, started
+        case command, seed, threads, resumed, extra, started, processes
+        case gradientShards = "gradient_shards"
+        case schedulePlans = "schedule_plans"
         case commandLine = "command_line"
         case dataFile = "data_file"
         case appVersion = "app_version"

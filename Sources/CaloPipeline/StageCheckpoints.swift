@@ -28,6 +28,15 @@ struct StageCheckpoints<Settings: Codable & Equatable> {
         try c.write(to: run.checkpointPath(stage: stage.rawValue, .best))
     }
 
+    /// Writes a `last`-sized checkpoint (weights, `adam`'s moments, a fresh training state) to
+    /// `path`: what a time limit's planning times.
+    func write(adam: Adam, to path: String) throws {
+        var c = try modelCheckpoint()
+        c.setOptimizer(adam)
+        c.training = TrainingState()
+        try c.write(to: path)
+    }
+
     func saveLast(adam: Adam, state: TrainingState) throws {
         var c = try modelCheckpoint()
         c.setOptimizer(adam)
@@ -40,7 +49,10 @@ struct StageCheckpoints<Settings: Codable & Equatable> {
     /// seed or permutations, no optimizer state (Adam's moments would restart from zero), no
     /// training state, an epoch or step outside this run's `epochs` x `stepsPerEpoch`, or a best
     /// checkpoint that the state refers to but that is missing or damaged.
-    func restore(into adam: Adam, epochs: Int, stepsPerEpoch: Int) throws -> TrainingState {
+    /// Also refuses a checkpoint written with another number of gradient shards (`shards`), since
+    /// the shards fix the batches and the order of the gradient sums. Only the `leader` (rank 0)
+    /// removes metrics lines of epochs that will be redone.
+    func restore(into adam: Adam, epochs: Int, stepsPerEpoch: Int, shards: Int, leader: Bool = true) throws -> TrainingState {
         let path = try run.resumeCheckpoint(stage: stage.rawValue)
         let c = try Checkpoint.read(from: path, expectedKind: stage.rawValue)
         let stored = try ModelCheckpoint.info(c)
@@ -62,10 +74,14 @@ struct StageCheckpoints<Settings: Codable & Equatable> {
         }
         try adam.restore(adamState)
         guard let state = c.training else { throw PipelineError.modelMismatch("\(path) holds no training state; it cannot be resumed") }
+        guard state.gradientShards == shards else {
+            throw PipelineError.modelMismatch("\(path) was trained with \(state.gradientShards) gradient shards per step, this run asks for \(shards); "
+                                              + "resume with --shards \(state.gradientShards) (any number of threads and processes works)")
+        }
         try Self.checkPosition(state, path: path, epochs: epochs, stepsPerEpoch: stepsPerEpoch)
         if state.bestEpoch != nil { try verifyBest() }
         // Epochs after the checkpoint are redone: drop their metrics lines (if any were written).
-        if FileSystem.exists(run.metricsPath) {
+        if leader && FileSystem.exists(run.metricsPath) {
             try MetricsLog.truncate(run.metricsPath, stage: stage.rawValue, afterEpoch: state.epoch)
         }
         return state

@@ -36,61 +36,149 @@ public struct TrainingDataSummary: Codable, Sendable, Equatable {
     }
 }
 
-/// Showers held in memory for training (a 100k-shower file is about 200 MB), with a seeded
-/// train/validation split. CaloGAN showers only at this version (`requireTrainable`).
-public final class TrainingData: @unchecked Sendable {
-    /// The showers' geometry (CaloGAN).
-    public let geometry: CalorimeterGeometry
-    /// Voxel energies [N, 504], MeV.
-    public let voxels: Matrix
-    /// Incident energies [N], GeV.
-    public let incidentGeV: [Float]
+/// The seeded division of a file's showers into training and validation showers: a function of
+/// the event count, the validation fraction and the seed only, so every process of a
+/// data-parallel training computes the same split without reading any shower.
+public struct TrainingSplit: Sendable, Equatable {
+    /// Events the split covers (the file's, or its first `maxEvents`).
+    public let events: Int
+    /// File rows of the training showers, increasing.
     public let trainIndices: [Int]
+    /// File rows of the validation showers, increasing.
     public let validationIndices: [Int]
-    public let summary: TrainingDataSummary
+    /// The seed of the split.
+    public let seed: UInt64
 
-    /// Reads (and validates) `path`; `maxEvents` 0 means all. The split depends only on `seed`.
-    /// The summary records the file's absolute path, so a later `distill` finds it from any
-    /// working directory.
-    /// `geometry` is the geometry the caller expects the file to hold (nil: the file's own).
-    public convenience init(path: String, maxEvents: Int, validationFraction: Double, seed: UInt64,
-                            geometry: CalorimeterGeometry? = nil) throws {
-        let reader = try ShowerFileReader(path: path, maxEvents: maxEvents > 0 ? maxEvents : nil, geometry: geometry)
-        try Self.requireTrainable(reader.geometry, file: path)
-        let batch = try reader.readAll()
-        try self.init(batch: batch, file: FileSystem.absolutePath(path), particle: reader.metadata.particle ?? "unknown",
-                      validationFraction: validationFraction, seed: seed,
-                      deposit: reader.metadata.extra[ShowerFileLayout.AttributeName.deposit])
-    }
-
-    /// Wraps showers already in memory. Every incident energy must lie in
-    /// `ShowerValidation.supportedIncidentEnergyGeV`.
-    public init(batch: ShowerBatch, file: String, particle: String, validationFraction: Double, seed: UInt64,
-                deposit: String? = nil) throws {
-        try Self.requireTrainable(batch.geometry, file: file)
-        geometry = batch.geometry
-        let n = batch.count
+    /// - Throws: `PipelineError.notEnoughData` when the split leaves fewer than two training or
+    ///   no validation showers.
+    public init(events n: Int, validationFraction: Double, seed: UInt64, file: String) throws {
         let nValidation = Int((Double(n) * validationFraction).rounded())
         guard n - nValidation >= 2, nValidation >= 1 else {
             throw PipelineError.notEnoughData("\(file): \(n) showers are too few to train on (need at least a few for training and one for validation)")
         }
         var rng = Xoshiro256(seed: seed, stream: RandomStreams.split)
         let order = rng.permutation(n)
+        events = n
+        self.seed = seed
         validationIndices = Array(order[0..<nValidation]).sorted()
         trainIndices = Array(order[nValidation...]).sorted()
-        voxels = batch.voxels
-        incidentGeV = batch.incidentEnergy
-        let lo = batch.incidentEnergy.min() ?? 0, hi = batch.incidentEnergy.max() ?? 0
+    }
+}
+
+/// Showers held in memory for training (a 100k-shower file is about 200 MB), with a seeded
+/// train/validation split (`TrainingSplit`). CaloGAN showers only at this version (`requireTrainable`).
+///
+/// A process of a data-parallel training loads only the file rows its shards and validation
+/// chunks use (`rows:`), read as hyperslabs; indices stay file rows throughout, and `gather`
+/// refuses a row that was not loaded. The incident energies of all events are read (4 bytes
+/// each) so every process knows the file's energy range.
+public final class TrainingData: @unchecked Sendable {
+    /// The showers' geometry (CaloGAN).
+    public let geometry: CalorimeterGeometry
+    /// Incident energies of every event of the split [N], GeV.
+    public let incidentGeV: [Float]
+    public let trainIndices: [Int]
+    public let validationIndices: [Int]
+    public let summary: TrainingDataSummary
+    /// The loaded file rows, increasing and disjoint, and the voxels of their showers in that
+    /// order [Σ rows, 504], MeV.
+    public let loadedRanges: [Range<Int>]
+    private let voxels: Matrix
+    private let firstLocalRow: [Int]
+
+    /// Reads (and validates) `path`; `maxEvents` 0 means all. The split depends only on `seed`.
+    /// The summary records the file's absolute path, so a later `distill` finds it from any
+    /// working directory.
+    /// `geometry` is the geometry the caller expects the file to hold (nil: the file's own).
+    /// - Parameter rows: the file rows to load, given the split (nil: all).
+    public convenience init(path: String, maxEvents: Int, validationFraction: Double, seed: UInt64,
+                            geometry: CalorimeterGeometry? = nil, rows: ((TrainingSplit) throws -> [Range<Int>])? = nil) throws {
+        let reader = try ShowerFileReader(path: path, maxEvents: maxEvents > 0 ? maxEvents : nil, geometry: geometry)
+        try Self.requireTrainable(reader.geometry, file: path)
+        let file = FileSystem.absolutePath(path)
+        let split = try TrainingSplit(events: reader.count, validationFraction: validationFraction, seed: seed, file: file)
+        let particle = reader.metadata.particle ?? "unknown"
+        let deposit = reader.metadata.extra[ShowerFileLayout.AttributeName.deposit]
+        guard let rows else {
+            try self.init(batch: try reader.readAll(), split: split, file: file, particle: particle, deposit: deposit)
+            return
+        }
+        let ranges = Self.normalized(try rows(split), limit: reader.count)
+        let energies = try reader.readIncidentEnergies()
+        try ShowerFileReader.checkMemory(path: path, events: ranges.reduce(0) { $0 + $1.count }, geometry: reader.geometry)
+        let parts = try ranges.map { try reader.read($0).voxels }
+        try self.init(energies: energies, ranges: ranges, voxels: parts.isEmpty ? Matrix(rows: 0, cols: CaloGANGeometry.voxelCount)
+                                                                                 : Matrix.vstack(parts),
+                      split: split, file: file, particle: particle, deposit: deposit, geometry: reader.geometry)
+    }
+
+    /// Wraps showers already in memory (all rows loaded). Every incident energy must lie in
+    /// `ShowerValidation.supportedIncidentEnergyGeV`.
+    public convenience init(batch: ShowerBatch, file: String, particle: String, validationFraction: Double, seed: UInt64,
+                            deposit: String? = nil) throws {
+        let split = try TrainingSplit(events: batch.count, validationFraction: validationFraction, seed: seed, file: file)
+        try self.init(batch: batch, split: split, file: file, particle: particle, deposit: deposit)
+    }
+
+    /// `batch` restricted to the file rows `rows` of `split` (the others are dropped), as a
+    /// process of a data-parallel training holds them.
+    public convenience init(batch: ShowerBatch, file: String, particle: String, validationFraction: Double, seed: UInt64,
+                            deposit: String? = nil, rows: (TrainingSplit) throws -> [Range<Int>]) throws {
+        try Self.requireTrainable(batch.geometry, file: file)
+        let split = try TrainingSplit(events: batch.count, validationFraction: validationFraction, seed: seed, file: file)
+        let ranges = Self.normalized(try rows(split), limit: batch.count)
+        let parts = ranges.map { batch.voxels.rows($0) }
+        try self.init(energies: batch.incidentEnergy, ranges: ranges,
+                      voxels: parts.isEmpty ? Matrix(rows: 0, cols: CaloGANGeometry.voxelCount) : Matrix.vstack(parts),
+                      split: split, file: file, particle: particle, deposit: deposit, geometry: batch.geometry)
+    }
+
+    private convenience init(batch: ShowerBatch, split: TrainingSplit, file: String, particle: String, deposit: String?) throws {
+        try Self.requireTrainable(batch.geometry, file: file)
+        try self.init(energies: batch.incidentEnergy, ranges: batch.count > 0 ? [0..<batch.count] : [], voxels: batch.voxels,
+                      split: split, file: file, particle: particle, deposit: deposit, geometry: batch.geometry)
+    }
+
+    private init(energies: [Float], ranges: [Range<Int>], voxels: Matrix, split: TrainingSplit, file: String, particle: String,
+                 deposit: String?, geometry: CalorimeterGeometry) throws {
+        self.geometry = geometry
         let supported = ShowerValidation.supportedIncidentEnergyGeV
-        for (i, e) in batch.incidentEnergy.enumerated() where !supported.contains(Double(e)) {
+        for (i, e) in energies.enumerated() where !supported.contains(Double(e)) {
             throw PipelineError.invalidData("\(file): event \(i) has incident energy \(e) GeV, outside the range caloflow models "
                                             + "(\(supported.lowerBound) to \(Int(supported.upperBound)) GeV); check the units "
                                             + "(the CaloGAN layout stores E_inc in GeV) or leave such showers out")
         }
-        summary = TrainingDataSummary(file: file, particle: particle, events: n, trainingEvents: trainIndices.count,
-                                      validationEvents: validationIndices.count, minimumEnergyGeV: Double(lo),
-                                      maximumEnergyGeV: Double(hi), splitSeed: seed, deposit: deposit)
+        incidentGeV = energies
+        trainIndices = split.trainIndices
+        validationIndices = split.validationIndices
+        loadedRanges = ranges
+        self.voxels = voxels
+        var first = [Int](), at = 0
+        for r in ranges { first.append(at); at += r.count }
+        firstLocalRow = first
+        let lo = energies.min() ?? 0, hi = energies.max() ?? 0
+        summary = TrainingDataSummary(file: file, particle: particle, events: split.events, trainingEvents: split.trainIndices.count,
+                                      validationEvents: split.validationIndices.count, minimumEnergyGeV: Double(lo),
+                                      maximumEnergyGeV: Double(hi), splitSeed: split.seed, deposit: deposit)
     }
+
+    /// Sorted, merged ranges within 0..<limit.
+    static func normalized(_ ranges: [Range<Int>], limit: Int) -> [Range<Int>] {
+        let clipped = ranges.map { max(0, $0.lowerBound)..<min(limit, max(0, $0.upperBound)) }.filter { !$0.isEmpty }
+            .sorted { $0.lowerBound < $1.lowerBound }
+        var out = [Range<Int>]()
+        for r in clipped {
+            if let last = out.last, r.lowerBound <= last.upperBound {
+                out[out.count - 1] = last.lowerBound..<max(last.upperBound, r.upperBound)
+            } else {
+                out.append(r)
+            }
+        }
+        return out
+    }
+
+    /// Number of showers whose voxels are in memory.
+    public var loadedCount: Int { voxels.rows }
 
     /// Throws `PipelineError.unsupportedGeometry` unless showers of `geometry` can be trained
     /// on: the CaloFlow models of this version have the CaloGAN geometry's three layers and 504 voxels.
@@ -103,10 +191,26 @@ public final class TrainingData: @unchecked Sendable {
             + "with 'caloflow info' and re-chunked or converted with 'caloflow convert'")
     }
 
-    /// Voxels [B, 504] (MeV) and incident energies of the given showers, with U[0, noise)
-    /// added to every voxel from `noiseRNG` when given.
+    /// The row of `voxels` holding file row `index`, or nil when it was not loaded.
+    func localRow(_ index: Int) -> Int? {
+        var lo = 0, hi = loadedRanges.count - 1
+        while lo <= hi {
+            let mid = (lo + hi) / 2, r = loadedRanges[mid]
+            if index < r.lowerBound { hi = mid - 1 } else if index >= r.upperBound { lo = mid + 1 } else {
+                return firstLocalRow[mid] + index - r.lowerBound
+            }
+        }
+        return nil
+    }
+
+    /// Voxels [B, 504] (MeV) and incident energies of the given showers (file rows, loaded), with
+    /// U[0, noise) added to every voxel from `noiseRNG` when given.
     public func gather(_ indices: [Int], preprocessing: Preprocessing, noiseRNG: inout Xoshiro256?) -> (voxels: Matrix, incidentGeV: [Float]) {
-        var v = voxels.gatherRows(indices)
+        let local = indices.map { i -> Int in
+            guard let r = localRow(i) else { preconditionFailure("shower \(i) of the training file was not loaded by this process") }
+            return r
+        }
+        var v = voxels.gatherRows(local)
         if var rng = noiseRNG {
             preprocessing.addNoise(toVoxelsMeV: &v, rng: &rng)
             noiseRNG = rng
@@ -156,6 +260,26 @@ public enum RandomStreams {
     }
 
     public static let shuffle: UInt64 = 1, noise: UInt64 = 2, dropout: UInt64 = 3, latent: UInt64 = 4, conditions: UInt64 = 5
+
+    /// Limits of `shard(...)`: shards per step, epochs and steps per epoch.
+    public static let maximumShards = 1 << 15
+    public static let maximumEpochs = (1 << 18) - 1
+    public static let maximumStepsPerEpoch = 1 << 23
+
+    /// Stream of one gradient shard's draws for `purpose` in step `step` of `epoch` (see
+    /// `ShardPlan`): bit 63 set, then 3 bits of stage, 4 of purpose, 18 of epoch, 23 of step and
+    /// 15 of shard, so no two (stage, purpose, epoch, step, shard) share a stream.
+    public static func shard(stage: FlowStage, purpose: UInt64, epoch: Int, step: Int, shard: Int) -> UInt64 {
+        let s = UInt64(FlowStage.allCases.firstIndex(of: stage)!)
+        return (1 << 63) | (s << 60) | ((purpose & 0xF) << 56) | ((UInt64(epoch) & 0x3_FFFF) << 38)
+            | ((UInt64(step) & 0x7F_FFFF) << 15) | (UInt64(shard) & 0x7FFF)
+    }
+
+    /// Stream of the held-out showers' chunk `chunk` for `purpose` (fixed over the whole run, so
+    /// every epoch's validation sees the same noise and latent codes).
+    public static func validation(stage: FlowStage, purpose: UInt64, chunk: Int) -> UInt64 {
+        shard(stage: stage, purpose: purpose, epoch: maximumEpochs, step: chunk, shard: 0)
+    }
 }
 
 /// Errors of the training and generation pipeline.

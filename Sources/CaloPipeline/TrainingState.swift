@@ -23,6 +23,9 @@ public struct TrainingState: Sendable, Equatable {
     public var rngStates: [String: Xoshiro256]
     /// Metrics of every completed epoch of this stage, oldest first.
     public var history: [MetricsRecord]
+    /// Gradient shards per step (`DataParallelGradients`): fixed for the life of a run, since it
+    /// decides the batches' composition and the order of the gradient sums.
+    public var gradientShards: Int = 1
 
     public init(epoch: Int = 0, globalStep: Int = 0, scheduleStep: Int = 0, schedule: LearningRateSchedule? = nil,
                 earlyStopping: EarlyStopping = EarlyStopping(mode: .min), rngStates: [String: Xoshiro256] = [:],

@@ -14,6 +14,9 @@ public enum Parallel {
     /// Upper bound on the workers a loop uses (default: the number of active CPUs).
     nonisolated(unsafe) public static var maxWorkers: Int = max(1, sysconfNumCPU())
 
+    /// The number of online CPUs.
+    public static var onlineCPUs: Int { max(1, sysconfNumCPU()) }
+
     /// Runs `body` over `0..<count` split into contiguous chunks of at least `minChunk`
     /// items, one chunk per worker. Serial when one chunk suffices.
     public static func forEachChunk(_ count: Int, minChunk: Int = 1, _ body: @Sendable (Range<Int>) -> Void) {

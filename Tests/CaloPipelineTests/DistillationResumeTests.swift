@@ -22,13 +22,15 @@ struct DistillationResumeTests {
     }
 
     func distiller(_ base: (flowI: Flow, flowIInfo: FlowModelInfo, teacher: Flow), data: TrainingData,
-                   settings: DistillationSettings, run: RunDirectory) throws -> DistillationTrainer {
+                   settings: DistillationSettings, run: RunDirectory,
+                   parallel: DataParallelSetup = DataParallelSetup()) throws -> DistillationTrainer {
         let a = try architecture(blocks: 2, hidden: 10, dropout: 0.05)
         var rng = Xoshiro256(seed: 11, stream: RandomStreams.initialization &+ 16)
         let student = try CaloFlowModels.flowII(kind: .iaf, a, name: "student", permutations: base.teacher.permutations, rng: &rng)
         let info = FlowModelInfo(stage: .student, kind: .iaf, architecture: a, preprocessing: Preprocessing(), trainingData: data.summary)
         let trainer = DistillationTrainer(teacher: base.teacher, student: student, flowI: base.flowI, flowIInfo: base.flowIInfo,
-                                          info: info, settings: settings, data: data, run: run, seed: 11, appVersion: "test")
+                                          info: info, settings: settings, data: data, run: run, seed: 11, appVersion: "test",
+                                          parallel: parallel)
         trainer.validationLimit = 40
         return trainer
     }

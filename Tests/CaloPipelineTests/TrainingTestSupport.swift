@@ -69,10 +69,10 @@ func freshFlow(_ stage: FlowStage, _ a: FlowArchitecture, seed: UInt64) throws -
 
 /// A trainer for `stage` writing into `run`, with a new flow initialised from `seed`.
 func makeTrainer(_ stage: FlowStage, _ a: FlowArchitecture, _ s: TrainingSettings, data: TrainingData,
-                 run: RunDirectory, seed: UInt64 = 11) throws -> FlowTrainer {
+                 run: RunDirectory, seed: UInt64 = 11, parallel: DataParallelSetup = DataParallelSetup()) throws -> FlowTrainer {
     let info = FlowModelInfo(stage: stage, kind: .maf, architecture: a, preprocessing: Preprocessing(), trainingData: data.summary)
     return FlowTrainer(stage: stage, flow: try freshFlow(stage, a, seed: seed), info: info, settings: s, data: data,
-                       run: run, seed: seed, appVersion: "test")
+                       run: run, seed: seed, appVersion: "test", parallel: parallel)
 }
 
 /// The parameters whose values differ in any bit, with the number of differing entries and the

@@ -33,7 +33,7 @@ public struct BenchCommand: Command {
                                     help: "Timed runs per measurement after a warm-up (best reported).")
     static let quick = Option.flag("quick", help: "2 blocks, small batches, one repeat: a smoke check of seconds (tests).")
     static let only = Option.stringList("only", default: [], valueName: "names",
-                                        help: "Run only these measurements: teacher_train, teacher_log_prob, student_sample, student_sample_per_worker, teacher_sample (for profiling).")
+                                        help: "Run only these measurements: teacher_train, teacher_log_prob, student_sample, student_sample_per_worker, teacher_sample, teacher_train_threaded, teacher_train_workers, distill_threaded, distill_workers (for profiling).")
     static let json = Option.optionalPath("json", help: "Also write the results as JSON to this file.")
     static let pipelineEvents = Option.int("pipeline-events", default: 60_000, range: 0...10_000_000,
                                            help: "Showers for the full generation pipeline measurement (Flow I + student + inverse preprocessing + HDF5 writing, batches of 10000); 0 skips it. The last batch's compression cannot overlap generation, so few batches understate a long run (20000 showers: about 5 % slower).")
@@ -41,9 +41,10 @@ public struct BenchCommand: Command {
     static let simulatorEvents = Option.int("simulator-events", default: 20_000, range: 0...10_000_000,
                                             help: "e+ showers for the built-in simulator's throughput, on 1 thread and on all threads (no file writing); 0 skips it.")
     public static let options: [OptionSpec] = [batch.spec, teacherBatch.spec, repeats.spec, quick.spec, only.spec, json.spec, pipelineEvents.spec,
-                                               simulatorEvents.spec, librarySeconds.spec]
+                                               simulatorEvents.spec, librarySeconds.spec] + trainingSpecs
         + CommonOptions.specs
-    public static let examples = ["bench --threads 2", "bench --quick --json bench.json", "bench -j 1 --batch 200"]
+    public static let examples = ["bench --threads 2", "bench --quick --json bench.json", "bench -j 1 --batch 200",
+                                  "bench --only teacher_train_threaded,teacher_train_workers,distill_threaded,distill_workers --mpi 2"]
 
     let benchOptions: FlowBenchmark.Options
     let jsonPath: String?
@@ -51,6 +52,8 @@ public struct BenchCommand: Command {
     let generationEvents: Int
     let simulationEvents: Int
     let libraryRunSeconds: Double
+    let trainingOptions: TrainingStepBenchmark.Options
+    let mpiRanks: Int
 
     public init(_ a: ParsedArguments) throws {
         common = try CommonOptions(a)
@@ -59,10 +62,13 @@ public struct BenchCommand: Command {
         if a.contains(Self.teacherBatch) || !a[Self.quick] { o.teacherSampleBatch = a[Self.teacherBatch] }
         if a.contains(Self.repeats) || !a[Self.quick] { o.repeats = a[Self.repeats] }
         let names = a[Self.only]
-        for n in names where !FlowBenchmark.Options.measurementKeys.contains(n) {
-            throw ValidationError("--only: unknown measurement '\(n)'; use " + FlowBenchmark.Options.measurementKeys.joined(separator: ", "))
+        let known = FlowBenchmark.Options.measurementKeys + TrainingStepBenchmark.Options.keys
+        for n in names where !known.contains(n) {
+            throw ValidationError("--only: unknown measurement '\(n)'; use " + known.joined(separator: ", "))
         }
         if !names.isEmpty { o.only = Set(names) }
+        trainingOptions = Self.trainingOptions(a, quick: a[Self.quick], common: common, names: names)
+        mpiRanks = a[Self.mpiProcesses]
         o.threads = common.threads
         o.seed = common.seed
         benchOptions = o
@@ -78,7 +84,10 @@ public struct BenchCommand: Command {
         // The JSON destination is prepared first, so an unwritable path fails before minutes of measuring.
         let destination = try jsonPath.map { try AtomicFileDestination(path: $0) }
         let started = Clock.epochSeconds()
+        if ParallelJob.size > 1 { return try runAsProcesses(context, destination: destination, logger: logger) }
         let report = try FlowBenchmark.run(benchOptions) { phase in logger.info("bench: \(phase)...") }
+        let training = try TrainingStepBenchmark.run(trainingOptions) { logger.info("bench: \($0)...") }
+        let mpi = mpiRanks > 0 ? try Self.trainingUnderMPI(trainingOptions, processes: mpiRanks, quick: benchOptions.blocks < 8) { logger.info($0) } : nil
         var pipeline: GenerationBenchmark.Result? = nil
         if generationEvents > 0 {
             logger.info("bench: generation pipeline (\(generationEvents) showers)...")
@@ -128,6 +137,7 @@ public struct BenchCommand: Command {
                 + "(\(p.events) showers in batches of \(p.batch); the writer thread, overlapped with the next batch, was busy for \(HumanFormat.fixed(100 * p.writeSeconds / p.seconds, 1))% of the time)\n"
         }
         if let library { text += Self.libraryTable(library) }
+        text += Self.trainingTable(training, mpi: mpi, mpiProcesses: mpiRanks)
         context.console.output.write(text)
         if let jsonPath, let destination {
             var extra = [(String, Double)]()
@@ -136,12 +146,34 @@ public struct BenchCommand: Command {
             }
             for g in geometryRates { extra.append(("simulator_\(g.name)_showers_per_s", g.rate)) }
             if let library { extra += Self.libraryJSON(library) }
+            extra += Self.trainingJSON(training, mpi: mpi, mpiProcesses: mpiRanks)
             if let p = pipeline {
                 extra += [("generate_pipeline_showers_per_s", p.showersPerSecond), ("generate_pipeline_events", Double(p.events)),
                           ("generate_pipeline_batch", Double(p.batch)), ("generate_pipeline_write_seconds", p.writeSeconds),
                           ("generate_pipeline_seconds", p.seconds)]
             }
             let text = Self.json(report, cpuModel: cpu, started: started, finished: finished, extra: extra)
+            try Self.writeFile(destination.temporaryPath, text)
+            try destination.commit()
+            logger.info("wrote \(jsonPath)")
+        }
+    }
+
+    /// `bench` as one process of an MPI job: the training-step workers rows across the job's
+    /// processes (rank 0 prints and writes the JSON).
+    func runAsProcesses(_ context: CommandContext, destination: AtomicFileDestination?, logger: Logger) throws {
+        var o = trainingOptions
+        o.group = ParallelJob.group
+        let started = Clock.epochSeconds()
+        let training = try ComputeThreads.with(blas: common.threads, workers: common.threads) {
+            try TrainingStepBenchmark.run(o) { logger.info("bench: \($0)...") }
+        }
+        guard ParallelJob.isLeader else { return }
+        context.console.output.write(Self.trainingTable(training, mpi: nil, mpiProcesses: 0))
+        if let jsonPath, let destination {
+            var fields = Self.trainingJSON(training, mpi: nil, mpiProcesses: 0)
+            fields += [("started_epoch", Double(started)), ("finished_epoch", Double(Clock.epochSeconds()))]
+            let text = "{\n" + fields.map { "  \(Self.jsonString($0.0)): \($0.1.isFinite ? "\($0.1)" : "null")" }.joined(separator: ",\n") + "\n}\n"
             try Self.writeFile(destination.temporaryPath, text)
             try destination.commit()
             logger.info("wrote \(jsonPath)")

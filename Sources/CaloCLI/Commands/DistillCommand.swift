@@ -20,13 +20,15 @@ public struct DistillCommand: Command {
     static let config = Option.optionalPath("config", defaultLabel: "the run's config.json", help: "Configuration whose 'student' section is used.")
     static let data = Option.optionalPath("data", defaultLabel: "the teacher's training file", help: "Showers for the data-driven term (HDF5, CaloGAN layout).")
     static let resume = Option.flag("resume", help: "Continue an interrupted distillation from student-last.h5.")
-    public static let options: [OptionSpec] = [run.spec, config.spec, data.spec, resume.spec] + CommonOptions.specs
-    public static let examples = ["distill --run runs/eplus", "distill --run runs/eplus --resume"]
+    public static let options: [OptionSpec] = [run.spec, config.spec, data.spec, resume.spec] + TrainingOptions.specs + CommonOptions.specs
+    public static let examples = ["distill --run runs/eplus", "distill --run runs/eplus --resume",
+                                  "mpirun -np 4 caloflow distill --run runs/paper-eplus"]
 
     let runPath: String
     let configPath: String?
     let dataPath: String?
     let resuming: Bool
+    let training: TrainingOptions
     let common: CommonOptions
 
     public init(_ a: ParsedArguments) throws {
@@ -34,16 +36,19 @@ public struct DistillCommand: Command {
         configPath = a[Self.config]
         dataPath = a[Self.data]
         resuming = a[Self.resume]
+        training = try TrainingOptions(a)
         common = try CommonOptions(a)
     }
 
     public func run(_ context: CommandContext) throws {
         common.applyThreadSettings()
         let logger = common.makeLogger(context.console)
+        let started = monotonicSeconds()
         let run = RunDirectory(path: runPath)
         guard FileSystem.isDirectory(run.path) else { throw ValidationError("--run: \(runPath) is not a run directory") }
-        let lock = try run.lock(command: CommandLine.arguments.joined(separator: " "))
-        defer { lock.release() }
+        // Rank 0 alone holds the lock and writes run.json and log.txt.
+        let lock = ParallelJob.isLeader ? try run.lock(command: CommandLine.arguments.joined(separator: " ")) : nil
+        defer { lock?.release() }
         try run.checkCanStart(resume: resuming, stages: ["student"])
         if resuming { _ = try run.resumeCheckpoint(stage: "student") }
         let config = try CaloFlowConfig.load(path: configPath ?? run.configPath)
@@ -53,18 +58,27 @@ public struct DistillCommand: Command {
         guard architecture.blocks == teacherInfo.architecture.blocks else {
             throw ValidationError("the student needs the teacher's \(teacherInfo.architecture.blocks) blocks (config says \(architecture.blocks))")
         }
-        let settings = config.student.training
+        var settings = config.student.training
         let file = dataPath ?? teacherInfo.trainingData.file
-        try logger.openLogFile(run.logPath)
+        let setup = try training.setup(stage: "student", run: run, resuming: resuming, threads: common.threads)
+        if ParallelJob.isLeader {
+            try logger.openLogFile(run.logPath)
+            try run.recordInvocation(RunInvocation(command: Self.name, commandLine: CommandLine.arguments, seed: common.seed,
+                                                   threads: common.threads, dataFile: file, appVersion: BuildInfo.version,
+                                                   started: ShowerFileMetadata.utcTimestamp(), resumed: resuming,
+                                                   processes: ParallelJob.size, gradientShards: ["student": setup.shards],
+                                                   extra: ["openblas_core": BLASRuntime.coreName]))
+        }
         defer { logger.closeLogFile() }
-        try run.recordInvocation(RunInvocation(command: Self.name, commandLine: CommandLine.arguments, seed: common.seed,
-                                               threads: common.threads, dataFile: file, appVersion: BuildInfo.version,
-                                               started: ShowerFileMetadata.utcTimestamp(), resumed: resuming,
-                                               extra: ["openblas_core": BLASRuntime.coreName]))
-        let data = try TrainingData(path: file, maxEvents: settings.maxEvents, validationFraction: settings.validationFraction, seed: common.seed)
+        let batch = settings.batchSize
+        let data = try TrainingData(path: file, maxEvents: settings.maxEvents, validationFraction: settings.validationFraction,
+                                    seed: common.seed, rows: setup.size > 1 ? { split in
+                                        try DistillationTrainer.rowsNeeded(split, batchSize: batch, shards: setup.shards,
+                                                                           rank: setup.rank, size: setup.size)
+                                    } : nil)
         try ModelCheckpoint.requireGeometry(teacherInfo.geometry, of: run.checkpointPath(stage: "teacher", .best), fits: data.geometry,
                                             source: "\(file) holds showers")
-        try run.recordGeometry(data.geometry, source: file)
+        if ParallelJob.isLeader { try run.recordGeometry(data.geometry, source: file) }
         var rng = Xoshiro256(seed: common.seed, stream: RandomStreams.initialization &+ 16)
         let student = try CaloFlowModels.flowII(kind: .iaf, architecture, name: "student", permutations: teacher.permutations, rng: &rng)
         let info = FlowModelInfo(stage: .student, kind: .iaf, architecture: architecture, preprocessing: teacherInfo.preprocessing,
@@ -72,16 +86,30 @@ public struct DistillCommand: Command {
         logger.info("student: \(architecture.blocks) IAF blocks, hidden \(architecture.hiddenFeatures) x \(architecture.hiddenLayers), "
                     + "\(student.parameters.reduce(0) { $0 + $1.count }) parameters; distilling from \(run.checkpointPath(stage: "teacher", .best)) "
                     + "with \(data.summary.trainingEvents) showers of \(file) (beta \(settings.beta), \(settings.guided ? "guided" : "unguided"))")
+        logger.info(TrainingOptions.describe(setup, stage: "student"))
+        let budget = training.timeLimitSeconds ?? config.timeLimit?.distillSeconds
+        let probe = DistillationTrainer(teacher: teacher, student: student, flowI: flowI, flowIInfo: flowIInfo, info: info,
+                                        settings: settings, data: data, run: run, seed: common.seed, appVersion: BuildInfo.version,
+                                        parallel: setup)
+        if let plan = try TrainingOptions.schedulePlan(
+            stage: "student", resuming: resuming, budgetSeconds: budget.map { $0 - (monotonicSeconds() - started) },
+            run: run, logger: logger, stepsPerEpoch: { try probe.shardPlan().stepsPerEpoch }, epochs: settings.epochs,
+            schedule: settings.schedule, measure: { try probe.measureTiming() }) {
+            settings = settings.planned(plan)
+        }
         let trainer = DistillationTrainer(teacher: teacher, student: student, flowI: flowI, flowIInfo: flowIInfo, info: info,
-                                          settings: settings, data: data, run: run, seed: common.seed, appVersion: BuildInfo.version)
+                                          settings: settings, data: data, run: run, seed: common.seed, appVersion: BuildInfo.version,
+                                          parallel: setup)
         TrainingSignals.install()
         defer { TrainingSignals.restoreDefaults() }
         let observer = TrainingProgress(logger: logger)
-        let outcome = try trainer.train(resume: resuming, observer: observer)
+        let outcome = try collectively { try trainer.train(resume: resuming, observer: observer) }
         observer.finish()
-        try writeLossPlot(run: run, stage: "student", history: outcome.history)
+        if ParallelJob.isLeader { try writeLossPlot(run: run, stage: "student", history: outcome.history) }
         if outcome.interrupted {
-            throw TrainingInterrupted(resumeCommand: "caloflow distill --run \(runPath) --seed \(common.seed) --threads \(common.threads) --resume")
+            ParallelJob.endedTogether = true
+            let prefix = ParallelJob.size > 1 ? "mpirun -np \(ParallelJob.size) " : ""
+            throw TrainingInterrupted(resumeCommand: prefix + "caloflow distill --run \(runPath) --seed \(common.seed) --threads \(common.threads) --resume")
         }
         if let a = outcome.agreement {
             logger.info("student vs teacher on \(min(trainer.validationLimit, data.validationIndices.count)) held-out showers (last epoch): "

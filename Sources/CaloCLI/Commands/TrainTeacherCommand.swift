@@ -27,11 +27,12 @@ public struct TrainTeacherCommand: Command {
     static let resume = Option.flag("resume", help: "Continue an interrupted run from its last checkpoints.")
     static let maxEvents = Option.optionalInt("max-events", defaultLabel: "config", range: 10..., help: "Use only the first N showers of the file.")
     public static let options: [OptionSpec] = [data.spec, config.spec, run.spec, stage.spec, resume.spec, maxEvents.spec,
-                                               GeometryOption.option.spec] + CommonOptions.specs
+                                               GeometryOption.option.spec] + TrainingOptions.specs + CommonOptions.specs
     public static let examples = [
         "train-teacher --data datasets/eplus.h5 --config configs/demo.json --run runs/eplus",
         "train-teacher --data eplus.hdf5 --config configs/caloflow-paper-eplus.json --run runs/paper-eplus --seed 1",
         "train-teacher --data datasets/eplus.h5 --run runs/eplus --resume",
+        "mpirun -np 4 caloflow train-teacher --data eplus.hdf5 --config configs/caloflow-paper-eplus.json --run runs/paper-eplus",
     ]
 
     let dataPath: String
@@ -40,6 +41,7 @@ public struct TrainTeacherCommand: Command {
     let stages: [FlowStage]
     let resuming: Bool
     let eventLimit: Int?
+    let training: TrainingOptions
     let common: CommonOptions
     let geometryOption: GeometryOption
 
@@ -56,6 +58,7 @@ public struct TrainTeacherCommand: Command {
         }
         resuming = a[Self.resume]
         eventLimit = a[Self.maxEvents]
+        training = try TrainingOptions(a)
         common = try CommonOptions(a)
     }
 
@@ -65,14 +68,15 @@ public struct TrainTeacherCommand: Command {
         var config = try CaloFlowConfig.load(path: configPath)
         if let n = eventLimit { config.flowI.training.maxEvents = n; config.teacher.training.maxEvents = n }
         // Check every input before the run directory is touched: a mistyped --data or a
-        // --resume with nothing to resume must not leave a half-made run behind.
+        // --resume with nothing to resume must not leave a half-made run behind. (The processes of
+        // an MPI job each read only their share; `TrainingData` checks that it fits.)
         let requested = try geometryOption.resolve()
         var geometry = CalorimeterGeometry.calogan
         for stage in stages {
             let limit = (stage == .flow1 ? config.flowI : config.teacher).training.maxEvents
             let reader = try ShowerFileReader(path: dataPath, maxEvents: limit > 0 ? limit : nil, geometry: requested)
             try TrainingData.requireTrainable(reader.geometry, file: dataPath)
-            try reader.checkFitsInMemory()
+            if ParallelJob.size == 1 { try reader.checkFitsInMemory() }
             geometry = reader.geometry
         }
         let target = RunDirectory(path: runPath)
@@ -81,31 +85,59 @@ public struct TrainTeacherCommand: Command {
             throw RunDirectoryError.nothingToResume(directory: target.path,
                                                     expected: stages.map { "\($0.rawValue)-last.h5" }.joined(separator: " or "))
         }
-        let run = try RunDirectory.create(at: runPath)
+        let setups = try stages.map { try training.setup(stage: $0.rawValue, run: target, resuming: resuming, threads: common.threads) }
+        // Rank 0 alone owns the run directory: the lock, config.json, run.json and log.txt.
+        let run = ParallelJob.isLeader ? try RunDirectory.create(at: runPath) : target
         // One training per directory at a time; the start checks are repeated under the lock,
         // since another run may have written checkpoints since the first look.
-        let lock = try run.lock(command: CommandLine.arguments.joined(separator: " "))
-        defer { lock.release() }
-        try run.checkCanStart(resume: resuming, stages: stages.map(\.rawValue))
-        try run.recordGeometry(geometry, source: dataPath)
-        try logger.openLogFile(run.logPath)
+        let lock = ParallelJob.isLeader ? try run.lock(command: CommandLine.arguments.joined(separator: " ")) : nil
+        defer { lock?.release() }
+        if ParallelJob.isLeader {
+            try run.checkCanStart(resume: resuming, stages: stages.map(\.rawValue))
+            try run.recordGeometry(geometry, source: dataPath)
+            try logger.openLogFile(run.logPath)
+        }
         defer { logger.closeLogFile() }
-        // A resumed run keeps its recorded config; the checkpoints refuse a different one.
-        if !resuming || !FileSystem.exists(run.configPath) { try run.writeConfig(config) }
-        try run.recordInvocation(RunInvocation(command: Self.name, commandLine: CommandLine.arguments, seed: common.seed,
-                                               threads: common.threads, dataFile: dataPath, appVersion: BuildInfo.version,
-                                               started: ShowerFileMetadata.utcTimestamp(), resumed: resuming,
-                                               extra: ["openblas_core": BLASRuntime.coreName, "config": configPath]))
+        if ParallelJob.isLeader {
+            // A resumed run keeps its recorded config; the checkpoints refuse a different one.
+            if !resuming || !FileSystem.exists(run.configPath) { try run.writeConfig(config) }
+            try run.recordInvocation(RunInvocation(command: Self.name, commandLine: CommandLine.arguments, seed: common.seed,
+                                                   threads: common.threads, dataFile: dataPath, appVersion: BuildInfo.version,
+                                                   started: ShowerFileMetadata.utcTimestamp(), resumed: resuming,
+                                                   processes: ParallelJob.size,
+                                                   gradientShards: Dictionary(uniqueKeysWithValues: zip(stages.map(\.rawValue), setups.map(\.shards))),
+                                                   extra: ["openblas_core": BLASRuntime.coreName, "config": configPath]))
+        }
         TrainingSignals.install()
         defer { TrainingSignals.restoreDefaults() }
-        logger.info("run \(run.path): config \(config.name) (\(configPath)), seed \(common.seed), \(common.threads) threads")
-        for stage in stages {
+        let processes = ParallelJob.size > 1 ? ", \(ParallelJob.size) MPI processes" : ""
+        logger.info("run \(run.path): config \(config.name) (\(configPath)), seed \(common.seed), \(common.threads) threads\(processes)")
+        // A time limit is shared by the stages in proportion to their configured cost; each
+        // stage measures its step time and plans its epochs when it starts.
+        let budget = training.timeLimitSeconds ?? config.timeLimit?.trainTeacherSeconds
+        let started = monotonicSeconds()
+        let weights = try budget == nil ? [] : stages.map { stage -> Double in
+            let sc = stage == .flow1 ? config.flowI : config.teacher
+            let events = try ShowerFileReader(path: dataPath, maxEvents: sc.training.maxEvents > 0 ? sc.training.maxEvents : nil).count
+            return TrainingBudget.estimatedCost(
+                epochs: sc.training.epochs, trainingShowers: Int(Double(events) * (1 - sc.training.validationFraction)),
+                architecture: sc.architecture,
+                features: stage == .flow1 ? CaloFlowModels.flowIFeatures : CaloFlowModels.flowIIFeatures,
+                contextFeatures: stage == .flow1 ? CaloFlowModels.flowIContext : CaloFlowModels.flowIIContext)
+        }
+        for (index, (stage, setup)) in zip(stages, setups).enumerated() {
             let stageConfig = stage == .flow1 ? config.flowI : config.teacher
+            let batch = stageConfig.training.batchSize
             let data = try TrainingData(path: dataPath, maxEvents: stageConfig.training.maxEvents,
                                         validationFraction: stageConfig.training.validationFraction, seed: common.seed,
-                                        geometry: requested)
+                                        geometry: requested,
+                                        rows: setup.size > 1 ? { split in
+                                            try FlowTrainer.rowsNeeded(split, batchSize: batch, shards: setup.shards,
+                                                                       rank: setup.rank, size: setup.size)
+                                        } : nil)
             logger.info("\(stage.rawValue): \(data.summary.trainingEvents) training and \(data.summary.validationEvents) validation showers "
                         + "of \(data.summary.particle) from \(dataPath), E_inc \(data.summary.minimumEnergyGeV)-\(data.summary.maximumEnergyGeV) GeV")
+            logger.info(TrainingOptions.describe(setup, stage: stage.rawValue))
             var rng = Xoshiro256(seed: common.seed, stream: RandomStreams.initialization)
             let flow = stage == .flow1
                 ? try CaloFlowModels.flowI(stageConfig.architecture, rng: &rng)
@@ -115,20 +147,51 @@ public struct TrainTeacherCommand: Command {
                         + "x \(stageConfig.architecture.hiddenLayers), \(parameterCount) parameters")
             let info = FlowModelInfo(stage: stage, kind: .maf, architecture: stageConfig.architecture,
                                      preprocessing: config.preprocessing, trainingData: data.summary, geometry: data.geometry)
-            let trainer = FlowTrainer(stage: stage, flow: flow, info: info, settings: stageConfig.training, data: data,
-                                      run: run, seed: common.seed, appVersion: BuildInfo.version)
+            let resumingStage = resuming && FileSystem.exists(run.checkpointPath(stage: stage.rawValue, .last))
+            var settings = stageConfig.training
+            let probe = FlowTrainer(stage: stage, flow: flow, info: info, settings: settings, data: data,
+                                    run: run, seed: common.seed, appVersion: BuildInfo.version, parallel: setup)
+            if let plan = try TrainingOptions.schedulePlan(
+                stage: stage.rawValue, resuming: resumingStage,
+                budgetSeconds: budget.map { TrainingBudget.share(remainingSeconds: $0 - (monotonicSeconds() - started), weights: weights, index: index) },
+                run: run, logger: logger, stepsPerEpoch: { try probe.shardPlan().stepsPerEpoch }, epochs: settings.epochs,
+                schedule: settings.schedule, measure: { try probe.measureTiming() }) {
+                settings = settings.planned(plan)
+            }
+            let trainer = FlowTrainer(stage: stage, flow: flow, info: info, settings: settings, data: data,
+                                      run: run, seed: common.seed, appVersion: BuildInfo.version, parallel: setup)
             let observer = TrainingProgress(logger: logger)
-            let outcome = try trainer.train(resume: resuming && FileSystem.exists(run.checkpointPath(stage: stage.rawValue, .last)),
-                                            observer: observer)
+            let outcome = try collectively {
+                try trainer.train(resume: resumingStage, observer: observer)
+            }
             observer.finish()
-            try writeLossPlot(run: run, stage: stage.rawValue, history: outcome.history)
+            if ParallelJob.isLeader { try writeLossPlot(run: run, stage: stage.rawValue, history: outcome.history) }
             if outcome.interrupted {
-                throw TrainingInterrupted(resumeCommand: "caloflow train-teacher --data \(dataPath) --config \(configPath) --run \(runPath) --seed \(common.seed) --threads \(common.threads) --resume")
+                ParallelJob.endedTogether = true
+                throw TrainingInterrupted(resumeCommand: resumeCommand)
             }
             let best = outcome.bestValidationLogLikelihood.map { HumanFormat.fixed($0, 3) } ?? "-"
             logger.info("\(stage.rawValue): done after \(outcome.epochsCompleted) epochs; best validation log-likelihood \(best) "
                         + "at epoch \(outcome.bestEpoch.map(String.init) ?? "-") -> \(run.checkpointPath(stage: stage.rawValue, .best))")
         }
+    }
+
+    /// The command that continues this run (under MPI with the same launcher prefix).
+    var resumeCommand: String {
+        let prefix = ParallelJob.size > 1 ? "mpirun -np \(ParallelJob.size) " : ""
+        let stage = stages.count == 1 ? " --stage \(stages[0].rawValue)" : ""
+        return prefix + "caloflow train-teacher --data \(dataPath) --config \(configPath) --run \(runPath)\(stage) --seed \(common.seed) --threads \(common.threads) --resume"
+    }
+}
+
+/// Runs a training, marking errors every process of an MPI job meets at the same step (a
+/// non-finite loss) as shared, so the processes end together instead of aborting the job.
+func collectively<R>(_ body: () throws -> R) throws -> R {
+    do {
+        return try body()
+    } catch let error as PipelineError {
+        if case .nonFiniteLoss = error { ParallelJob.endedTogether = true }
+        throw error
     }
 }
 

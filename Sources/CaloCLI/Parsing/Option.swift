@@ -137,6 +137,19 @@ extension Option where Value == String? {
     }
 }
 
+extension Option where Value == String? {
+    /// A text value whose absence the command interprets; `defaultLabel` says how.
+    public static func optionalString(_ long: String, short: Character? = nil, defaultLabel: String,
+                                      valueName: String? = nil, help: String,
+                                      section: String = "OPTIONS") -> Option<String?> {
+        Option(spec: OptionSpec(long: long, short: short, kind: .text, help: help,
+                                presence: .optional(defaultLabel), valueName: valueName, section: section)) { parsed in
+            if case .text(let s)? = parsed { return s }
+            return nil
+        }
+    }
+}
+
 // MARK: - Choices
 
 extension Option {
