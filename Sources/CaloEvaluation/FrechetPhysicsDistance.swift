@@ -31,10 +31,11 @@ public struct FrechetPhysicsDistance: Sendable, Equatable, Codable {
         public init() {}
 
         func validate() throws {
-            guard minSamples >= 2, maxSamples >= minSamples else {
-                throw EvaluationError("FPD: need 2 <= min samples <= max samples, got \(minSamples), \(maxSamples)")
-            }
             guard points >= 3 else { throw EvaluationError("FPD: need at least 3 sample sizes for the fit, got \(points)") }
+            // Distinct integer sizes, so the fit in 1/n is determined.
+            guard minSamples >= 2, maxSamples >= minSamples + points else {
+                throw EvaluationError("FPD: need 2 <= min samples and max samples >= min samples + \(points), got \(minSamples), \(maxSamples)")
+            }
             guard batchesPerPoint >= 1 else { throw EvaluationError("FPD: need at least one batch per sample size") }
         }
     }

@@ -1,6 +1,8 @@
 import Testing
 import Glibc
 import CaloTensor
+import CaloData
+import CaloSimulation
 import CaloEvaluation
 
 /// FPD and KPD (jetnet definitions) against analytic values and on samples of known
@@ -114,5 +116,38 @@ import CaloEvaluation
         #expect(ChallengeReferenceValues.geant4FPDTimes1e3(geometry: "ds1-photons") == 0.12)
         #expect(ChallengeReferenceValues.geant4FPDTimes1e3(geometry: "ds2") == 10.8)
         #expect(ChallengeReferenceValues.geant4FPDTimes1e3(geometry: "calogan") == nil)
+    }
+}
+
+/// The bundled challenge metrics on CaloGAN showers of the built-in simulator.
+@Suite struct ChallengeMetricsTests {
+    static var quick: ChallengeMetrics.Options {
+        var o = ChallengeMetrics.Options()
+        o.fpd.minSamples = 500; o.fpd.maxSamples = 2000; o.fpd.batchesPerPoint = 3; o.fpd.points = 4
+        o.kpd.batchSize = 500; o.kpd.batches = 5
+        return o
+    }
+
+    @Test func electronsAgainstElectronsAndPions() throws {
+        let e = try ShowerSimulator(particle: .eplus).simulate(count: 1200, seed: 31)
+        let p = try ShowerSimulator(particle: .piplus).simulate(count: 600, seed: 32)
+        let same = try ChallengeMetrics.compute(reference: e.slice(0..<600), generated: e.slice(600..<1200), thresholdMeV: 0.01, options: Self.quick)
+        let other = try ChallengeMetrics.compute(reference: e.slice(0..<600), generated: p, thresholdMeV: 0.01, options: Self.quick)
+        // CaloGAN: log10 E_inc, 3 layer energies, 4 x 3 centres and widths.
+        #expect(same.featureNames.count == 16 && same.geant4FPDTimes1e3 == nil && same.geometry == "calogan")
+        #expect(other.fpd.value > 20 * max(same.fpd.value, same.fpd.error), "\(other.summary) vs \(same.summary)")
+        #expect(other.kpd.value > 20 * (abs(same.kpd.value) + same.kpd.error), "\(other.summary) vs \(same.summary)")
+        #expect(same.separationPowers.count == other.separationPowers.count && !same.separationPowers.isEmpty)
+        // Mean separation power of the challenge's histograms: finite-sample noise (600 showers on
+        // 20-100 bins) against showers of another particle.
+        func mean(_ m: ChallengeMetrics) -> Double {
+            let v = m.separationPowers.filter(\.challenge).compactMap(\.value)
+            return v.reduce(0, +) / Double(v.count)
+        }
+        #expect(same.separationPowers[0].name == "E_tot_over_E_inc")
+        #expect(mean(other) > 3 * mean(same), "\(mean(other)) vs \(mean(same))")
+        #expect(throws: EvaluationError.self) {
+            _ = try ChallengeMetrics.compute(reference: e.slice(0..<10), generated: ShowerBatch(count: 10, geometry: .ds1Photons), thresholdMeV: 0.01)
+        }
     }
 }
