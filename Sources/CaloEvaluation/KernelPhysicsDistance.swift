@@ -68,47 +68,74 @@ public struct KernelPhysicsDistance: Sendable, Equatable, Codable {
     }
 
     /// The unbiased MMD² estimate of samples x [m, F] and y [n, F] (row-major) with the
-    /// polynomial kernel (x·y/F + 1)^degree. Kernel matrices are formed in blocks of rows, so
-    /// memory stays at a few blocks whatever m and n are.
+    /// polynomial kernel (x·y/F + 1)^degree. Kernel matrices are formed in blocks of rows into one
+    /// reused buffer, so memory stays at one block whatever m and n are; the symmetric sums over
+    /// x·x and y·y take the blocks on and above the diagonal only.
     public static func unbiasedMMD(_ x: [Double], rows m: Int, _ y: [Double], rows n: Int, cols f: Int, degree: Int) -> Double {
-        precondition(x.count == m * f && y.count == n * f && m >= 2 && n >= 2, "unbiasedMMD: shapes do not fit")
-        let gamma = 1 / Double(f)
+        precondition(x.count == m * f && y.count == n * f && m >= 2 && n >= 2 && degree >= 1, "unbiasedMMD: shapes do not fit")
+        let gamma = 1 / Double(f), block = 512
+        var buffer = [Double](repeating: 0, count: block * max(m, n))
         @inline(__always) func kernel(_ dot: Double) -> Double {
             let t = dot * gamma + 1
-            var p = 1.0
-            for _ in 0..<degree { p *= t }
-            return p
+            switch degree {
+            case 3: return t * t * t
+            case 4: let t2 = t * t; return t2 * t2
+            default: var p = t; for _ in 1..<degree { p *= t }; return p
+            }
         }
-        /// Σ over all pairs of k(aᵢ, bⱼ), a [ra, F], b [rb, F].
-        func kernelSum(_ a: [Double], _ ra: Int, _ b: [Double], _ rb: Int) -> Double {
-            let block = 1024
+        /// Sum of k over a [rows, cols] block, four independent accumulators.
+        func blockSum(_ g: UnsafeMutablePointer<Double>, _ count: Int) -> Double {
+            var s0 = 0.0, s1 = 0.0, s2 = 0.0, s3 = 0.0
+            var i = 0
+            while i + 4 <= count {
+                s0 += kernel(g[i]); s1 += kernel(g[i + 1]); s2 += kernel(g[i + 2]); s3 += kernel(g[i + 3])
+                i += 4
+            }
+            while i < count { s0 += kernel(g[i]); i += 1 }
+            return (s0 + s1) + (s2 + s3)
+        }
+        /// Σ_{i≠j} k(aᵢ, aⱼ) for a [r, F]: twice the blocks right of the diagonal block plus the
+        /// diagonal blocks without their diagonal.
+        func offDiagonalSum(_ a: UnsafePointer<Double>, _ r: Int, _ g: UnsafeMutablePointer<Double>) -> Double {
             var total = 0.0
-            a.withUnsafeBufferPointer { pa in
-                b.withUnsafeBufferPointer { pb in
-                    var start = 0
-                    while start < ra {
-                        let rows = min(block, ra - start)
-                        let g = DoubleBLAS.multiply(pa.baseAddress! + start * f, pb.baseAddress!, transposeB: true, m: rows, n: rb, k: f)
-                        for v in g { total += kernel(v) }
-                        start += rows
-                    }
+            var start = 0
+            while start < r {
+                let rows = min(block, r - start), cols = r - start
+                DoubleBLAS.multiply(a + start * f, a + start * f, transposeB: true, m: rows, n: cols, k: f, into: g)
+                var diagonalBlock = 0.0, rightOfIt = 0.0
+                for i in 0..<rows {
+                    let row = g + i * cols
+                    for j in 0..<rows where j != i { diagonalBlock += kernel(row[j]) }
+                    if cols > rows { rightOfIt += blockSum(row + rows, cols - rows) }
                 }
+                total += diagonalBlock + 2 * rightOfIt
+                start += rows
             }
             return total
         }
-        func diagonalSum(_ a: [Double], _ r: Int) -> Double {
-            var s = 0.0
-            for i in 0..<r {
-                var d = 0.0
-                for j in 0..<f { d += a[i * f + j] * a[i * f + j] }
-                s += kernel(d)
+        /// Σ_{i,j} k(aᵢ, bⱼ) for a [ra, F], b [rb, F].
+        func crossSum(_ a: UnsafePointer<Double>, _ ra: Int, _ b: UnsafePointer<Double>, _ rb: Int, _ g: UnsafeMutablePointer<Double>) -> Double {
+            var total = 0.0
+            var start = 0
+            while start < ra {
+                let rows = min(block, ra - start)
+                DoubleBLAS.multiply(a + start * f, b, transposeB: true, m: rows, n: rb, k: f, into: g)
+                total += blockSum(g, rows * rb)
+                start += rows
             }
-            return s
+            return total
         }
-        let xx = (kernelSum(x, m, x, m) - diagonalSum(x, m)) / Double(m * (m - 1))
-        let yy = (kernelSum(y, n, y, n) - diagonalSum(y, n)) / Double(n * (n - 1))
-        let xy = kernelSum(x, m, y, n) / Double(m * n)
-        return xx + yy - 2 * xy
+        return x.withUnsafeBufferPointer { px in
+            y.withUnsafeBufferPointer { py in
+                buffer.withUnsafeMutableBufferPointer { pg in
+                    let xs = px.baseAddress!, ys = py.baseAddress!, g = pg.baseAddress!
+                    let xx = offDiagonalSum(xs, m, g) / Double(m * (m - 1))
+                    let yy = offDiagonalSum(ys, n, g) / Double(n * (n - 1))
+                    let xy = crossSum(xs, m, ys, n, g) / Double(m * n)
+                    return xx + yy - 2 * xy
+                }
+            }
+        }
     }
 
     /// numpy's default (linear) quantile of ascending `sorted` values, q in [0, 1].

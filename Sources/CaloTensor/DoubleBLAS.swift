@@ -22,6 +22,18 @@ public enum DoubleBLAS {
         return c
     }
 
+    /// C = op(A) · op(B) written to `c` [m, n] (row-major, leading dimension n), for callers that
+    /// reuse one output buffer across many products.
+    public static func multiply(_ a: UnsafePointer<Double>, transposeA: Bool = false,
+                                _ b: UnsafePointer<Double>, transposeB: Bool = false,
+                                m: Int, n: Int, k: Int, into c: UnsafeMutablePointer<Double>) {
+        guard m > 0, n > 0 else { return }
+        guard k > 0 else { c.update(repeating: 0, count: m * n); return }
+        cblas_dgemm(CblasRowMajor, transposeA ? CblasTrans : CblasNoTrans, transposeB ? CblasTrans : CblasNoTrans,
+                    Int32(m), Int32(n), Int32(k), 1, a, Int32(transposeA ? m : k), b, Int32(transposeB ? k : n),
+                    0, c, Int32(n))
+    }
+
     /// C = op(A) · op(B) for Swift arrays (see the pointer form).
     public static func multiply(_ a: [Double], transposeA: Bool = false, _ b: [Double], transposeB: Bool = false,
                                 m: Int, n: Int, k: Int) -> [Double] {
