@@ -126,6 +126,9 @@ public struct EvaluationResult: Sendable, Equatable, Codable {
     public var timings: [String: Double]
     /// The teacher's latent calibration on the reference showers, when a model was given.
     public var latentCalibration: LatentCalibrationSummary?
+    /// The CaloChallenge's FPD, KPD (with the Geant4-vs-Geant4 FPD beside) and separation powers
+    /// on its high-level features and bins; nil when they could not be computed (a warning says why).
+    public var challengeMetrics: ChallengeMetrics?
     /// True once every output file was written (the last thing recorded).
     public var complete: Bool = false
 

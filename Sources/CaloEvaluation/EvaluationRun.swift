@@ -100,10 +100,18 @@ public struct EvaluationRun: Sendable {
             summaries.append(ClassifierSummary(variant: variant, runs: runs))
             lap("classifier \(variant.rawValue)")
         }
+
+        // CaloChallenge metrics: a sample they cannot take (E_inc <= 0) leaves them out with a warning.
+        onEvent(.stage("CaloChallenge FPD, KPD and separation powers"))
+        let challenge = Result { try ChallengeMetrics.compute(reference: ref, generated: gen, thresholdMeV: configuration.thresholdMeV) }
+        lap("challenge metrics")
+
         result = EvaluationResult(provenance: provenance, configuration: configuration, classifiers: summaries,
                                   features: features, distributions: distributions, incidentEnergy: spectrum,
                                   energyBins: binImages.map { [$0.lower, $0.upper, Double($0.referenceCount), Double($0.generatedCount)] },
                                   timings: timings)
+        result.challengeMetrics = try? challenge.get()
+        if case .failure(let error) = challenge { result.provenance.warnings.append("CaloChallenge metrics not computed: \(error)") }
     }
 
     // MARK: - Samples
