@@ -98,6 +98,8 @@ public struct ComparisonReportWriter {
         var header = ["sample"] + variants.map { "AUC \($0.title)" } + variants.map { "JSD \($0.title)" }
         if training { header += ["teacher val. log-likelihood", "student val. KL"] }
         header.append("largest separation power")
+        let challenge = res.samples.contains { $0.result.challengeMetrics != nil }
+        if challenge { header.append("CaloChallenge FPD / KPD x10^3") }
         let rows: [[String]] = res.samples.map { s in
             var row = [s.label]
             for v in variants { row.append(s.result.classifiers.first { $0.variant == v }.map { pm($0.auc, 3) } ?? "-") }
@@ -110,6 +112,9 @@ public struct ComparisonReportWriter {
                 row.append("\(worst.name) \(e(sp))")
             } else {
                 row.append("-")
+            }
+            if challenge {
+                row.append(s.result.challengeMetrics.map { "\(f($0.fpd.valueTimes1e3, 2)) ± \(f($0.fpd.errorTimes1e3, 2)) / \(f($0.kpd.valueTimes1e3, 2)) ± \(f($0.kpd.errorTimes1e3, 2))" } ?? "-")
             }
             return row
         }

@@ -88,6 +88,9 @@ public struct EvaluationReportWriter {
         for s in res.classifiers {
             rows.append(("AUC \(s.variant.title)", Self.pm(s.auc, 3) + "   (JSD " + Self.pm(s.jsd, 3) + ")"))
         }
+        if let m = res.challengeMetrics {
+            rows.append(("CaloChallenge FPD / KPD", m.summary + " (on \(m.featureNames.count) high-level features; report.json: challengeMetrics)"))
+        }
         r.keyValueTable(rows, caption: "Inputs and headline numbers")
         for w in p.warnings { r.paragraph("Warning: " + w) }
     }

@@ -99,4 +99,28 @@ struct EvaluateCommandTests {
         let again = Workspace.caloflow(["evaluate", "-r", e, "-g", pi, "-o", out, "--classifier", "none"] + Self.quick)
         #expect(again.code != 0 && again.stderr.contains("--force"))
     }
+
+    @Test("--classifier-network calochallenge trains the challenge's 2 x 2048 network; explicit options override its own; FPD/KPD reported")
+    func challengeNetwork() throws {
+        let w = try Workspace(showers: 300)
+        let e = w.path + "/e.h5", pi = w.path + "/pi.h5", out = w.path + "/r"
+        let r = Workspace.caloflow(["evaluate", "-r", e, "-g", pi, "-o", out, "--classifier", "high",
+                                    "--classifier-network", "calochallenge", "--epochs", "2", "-j", "2"])
+        #expect(r.code == 0, "\(r.stderr)")
+        #expect(r.stdout.contains("CaloChallenge metrics: FPD x10^3 = "), "\(r.stdout)")
+        let json = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: out + "/report.json"))) as! [String: Any]
+        let options = (json["configuration"] as! [String: Any])["classifier"] as! [String: Any]
+        #expect(options["hidden"] as? [Int] == [2048, 2048])
+        #expect(options["learningRate"] as? Double == 2e-4, "the network's own learning rate")
+        #expect(options["patience"] as? Int == 0, "no early stopping, as the challenge trains")
+        #expect(options["maxEpochs"] as? Int == 2, "--epochs given explicitly wins")
+        let metrics = json["challengeMetrics"] as! [String: Any]
+        #expect(metrics["geometry"] as? String == "calogan")
+        let html = try String(contentsOfFile: out + "/report.html", encoding: .utf8)
+        #expect(html.contains("CaloChallenge FPD / KPD") && html.contains("2048/2048"))
+
+        let bad = Workspace.caloflow(["evaluate", "-r", e, "-g", pi, "-o", w.path + "/bad", "--classifier-network", "resnet"])
+        #expect(bad.code == 2 && bad.stderr.contains("--classifier-network") && bad.stderr.contains("calochallenge"), "\(bad.stderr)")
+        #expect(!FileManager.default.fileExists(atPath: w.path + "/bad"))
+    }
 }

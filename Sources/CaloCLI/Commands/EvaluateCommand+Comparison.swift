@@ -156,6 +156,7 @@ extension EvaluateCommand {
             if let worst = sample.result.featuresBySeparation.first, let sp = worst.separationPower {
                 s += "\(sample.label): largest separation power: \(worst.name) \(HumanFormat.fixed(sp, 4))\n"
             }
+            if let m = sample.result.challengeMetrics { s += "\(sample.label): CaloChallenge metrics: \(m.summary)\n" }
         }
         s += "total time \(HumanFormat.duration(r.timings["total"] ?? 0))\n"
         return s + "report: \(reportPath)\n"

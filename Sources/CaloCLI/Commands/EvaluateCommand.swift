@@ -35,6 +35,8 @@ public struct EvaluateCommand: Command {
                                            help: "Showers used from each file (the same number from both).")
     static let classifier = Option.stringList("classifier", default: ClassifierVariant.allCases.map(\.rawValue),
                                               valueName: "v1,v2", help: "Classifier variants: low, low-normalized, high, or none.")
+    static let network = Option.string("classifier-network", default: ClassifierArchitecture.caloflow.rawValue, valueName: "name",
+                                       help: "Classifier network: caloflow (3 x 512, lr 1e-3, patience 8) or calochallenge (the CaloChallenge's 2 x 2048, lr 2e-4, 50 epochs without early stopping); --epochs, --patience, --learning-rate and --batch-size given explicitly override the network's own.")
     static let runs = Option.int("classifier-runs", default: 1, range: 1...100,
                                  help: "Independent runs per variant (seeds seed, seed+1, ...); mean and std are reported.")
     static let epochs = Option.int("epochs", default: 50, range: 1...10_000, help: "Maximum classifier training epochs.")
@@ -53,7 +55,7 @@ public struct EvaluateCommand: Command {
                                          help: "Reference showers used for the latent calibration.")
 
     public static let options: [OptionSpec] = [reference.spec, generated.spec, output.spec, events.spec, classifier.spec,
-                                               runs.spec, epochs.spec, patience.spec, learningRate.spec, batchSize.spec,
+                                               network.spec, runs.spec, epochs.spec, patience.spec, learningRate.spec, batchSize.spec,
                                                threshold.spec, rawInputs.spec, force.spec, model.spec, latentEvents.spec,
                                                GeometryOption.option.spec] + CommonOptions.specs
     public static let examples = [
@@ -102,10 +104,13 @@ public struct EvaluateCommand: Command {
             }
         }
         c.classifierRuns = a[Self.runs]
-        c.classifier.maxEpochs = a[Self.epochs]
-        c.classifier.patience = a[Self.patience]
-        c.classifier.learningRate = a[Self.learningRate]
-        c.classifier.batchSize = a[Self.batchSize]
+        do { c.classifier = try ClassifierArchitecture.parse(a[Self.network]).options } catch let e as EvaluationError {
+            throw ValidationError("--classifier-network: \(e.message)")
+        }
+        if a.contains(Self.epochs) { c.classifier.maxEpochs = a[Self.epochs] }
+        if a.contains(Self.patience) { c.classifier.patience = a[Self.patience] }
+        if a.contains(Self.learningRate) { c.classifier.learningRate = a[Self.learningRate] }
+        if a.contains(Self.batchSize) { c.classifier.batchSize = a[Self.batchSize] }
         c.classifier.standardize = !a[Self.rawInputs]
         c.thresholdMeV = a[Self.threshold]
         c.seed = common.seed
@@ -263,6 +268,7 @@ public struct EvaluateCommand: Command {
         if let worst = r.featuresBySeparation.first, let sp = worst.separationPower {
             s += "largest separation power: \(worst.name) \(HumanFormat.fixed(sp, 4))\n"
         }
+        if let m = r.challengeMetrics { s += "CaloChallenge metrics: \(m.summary)\n" }
         s += "total time \(HumanFormat.duration(r.timings["total"] ?? 0))\n"
         return s + "report: \(reportPath)\n"
     }
