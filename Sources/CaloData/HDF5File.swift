@@ -39,7 +39,9 @@ public final class HDF5File {
             let signature = H5Fis_hdf5(path)
             if signature == 0 { throw CaloDataError.notHDF5(path: path) }
             if signature < 0 { throw CaloDataError.corruptFile(path: path, detail: HDF5File.errorDetail()) }
-            let id = H5Fopen(path, mode == .readOnly ? caloH5F_ACC_RDONLY() : caloH5F_ACC_RDWR(), hid_t(H5P_DEFAULT))
+            let access = mode == .readOnly ? Self.unlockedReadAccess() : hid_t(H5P_DEFAULT)
+            defer { if access != hid_t(H5P_DEFAULT) { H5Pclose(access) } }
+            let id = H5Fopen(path, mode == .readOnly ? caloH5F_ACC_RDONLY() : caloH5F_ACC_RDWR(), access)
             if id < 0 { throw CaloDataError.corruptFile(path: path, detail: HDF5File.errorDetail()) }
             fileID = id
             isWritable = mode == .readWrite
@@ -54,6 +56,24 @@ public final class HDF5File {
     }
 
     deinit { try? close() }
+
+    /// File access properties for reading without HDF5's file lock. HDF5 takes an flock() lock
+    /// on every file it opens, and a read fails ("unable to lock file, errno = 11") while any
+    /// other process holds an exclusive one on the same file: a writer elsewhere, or a process
+    /// that inherited a writer's descriptor. caloflow does not rely on that lock (files are
+    /// written under a temporary name and renamed when complete; a run directory has its own
+    /// lock), and on cluster file systems without flock it makes every open fail, so reads go
+    /// without it, as `HDF5_USE_FILE_LOCKING=FALSE` would do. Writes keep HDF5's default.
+    /// Falls back to the default properties if the list cannot be made.
+    static func unlockedReadAccess() -> hid_t {
+        let fapl = H5Pcreate(caloH5P_FILE_ACCESS())
+        guard fapl >= 0 else { return hid_t(H5P_DEFAULT) }
+        if H5Pset_file_locking(fapl, false, true) < 0 {
+            H5Pclose(fapl)
+            return hid_t(H5P_DEFAULT)
+        }
+        return fapl
+    }
 
     /// Closes every cached dataset handle and the file (flushing it). Further calls throw.
     public func close() throws {

@@ -35,6 +35,41 @@ import CaloTestSupport
         #expect(try f.read("a/f64", as: Float.self) == (0..<6).map { Float(Double($0) / 3) })
     }
 
+    /// HDF5 locks every file it opens; a read used to fail ("unable to lock file, errno = 11",
+    /// reported as a corrupt file) while another process held an exclusive lock on it. The
+    /// other process here is flock(1), holding the lock until its command ends.
+    @Test func aFileLockedByAnotherProcessCanStillBeRead() throws {
+        let dir = TemporaryDirectory()
+        let path = dir.file("locked.h5")
+        do {
+            let f = try HDF5File(path: path, mode: .create(overwrite: false))
+            try f.createDataset("x", values: [1, 2, 3] as [Float], shape: [3])
+            try f.close()
+        }
+        // flock(1) holds the lock while `cat` runs; closing cat's input ends both.
+        let holder = Process(), input = Pipe()
+        holder.executableURL = URL(fileURLWithPath: "/usr/bin/flock")
+        holder.arguments = ["--exclusive", path, "cat"]
+        holder.standardInput = input
+        holder.standardOutput = FileHandle.nullDevice
+        holder.standardError = FileHandle.nullDevice
+        try holder.run()
+        defer { try? input.fileHandleForWriting.close(); holder.waitUntilExit() }
+        // Wait until the lock is held: a shared non-blocking flock of our own then fails.
+        let probe = open(path, O_RDONLY | O_CLOEXEC)
+        #expect(probe >= 0)
+        defer { close(probe) }
+        var locked = false
+        for _ in 0..<2000 where holder.isRunning {
+            if flock(probe, LOCK_SH | LOCK_NB) != 0 && errno == EWOULDBLOCK { locked = true; break }
+            flock(probe, LOCK_UN)
+            usleep(5_000)
+        }
+        try #require(locked, "flock(1) did not take the lock")
+        let f = try HDF5File(path: path)
+        #expect(try f.read("x", as: Float.self) == [1, 2, 3])
+    }
+
     @Test func rowsAppendAndHyperslabsAlongTheFirstAxis() throws {
         let dir = TemporaryDirectory()
         let f = try HDF5File(path: dir.file("rows.h5"), mode: .create(overwrite: true))
