@@ -56,14 +56,10 @@ public struct ComparisonReportWriter {
         try featureSection(&report, result, &output)
         try latentSections(&report, result, &output)
 
-        result.timings["report"] = Date().timeIntervalSince(start)
-        result.timings["total"] = elapsedBeforeReport + result.timings["report"]!
-        report.section("Run details")
-        report.keyValueTable(EvaluationReportWriter.timingRows(result.timings), caption: "Wall time per stage")
-        report.paragraph("Command: \(result.commandLine)")
-        report.paragraph("Every number of this page, the per-epoch training history of every classifier included, is in report.json next to it: one entry per sample under \"samples\", each with the structure of a single-sample report under \"result\".")
-        try AtomicFile.write(text: report.render(), to: output.reportHTML)
-        output.files.append("report.html")
+        try EvaluationReportWriter.finishHTML(
+            &report, timings: &result.timings, started: start, elapsedBeforeReport: elapsedBeforeReport, command: result.commandLine,
+            note: "Every number of this page, the per-epoch training history of every classifier included, is in report.json next to it: one entry per sample under \"samples\", each with the structure of a single-sample report under \"result\".",
+            output: &output)
         result.complete = true
         for k in result.samples.indices { result.samples[k].result.complete = true }
         try AtomicFile.write(Array(try Self.json(result)), to: output.reportJSON)

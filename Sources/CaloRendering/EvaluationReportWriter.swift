@@ -48,14 +48,10 @@ public struct EvaluationReportWriter {
             result.latentCalibration = LatentCalibrationSummary(latentCalibration, model: latentModel)
         }
 
-        result.timings["report"] = Date().timeIntervalSince(start)
-        result.timings["total"] = elapsedBeforeReport + result.timings["report"]!
-        report.section("Run details")
-        report.keyValueTable(Self.timingRows(result.timings), caption: "Wall time per stage")
-        report.paragraph("Command: \(prov.commandLine)")
-        report.paragraph("Every number of this page, the per-epoch training history included, is in report.json next to it.")
-        try AtomicFile.write(text: report.render(), to: output.reportHTML)
-        output.files.append("report.html")
+        try Self.finishHTML(&report, timings: &result.timings, started: start, elapsedBeforeReport: elapsedBeforeReport,
+                            command: prov.commandLine,
+                            note: "Every number of this page, the per-epoch training history included, is in report.json next to it.",
+                            output: &output)
         result.complete = true
         try AtomicFile.write(Array(try Self.json(result)), to: output.reportJSON)
         output.files.append("report.json")
@@ -198,6 +194,20 @@ public struct EvaluationReportWriter {
         r.table(header: ["rank", "feature", "unit", "separation power", "reference mean", "generated mean"], rows: rows,
                 caption: "Separation power per feature")
         r.figureGrid(try res.features.map { try histogramFigure($0, logY: false, &out) }, columnWidth: 420)
+    }
+
+    /// Ends a report page: sets the "report" and "total" wall times, adds the "Run details" section
+    /// (wall time per stage, the command, `note`) and writes the HTML file.
+    static func finishHTML(_ report: inout HTMLReport, timings: inout [String: Double], started: Date,
+                           elapsedBeforeReport: Double, command: String, note: String, output: inout Output) throws {
+        timings["report"] = Date().timeIntervalSince(started)
+        timings["total"] = elapsedBeforeReport + timings["report"]!
+        report.section("Run details")
+        report.keyValueTable(timingRows(timings), caption: "Wall time per stage")
+        report.paragraph("Command: \(command)")
+        report.paragraph(note)
+        try AtomicFile.write(text: report.render(), to: output.reportHTML)
+        output.files.append("report.html")
     }
 
     /// The classifier test described in words (network, training, split, calibration, variants).
