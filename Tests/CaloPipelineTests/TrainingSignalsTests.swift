@@ -3,6 +3,7 @@ import Testing
 import CaloData
 import Glibc
 import CaloPipeline
+import CaloTestSupport
 
 /// Raises real signals in this process; the installed handler only sets the flag. Never raise a
 /// second signal without `reset()`: that is the forced exit.
@@ -10,6 +11,10 @@ import CaloPipeline
 /// Swift Testing runs tests on threads that block SIGINT and SIGTERM, so a signal `raise`d there
 /// would stay pending: `raiseUnblocked` unblocks both for this thread around the call (delivery
 /// is then synchronous) and restores the thread's mask.
+///
+/// The stop flag is process-wide: every test here holds the training lock (`withTrainingLock`),
+/// as the training tests do, so a reset here never clears a stop another test requested (seen in
+/// CI as a distillation resume test whose stop was lost mid accumulation window).
 @Suite(.serialized) struct TrainingSignalsTests {
     func currentHandlerIsDefault(_ sig: Int32) -> Bool {
         var old = sigaction()
@@ -27,7 +32,11 @@ import CaloPipeline
         pthread_sigmask(SIG_SETMASK, &saved, nil)
     }
 
-    @Test func signalsSetTheFlagAndDefaultsComeBack() {
+    @Test func signalsSetTheFlagAndDefaultsComeBack() throws {
+        try withTrainingLock { signalsSetTheFlagAndDefaultsComeBackLocked() }
+    }
+
+    func signalsSetTheFlagAndDefaultsComeBackLocked() {
         TrainingSignals.install()
         defer { TrainingSignals.restoreDefaults(); TrainingSignals.reset() }
         #expect(!currentHandlerIsDefault(SIGINT) && !currentHandlerIsDefault(SIGTERM))
@@ -54,6 +63,10 @@ import CaloPipeline
     /// moment in a concurrent test then waits forever for workers that no longer exist (seen as
     /// a hung suite). `_Fork` runs no at-fork handlers, and the child needs none.
     @Test func secondSignalForcesExit() throws {
+        try withTrainingLock { try secondSignalForcesExitLocked() }
+    }
+
+    func secondSignalForcesExitLocked() throws {
         // glibc ≥ 2.34 exports `_Fork`; Swift's Glibc module does not declare it (it needs
         // _GNU_SOURCE), so it is looked up by name.
         typealias ForkFunction = @convention(c) () -> pid_t
@@ -84,7 +97,11 @@ import CaloPipeline
         destination.discard()
     }
 
-    @Test func programmaticStopRequest() {
+    @Test func programmaticStopRequest() throws {
+        try withTrainingLock { programmaticStopRequestLocked() }
+    }
+
+    func programmaticStopRequestLocked() {
         TrainingSignals.reset()
         TrainingSignals.requestStop()
         #expect(TrainingSignals.stopRequested && TrainingSignals.receivedSignal == SIGTERM)
