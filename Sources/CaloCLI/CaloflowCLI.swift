@@ -14,6 +14,7 @@ public enum CaloflowCLI {
             TrainTeacherCommand.self,
             DistillCommand.self,
             GenerateCommand.self,
+            MergeCommand.self,
             EvaluateCommand.self,
             StudyRecordCommand.self,
             StudyPlotCommand.self,

@@ -202,6 +202,14 @@ public enum TemporaryFiles {
     /// Whether `installSignalHandlers()` ran in this process.
     public static var signalHandlersInstalled: Bool { caloCleanupHandlersInstalled() != 0 }
 
+    /// Registers `path` (a finished file that is still a temporary of a larger job, such as
+    /// one process's part of a generation run under MPI) for removal when a signal ends the
+    /// process; returns the slot for `unregister` (negative if the table is full).
+    public static func register(_ path: String) -> Int32 { caloCleanupRegister(path) }
+
+    /// Forgets a registration of `register` (the file stays).
+    public static func unregister(_ slot: Int32) { if slot >= 0 { caloCleanupUnregister(slot) } }
+
     /// Removes every registered temporary file now (async-signal-safe: for a signal handler
     /// that is about to `_exit`).
     public static func removeAll() { caloCleanupRemoveAll() }

@@ -133,6 +133,50 @@ public final class ShowerFileWriter {
         }
     }
 
+    /// Appends events `range` of `reader`'s file unchanged: every layout dataset's float32 rows
+    /// are copied as stored (no unit conversion, so a flat file's MeV energies keep their bits),
+    /// after the same content checks as `append` (finite, non-negative, incident energy > 0).
+    /// The reader must have this writer's layout and geometry and float32 datasets (what
+    /// `ShowerFileWriter` writes). Memory: one dataset's rows of `range` at a time, so callers
+    /// copy a large file in slices (`ShowerFileReader.streamingBatchSize`). On failure the writer aborts.
+    public func appendRows(of reader: ShowerFileReader, _ range: Range<Int>) throws {
+        guard let f = file else { throw CaloDataError.writerClosed(path: path) }
+        do {
+            guard reader.format == format, reader.geometry.hasSameVoxels(as: geometry) else {
+                throw CaloDataError.geometryMismatch(path: reader.path, detail: "its showers (\(reader.format.rawValue) layout, \(reader.geometry.name)) "
+                    + "cannot be copied into \(path) (\(format.rawValue) layout, \(geometry.name))")
+            }
+            guard range.lowerBound >= 0, range.upperBound <= reader.count else {
+                throw CaloDataError.invalidRequest(path: reader.path, object: "/",
+                                                   detail: "events \(range.lowerBound)..<\(range.upperBound) requested, the file has \(reader.count)")
+            }
+            let n = range.count
+            if n == 0 { return }
+            for name in format.datasetNames {
+                let info = reader.datasets[name]!
+                guard info.elementType == .float32 else {
+                    throw CaloDataError.unsupportedType(path: reader.path, object: "/" + name, found: info.elementType.description,
+                                                        expected: "float32 (as caloflow writes it) for an unchanged copy")
+                }
+                let rowValues = info.shape.dropFirst().reduce(1, *)
+                layerScratch.removeAll(keepingCapacity: true)
+                layerScratch.append(contentsOf: repeatElement(0, count: n * rowValues))
+                try layerScratch.withUnsafeMutableBufferPointer { try reader.file.readRows(name, range, into: $0) }
+                let isEnergy = name == format.energyDataset
+                for (i, v) in layerScratch.enumerated() where !(v.isFinite && (isEnergy ? v > 0 : v >= 0)) {
+                    let problem: CaloDataError.ValueProblem = v.isNaN ? .nan : !v.isFinite ? .infinite : v < 0 ? .negative : .zero
+                    throw CaloDataError.invalidValue(path: reader.path, dataset: name, event: range.lowerBound + i / rowValues,
+                                                     index: i % rowValues, value: v, problem: problem)
+                }
+                try layerScratch.withUnsafeBufferPointer { try f.appendRows(name, from: $0, rowCount: n) }
+            }
+            count += n
+        } catch {
+            abort()
+            throw error
+        }
+    }
+
     /// Writes the attributes, closes the file and renames it onto `path`.
     public func finish() throws {
         guard let f = file else { throw CaloDataError.writerClosed(path: path) }

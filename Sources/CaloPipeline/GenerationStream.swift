@@ -227,11 +227,16 @@ extension ShowerGenerator {
                    singleThreadedBLAS: singleThreadedBLAS, energies: energies, body)
     }
 
-    /// `stream` whose shower i is shower `firstShower + i` of the run (its random stream).
-    func stream<R>(plan: ShowerBatchPlan, seed: UInt64, firstShower: Int, workers: Int, singleThreadedBLAS: Bool,
-                   energies: @escaping @Sendable (Range<Int>) throws -> [Float],
-                   _ body: (GenerationStream) throws -> R) throws -> R {
-        let count = plan.count
+    /// `stream` whose shower i is shower `firstShower + i` of the run (its random stream): one
+    /// block of a run cut into parts (`GenerationPartition`). `energies` gets ranges of the
+    /// stream (from 0), not of the run. `runShowers` is the whole run's count (default: the
+    /// stream's): it decides the thread settings of the passes, as for the whole run, so that a
+    /// block of one pass computes like that pass in the whole run (a pass threaded inside its
+    /// products may round differently from one on a single thread).
+    public func stream<R>(plan: ShowerBatchPlan, seed: UInt64, firstShower: Int, runShowers: Int? = nil, workers: Int,
+                          singleThreadedBLAS: Bool, energies: @escaping @Sendable (Range<Int>) throws -> [Float],
+                          _ body: (GenerationStream) throws -> R) throws -> R {
+        let count = max(plan.count, runShowers ?? 0)
         func run() throws -> R {
             let stream = GenerationStream(generator: self, plan: plan, seed: seed,
                                           firstShower: firstShower, workers: workers, energies: energies)

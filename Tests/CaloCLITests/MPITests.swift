@@ -138,11 +138,9 @@ struct MPITests {
     }
 
     @Test("commands that do not run as several processes are refused under mpirun")
-    func generateIsRefused() throws {
-        let fixture = try TrainedPipeline.get()
+    func simulateIsRefused() throws {
         let dir = TemporaryDirectory()
-        let r = try Executable.run(Self.mpiArguments(2, ["generate", "--model", fixture.runPath, "--flow", "teacher", "-n", "10",
-                                                          "-o", dir.file("g.h5")]),
+        let r = try Executable.run(Self.mpiArguments(2, ["simulate", "-p", "eplus", "-n", "10", "-o", dir.file("g.h5")]),
                                    executable: URL(fileURLWithPath: Self.mpirun))
         #expect(r.code != 0)
         #expect(r.stderr.contains("does not run as several processes"), "\(r.stderr)")

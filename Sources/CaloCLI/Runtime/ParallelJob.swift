@@ -14,9 +14,9 @@ enum ParallelJob {
     /// training, a non-finite loss): the ranks then finalize MPI together instead of aborting.
     nonisolated(unsafe) static var endedTogether = false
 
-    /// The commands that know how to run as several processes (`generate` does not yet: under
-    /// mpirun it is refused rather than run once per process).
-    static let commands: Set<String> = ["train-teacher", "distill", "bench"]
+    /// The commands that know how to run as several processes (the others are refused under
+    /// mpirun rather than run once per process).
+    static let commands: Set<String> = ["train-teacher", "distill", "bench", "generate"]
 
     static var rank: Int { runtime?.rank ?? 0 }
     static var size: Int { runtime?.size ?? 1 }
