@@ -20,7 +20,7 @@ public struct MergeCommand: Command {
     static let gzipLevel = Option.int("gzip-level", default: 4, range: 1...9, help: "gzip level of the output.")
     static let force = Option.flag("force", short: "f", help: "Replace the output file if it exists.")
     public static let positionals = [parts]
-    public static let options: [OptionSpec] = [output.spec, gzipLevel.spec, force.spec] + CommonOptions.specs
+    public static let options: [OptionSpec] = [output.spec, gzipLevel.spec, force.spec, CommonOptions.quiet.spec, CommonOptions.verbose.spec]
     public static let examples = [
         "merge parts/eplus-*.h5 -o eplus.h5",
     ]
@@ -36,7 +36,9 @@ public struct MergeCommand: Command {
         outputPath = a[Self.output]
         compression = a[Self.gzipLevel]
         overwrite = a[Self.force]
-        common = try CommonOptions(a)
+        let quiet = a[CommonOptions.quiet], verbose = a[CommonOptions.verbose]
+        if quiet && verbose { throw ValidationError("--quiet and --verbose cannot be used together") }
+        common = CommonOptions(verbosity: quiet ? .quiet : verbose ? .verbose : .normal)
     }
 
     public func run(_ context: CommandContext) throws {
