@@ -4,13 +4,13 @@ import CaloData
 /// Mean voxel energies of a set of showers, for the average layer images (log colour scale)
 /// and their versions in bins of incident energy; plus the spectrum of single-voxel energies.
 public enum AverageShower {
-    /// Mean energy per voxel in MeV, [504], over all showers (after clamping to [0, 1e5] MeV and
+    /// Mean energy per voxel in MeV, [D] for showers of D voxels, over all showers (after clamping to [0, 1e5] MeV and
     /// the threshold, as the high-level features). Empty batch → all zeros.
     public static func mean(_ batch: ShowerBatch, thresholdMeV: Double = HighLevelFeatures.defaultThresholdMeV) -> [Double] {
         mean(batch, rows: 0..<batch.count, thresholdMeV: thresholdMeV)
     }
 
-    /// Mean images in bins of incident energy: one [504] mean per bin of `binning` (GeV) and
+    /// Mean images in bins of incident energy: one [D] mean per bin of `binning` (GeV) and
     /// the number of showers in it; bins without showers give zeros.
     public static func meanByIncidentEnergy(_ batch: ShowerBatch, binning: Binning,
                                             thresholdMeV: Double = HighLevelFeatures.defaultThresholdMeV) -> [(count: Int, mean: [Double])] {
@@ -41,7 +41,7 @@ public enum AverageShower {
     }
 
     private static func mean(_ voxels: Matrix, rowIndices: [Int], thresholdMeV: Double) -> [Double] {
-        let n = CaloGANGeometry.voxelCount
+        let n = voxels.cols
         var sum = [Double](repeating: 0, count: n)
         guard !rowIndices.isEmpty else { return sum }
         let t = Float(thresholdMeV), c = Float(HighLevelFeatures.clampMeV)

@@ -31,6 +31,9 @@ public struct ChallengeHistogramComparison: Sendable, Equatable {
     public let generated: Histogram
     /// Separation power, nil when either sample has no value inside the bins.
     public let separationPower: Double?
+    /// Means of the finite values of each sample (in range or not), NaN when there is none.
+    public let referenceMean: Double
+    public let generatedMean: Double
 
     /// Every histogram of the two feature sets, in the order above (challenge histograms first).
     /// Throws if the geometries have different voxels or the thresholds differ.
@@ -48,7 +51,8 @@ public struct ChallengeHistogramComparison: Sendable, Equatable {
         func add(_ name: String, _ unit: String, _ challenge: Bool, _ bins: Binning, _ r: [Double], _ q: [Double]) {
             let hr = Histogram(r, binning: bins), hg = Histogram(q, binning: bins)
             out.append(ChallengeHistogramComparison(name: name, unit: unit, isChallengeHistogram: challenge, reference: hr,
-                                                    generated: hg, separationPower: try? Histogram.separationPower(hr, hg)))
+                                                    generated: hg, separationPower: try? Histogram.separationPower(hr, hg),
+                                                    referenceMean: finiteMean(r), generatedMean: finiteMean(q)))
         }
         add("E_tot_over_E_inc", "", true, Binning(unchecked: .linear, 0.5, 1.5, 100),
             reference.totalOverIncident, generated.totalOverIncident)
@@ -89,6 +93,13 @@ public struct ChallengeHistogramComparison: Sendable, Equatable {
             add("width_r_layer_\(layer.id)", "mm", false, bins, reference.widthR[l], generated.widthR[l])
         }
         return out
+    }
+
+    /// Mean of the finite values, NaN when there is none.
+    static func finiteMean(_ values: [Double]) -> Double {
+        var s = 0.0, n = 0
+        for v in values where v.isFinite { s += v; n += 1 }
+        return n > 0 ? s / Double(n) : .nan
     }
 
     /// `count` equal bins from the smallest to the largest finite value (numpy's automatic

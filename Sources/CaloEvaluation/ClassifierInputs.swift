@@ -20,21 +20,28 @@ public struct LowLevelInputOptions: Sendable, Equatable, Codable {
 
 /// Input matrices of the CaloFlow DNN classifiers (method §6.1).
 public enum ClassifierInputs {
-    /// Width of the DNN-low input: the voxels, log E_inc and one log energy per layer.
-    public static let lowLevelWidth = CaloGANGeometry.voxelCount + 1 + CaloGANGeometry.layerCount
-    /// Width of the DNN-high input.
+    /// Width of the DNN-low input for CaloGAN showers: the 504 voxels, log E_inc and one log
+    /// energy per layer (508).
+    public static let lowLevelWidth = lowLevelWidth(.calogan)
+    /// Width of the DNN-high input for CaloGAN showers.
     public static let highLevelWidth = 41
+
+    /// Width of the DNN-low input for showers of `geometry`: D voxels + 1 + L layers.
+    public static func lowLevelWidth(_ geometry: CalorimeterGeometry) -> Int { geometry.voxelCount + 1 + geometry.layerCount }
 
     // MARK: - DNN-low
 
-    /// DNN-low inputs [N, 508]: the 504 voxels in units of 100 GeV (MeV / 1e5), then
-    /// log10(10 · E_inc / 100 GeV), then log10(E_i / 100 GeV + 1e-8) + 2 for i = 0, 1, 2.
-    /// Layer energies are summed (in Double) after the optional threshold and before the
-    /// optional normalization; the logit, if asked for, applies to the (normalized) voxels.
+    /// DNN-low inputs [N, D + 1 + L] for showers of D voxels in L layers (CaloGAN: [N, 508]):
+    /// the voxels in units of 100 GeV (MeV / 1e5), then log10(10 · E_inc / 100 GeV), then
+    /// log10(E_l / 100 GeV + 1e-8) + 2 for every layer l in voxel order. Layer energies are summed
+    /// (in Double) after the optional threshold and before the optional normalization; the logit,
+    /// if asked for, applies to the (normalized) voxels. The same recipe for every geometry (the
+    /// CaloFlow classifier's), so numbers of different geometries mean the same thing.
     /// Throws if an incident energy is not a positive finite number.
     public static func lowLevel(_ batch: ShowerBatch, options: LowLevelInputOptions = LowLevelInputOptions()) throws -> Matrix {
         try checkIncident(batch.incidentEnergy.map { Double($0) })
-        let n = batch.count, nv = CaloGANGeometry.voxelCount, w = lowLevelWidth
+        let g = batch.geometry
+        let n = batch.count, nv = g.voxelCount, w = lowLevelWidth(g), ranges = g.layerRanges
         var out = Matrix(rows: n, cols: w)
         let einc = batch.incidentEnergy
         guard n > 0 else { return out }
@@ -43,7 +50,8 @@ public enum ClassifierInputs {
                 let s = UnsafeSendable(vox.baseAddress!), d = UnsafeSendable(dst.baseAddress!)
                 Parallel.forEachChunk(n, minChunk: 2048) { range in
                     for r in range {
-                        lowLevelRow(s.value + r * nv, incidentGeV: Double(einc[r]), options: options, into: d.value + r * w)
+                        lowLevelRow(s.value + r * nv, layers: ranges, incidentGeV: Double(einc[r]), options: options,
+                                    into: d.value + r * w)
                     }
                 }
             }
@@ -51,12 +59,12 @@ public enum ClassifierInputs {
         return out
     }
 
-    private static func lowLevelRow(_ v: UnsafePointer<Float>, incidentGeV: Double, options: LowLevelInputOptions,
-                                    into o: UnsafeMutablePointer<Float>) {
+    private static func lowLevelRow(_ v: UnsafePointer<Float>, layers: [Range<Int>], incidentGeV: Double,
+                                    options: LowLevelInputOptions, into o: UnsafeMutablePointer<Float>) {
         let cut = 1e-7, alpha = 1e-6
-        var layerE = (0.0, 0.0, 0.0)
-        for l in 0..<3 {
-            let r = CaloGANGeometry.layerRange(l)
+        let nv = layers.last!.upperBound
+        o[nv] = Float(Glibc.log10(10 * incidentGeV / 100))
+        for (l, r) in layers.enumerated() {
             var e = 0.0
             if options.threshold {
                 for j in r {
@@ -84,13 +92,8 @@ public enum ClassifierInputs {
                     o[j] = Float(x)
                 }
             }
-            switch l { case 0: layerE.0 = e; case 1: layerE.1 = e; default: layerE.2 = e }
+            o[nv + 1 + l] = Float(Glibc.log10(e + 1e-8) + 2)
         }
-        let v = CaloGANGeometry.voxelCount
-        o[v] = Float(Glibc.log10(10 * incidentGeV / 100))
-        o[v + 1] = Float(Glibc.log10(layerE.0 + 1e-8) + 2)
-        o[v + 2] = Float(Glibc.log10(layerE.1 + 1e-8) + 2)
-        o[v + 3] = Float(Glibc.log10(layerE.2 + 1e-8) + 2)
     }
 
     private static func checkIncident(_ e: [Double]) throws {
@@ -134,6 +137,20 @@ public enum ClassifierInputs {
                 for r in 0..<n { o[r * w + c] = Float(col.map(values[r])) }
             }
             for r in 0..<n { o[r * w + w - 1] = Float(Glibc.log10(10 * f.incidentEnergy[r] / 100)) }
+        }
+        return out
+    }
+
+    /// DNN-high inputs for showers of a CaloChallenge geometry: the challenge's own high-level
+    /// classifier input (`ChallengeHighLevelFeatures.challengeInputs()`: log10 E_inc, log10 of
+    /// every layer energy, centres and widths in η and φ / 100 mm of the layers binned in alpha),
+    /// [N, 1 + L + 4T]. Throws if an incident energy is not a positive finite number.
+    public static func highLevel(_ f: ChallengeHighLevelFeatures) throws -> Matrix {
+        try checkIncident(f.incidentEnergy)
+        let features = try f.challengeInputs()
+        var out = Matrix(rows: features.rows, cols: features.cols)
+        out.withUnsafeMutableBufferPointer { o in
+            for k in 0..<o.count { o[k] = Float(features.values[k]) }
         }
         return out
     }

@@ -4,11 +4,13 @@ import CaloData
 /// The input variants of the CaloFlow DNN classifier test (method §6.1; CaloChallenge
 /// `cls-low`, `cls-low-normed`, `cls-high`). The raw values are the command-line names.
 public enum ClassifierVariant: String, CaseIterable, Sendable, Codable {
-    /// DNN-low: 504 voxels (MeV / 1e5) ‖ log10(10·E_inc/100 GeV) ‖ log10(E_i/100 GeV + 1e-8) + 2; 508 inputs.
+    /// DNN-low: the D voxels (MeV / 1e5) ‖ log10(10·E_inc/100 GeV) ‖ log10(E_l/100 GeV + 1e-8) + 2
+    /// per layer; D + 1 + L inputs (508 for CaloGAN).
     case low
-    /// DNN-low with every voxel divided by its layer energy (CaloFlow `--normalize`); 508 inputs.
+    /// DNN-low with every voxel divided by its layer energy (CaloFlow `--normalize`).
     case lowNormalized = "low-normalized"
-    /// DNN-high: 41 high-level features (see `ClassifierInputs.highLevel`).
+    /// DNN-high: 41 CaloFlow high-level features on CaloGAN showers, the challenge's high-level
+    /// input on other geometries (see `ClassifierInputs.highLevel`).
     case high
 
     /// Short title for tables, e.g. "DNN-low (normalized)".
@@ -20,7 +22,7 @@ public enum ClassifierVariant: String, CaseIterable, Sendable, Codable {
         }
     }
 
-    /// Number of input features.
+    /// Number of input features for CaloGAN showers.
     public var inputWidth: Int {
         self == .high ? ClassifierInputs.highLevelWidth : ClassifierInputs.lowLevelWidth
     }
@@ -50,6 +52,18 @@ public enum ClassifierVariant: String, CaseIterable, Sendable, Codable {
         case .low: return try ClassifierInputs.lowLevel(batch)
         case .lowNormalized: return try ClassifierInputs.lowLevel(batch, options: LowLevelInputOptions(normalize: true))
         case .high: return try ClassifierInputs.highLevel(features)
+        }
+    }
+
+    /// The classifier input matrix of one sample of any geometry: as `inputs(_:features:)` on
+    /// CaloGAN showers; on others DNN-high takes the challenge's high-level input.
+    public func inputs(_ batch: ShowerBatch, features: SampleFeatures) throws -> Matrix {
+        switch self {
+        case .low: return try ClassifierInputs.lowLevel(batch)
+        case .lowNormalized: return try ClassifierInputs.lowLevel(batch, options: LowLevelInputOptions(normalize: true))
+        case .high:
+            if let f = features.caloFlow { return try ClassifierInputs.highLevel(f) }
+            return try ClassifierInputs.highLevel(features.challenge)
         }
     }
 }

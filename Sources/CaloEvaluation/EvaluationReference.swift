@@ -6,8 +6,9 @@ import CaloData
 public struct EvaluationReference: Sendable {
     /// The reference showers after the threshold (voxels below it, NaN and negative ones set to 0).
     public let showers: ShowerBatch
-    /// Their 51 high-level features, computed with `thresholdMeV`.
-    public let features: HighLevelFeatures
+    /// Their high-level features (CaloFlow observables for CaloGAN showers, the challenge's for
+    /// every geometry), computed with `thresholdMeV`.
+    public let features: SampleFeatures
     /// The voxel threshold applied, MeV.
     public let thresholdMeV: Double
 
@@ -20,7 +21,7 @@ public struct EvaluationReference: Sendable {
             throw EvaluationError("evaluate: threshold \(thresholdMeV) MeV must be >= 0")
         }
         showers = EvaluationRun.thresholded(reference, thresholdMeV)
-        features = try HighLevelFeatures(showers, thresholdMeV: thresholdMeV)
+        features = try SampleFeatures(showers, thresholdMeV: thresholdMeV)
         self.thresholdMeV = thresholdMeV
     }
 }

@@ -1,3 +1,4 @@
+import CaloData
 /// Settings of one `caloflow evaluate` run (recorded in report.json).
 public struct EvaluationConfiguration: Sendable, Equatable, Codable {
     /// Classifier input variants to train, in report order.
@@ -11,6 +12,9 @@ public struct EvaluationConfiguration: Sendable, Equatable, Codable {
     public var thresholdMeV = 0.01
     /// Number of reference showers (each with the generated shower nearest in E_inc) drawn.
     public var singleShowerPairs = 4
+    /// Settings of the CaloChallenge FPD and KPD; nil = jetnet's defaults (20 batches at each
+    /// of 10 sample sizes for FPD, 10 batches of 5,000 for KPD).
+    public var challenge: ChallengeMetrics.Options? = nil
 
     public init() {}
 }
@@ -34,6 +38,9 @@ public struct EvaluationProvenance: Sendable, Equatable, Codable {
     public var commandLine: String
     /// Warnings shown to the user (e.g. different particle attributes).
     public var warnings: [String] = []
+    /// The showers' geometry ("calogan", "ds1-photons", ...; set by `EvaluationRun`; nil in
+    /// reports of versions before geometries, which were all CaloGAN).
+    public var geometry: String? = nil
 
     public init(referencePath: String, generatedPath: String, referenceEventsInFile: Int, generatedEventsInFile: Int,
                 eventsUsed: Int, referenceParticle: String?, generatedParticle: String?, referenceGenerator: String?,
@@ -103,7 +110,9 @@ public struct ShowerPair: Sendable, Equatable {
 
 /// The images of the report: overall averages, averages in E_inc bins and single showers.
 public struct EvaluationImages: Sendable, Equatable {
-    /// Mean voxel energies, MeV, [504].
+    /// The geometry of the showers (how the flat voxel vectors below split into layers).
+    public let geometry: CalorimeterGeometry
+    /// Mean voxel energies, MeV, [D].
     public let referenceMean: [Double]
     public let generatedMean: [Double]
     public let energyBins: [IncidentEnergyBinImages]

@@ -63,12 +63,8 @@ public struct EvaluationRun: Sendable {
         let ref = prepared.showers
         let gen = Self.thresholded(generated, configuration.thresholdMeV)
         let refFeatures = prepared.features
-        let genFeatures = try HighLevelFeatures(gen, thresholdMeV: configuration.thresholdMeV)
-        let features = try FeatureComparison.compareAll(reference: refFeatures, generated: genFeatures).enumerated().map { k, c in
-            HistogramComparison(name: c.name, label: c.label, unit: c.unit, reference: c.reference, generated: c.generated,
-                                referenceMean: Self.mean(refFeatures.features[k].values),
-                                generatedMean: Self.mean(genFeatures.features[k].values))
-        }
+        let genFeatures = try SampleFeatures(gen, thresholdMeV: configuration.thresholdMeV)
+        let features = try Self.featureComparisons(refFeatures, genFeatures)
         let distributions = try Self.distributions(ref, gen, thresholdMeV: configuration.thresholdMeV)
         let spectrum = try Self.spectrumCheck(ref.incidentEnergy.map(Double.init), gen.incidentEnergy.map(Double.init))
         lap("features")
@@ -81,7 +77,7 @@ public struct EvaluationRun: Sendable {
                                            referenceMean: AverageShower.mean(Self.gather(ref, ri), thresholdMeV: configuration.thresholdMeV),
                                            generatedMean: AverageShower.mean(Self.gather(gen, gi), thresholdMeV: configuration.thresholdMeV))
         }
-        images = EvaluationImages(referenceMean: AverageShower.mean(ref, thresholdMeV: configuration.thresholdMeV),
+        images = EvaluationImages(geometry: ref.geometry, referenceMean: AverageShower.mean(ref, thresholdMeV: configuration.thresholdMeV),
                                   generatedMean: AverageShower.mean(gen, thresholdMeV: configuration.thresholdMeV),
                                   energyBins: binImages, pairs: Self.pairs(ref, gen, count: configuration.singleShowerPairs))
         lap("images")
@@ -103,15 +99,38 @@ public struct EvaluationRun: Sendable {
 
         // CaloChallenge metrics: a sample they cannot take (E_inc <= 0) leaves them out with a warning.
         onEvent(.stage("CaloChallenge FPD, KPD and separation powers"))
-        let challenge = Result { try ChallengeMetrics.compute(reference: ref, generated: gen, thresholdMeV: configuration.thresholdMeV) }
+        let challenge = Result {
+            try ChallengeMetrics.compute(reference: ref, generated: gen, thresholdMeV: configuration.thresholdMeV,
+                                         options: configuration.challenge ?? ChallengeMetrics.Options())
+        }
         lap("challenge metrics")
 
         result = EvaluationResult(provenance: provenance, configuration: configuration, classifiers: summaries,
                                   features: features, distributions: distributions, incidentEnergy: spectrum,
                                   energyBins: binImages.map { [$0.lower, $0.upper, Double($0.referenceCount), Double($0.generatedCount)] },
                                   timings: timings)
+        result.provenance.geometry = ref.geometry.name
         result.challengeMetrics = try? challenge.get()
         if case .failure(let error) = challenge { result.provenance.warnings.append("CaloChallenge metrics not computed: \(error)") }
+    }
+
+    // MARK: - Features
+
+    /// The feature histograms of the report: the 51 CaloFlow observables on CaloGAN showers (the
+    /// CaloFlow papers' set), the CaloChallenge's high-level feature histograms (its binning, plus
+    /// caloflow's sparsity and radial moments) on other geometries.
+    static func featureComparisons(_ ref: SampleFeatures, _ gen: SampleFeatures) throws -> [HistogramComparison] {
+        if let r = ref.caloFlow, let g = gen.caloFlow {
+            return try FeatureComparison.compareAll(reference: r, generated: g).enumerated().map { k, c in
+                HistogramComparison(name: c.name, label: c.label, unit: c.unit, reference: c.reference, generated: c.generated,
+                                    referenceMean: mean(r.features[k].values), generatedMean: mean(g.features[k].values))
+            }
+        }
+        return try ChallengeHistogramComparison.compareAll(reference: ref.challenge, generated: gen.challenge).map { c in
+            HistogramComparison(name: c.name, label: c.name.split(separator: "_").joined(separator: " "), unit: c.unit,
+                                reference: c.reference, generated: c.generated,
+                                referenceMean: c.referenceMean, generatedMean: c.generatedMean)
+        }
     }
 
     // MARK: - Samples
@@ -127,7 +146,7 @@ public struct EvaluationRun: Sendable {
     }
 
     static func gather(_ b: ShowerBatch, _ rows: [Int]) -> ShowerBatch {
-        ShowerBatch(incidentEnergy: rows.map { b.incidentEnergy[$0] }, voxels: b.voxels.gatherRows(rows),
+        ShowerBatch(geometry: b.geometry, incidentEnergy: rows.map { b.incidentEnergy[$0] }, voxels: b.voxels.gatherRows(rows),
                     overflow: b.overflow.gatherRows(rows))
     }
 

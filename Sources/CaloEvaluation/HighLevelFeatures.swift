@@ -41,10 +41,14 @@ public struct HighLevelFeatures: Sendable {
     public static var featureNames: [String] { FeatureSlot.catalogue.map(\.name) }
 
     /// Computes all features in one parallel pass over the voxels.
-    /// Throws if the threshold is negative or not finite.
+    /// Throws if the threshold is negative or not finite, or the showers are not CaloGAN showers
+    /// (these observables know only its grid; `ChallengeHighLevelFeatures` takes any geometry).
     public init(_ batch: ShowerBatch, thresholdMeV: Double = HighLevelFeatures.defaultThresholdMeV) throws {
         guard thresholdMeV >= 0, thresholdMeV.isFinite else {
             throw EvaluationError("HighLevelFeatures: threshold must be a finite value >= 0 MeV, got \(thresholdMeV)")
+        }
+        guard batch.geometry.hasSameVoxels(as: .calogan) else {
+            throw EvaluationError("HighLevelFeatures: the CaloFlow observables need CaloGAN showers, got \(batch.geometry.name) (\(batch.geometry.voxelCount) voxels)")
         }
         let n = batch.count
         var flat = [Double](repeating: 0, count: FeatureSlot.count * n)

@@ -175,11 +175,12 @@ public struct ComparisonReportWriter {
     private func imageSections(_ r: inout HTMLReport, _ res: EvaluationComparisonResult, _ images: [EvaluationImages],
                                _ out: inout EvaluationReportWriter.Output) throws {
         let labels = res.samples.map(\.label), n = res.eventsUsed
-        let reference = EvaluationReportWriter.layers(images[0].referenceMean)
+        let geo = images[0].geometry, drawn = EvaluationReportWriter.drawnGeometries(geo)
+        let reference = EvaluationReportWriter.layers(images[0].referenceMean, geo)
         r.section("Average showers")
-        r.paragraph("Mean energy per cell over all \(n) showers of each sample, log colour scale from 0.01 MeV, one shared range per layer row; then one panel per sample of sample / reference per cell (grey where both are empty).")
-        let avg = try LayerFigure.averageComparison(reference: reference, samples: images.map { EvaluationReportWriter.layers($0.generatedMean) },
-                                                    labels: labels, title: "Average shower (\(n) per sample)")
+        r.paragraph("Mean energy per cell over all \(n) showers of each sample, log colour scale from 0.01 MeV, one shared range per layer row; then one panel per sample of sample / reference per cell (grey where both are empty).\(EvaluationReportWriter.polarNote(geo))\(EvaluationReportWriter.layerNote(geo))")
+        let avg = try LayerFigure.averageComparison(reference: reference, samples: images.map { EvaluationReportWriter.layers($0.generatedMean, geo) },
+                                                    labels: labels, geometries: drawn, title: "Average shower (\(n) per sample)")
         r.figureGrid([try EvaluationReportWriter.png(avg, "images/average_shower.png", caption: "Average shower per layer",
                                                      directory: directory, &out)], columnWidth: 1200)
 
@@ -195,9 +196,9 @@ public struct ComparisonReportWriter {
                 guard bins.contains(where: { $0.referenceCount > 0 || $0.generatedCount > 0 }) else { continue }
                 let range = "\(g(b.lower))-\(g(b.upper)) GeV"
                 let counts = zip(labels, bins).map { "\($0) \($1.generatedCount)" }.joined(separator: ", ")
-                let fig = try LayerFigure.averageComparison(reference: EvaluationReportWriter.layers(b.referenceMean),
-                                                            samples: bins.map { EvaluationReportWriter.layers($0.generatedMean) },
-                                                            labels: labels, title: "E_inc \(range): \(b.referenceCount) ref., \(counts)")
+                let fig = try LayerFigure.averageComparison(reference: EvaluationReportWriter.layers(b.referenceMean, geo),
+                                                            samples: bins.map { EvaluationReportWriter.layers($0.generatedMean, geo) },
+                                                            labels: labels, geometries: drawn, title: "E_inc \(range): \(b.referenceCount) ref., \(counts)")
                 figures.append(try EvaluationReportWriter.png(fig, "images/average_shower_E_\(g(b.lower))-\(g(b.upper))GeV.png",
                                                               caption: "Average shower, E_inc \(range) (\(b.referenceCount) reference showers; \(counts))",
                                                               directory: directory, &out))
@@ -207,8 +208,8 @@ public struct ComparisonReportWriter {
             for (s, im) in zip(labels, images) {
                 for b in im.energyBins where b.referenceCount > 0 || b.generatedCount > 0 {
                     let range = "\(g(b.lower))-\(g(b.upper)) GeV"
-                    let fig = try LayerFigure.averageComparison(reference: EvaluationReportWriter.layers(b.referenceMean),
-                                                                generated: EvaluationReportWriter.layers(b.generatedMean),
+                    let fig = try LayerFigure.averageComparison(reference: EvaluationReportWriter.layers(b.referenceMean, geo),
+                                                                generated: EvaluationReportWriter.layers(b.generatedMean, geo), geometries: drawn,
                                                                 title: "E_inc \(range): \(b.referenceCount) ref., \(b.generatedCount) \(s)",
                                                                 generatedLabel: s)
                     figures.append(try EvaluationReportWriter.png(fig, "images/average_shower_\(s)_E_\(g(b.lower))-\(g(b.upper))GeV.png",
@@ -225,15 +226,15 @@ public struct ComparisonReportWriter {
         var showers: [[[Double]]] = [], titles: [String] = []
         for q in 0..<pairCount {
             let p0 = images[0].pairs[q]
-            showers.append(EvaluationReportWriter.layers(p0.reference.map(Double.init)))
+            showers.append(EvaluationReportWriter.layers(p0.reference.map(Double.init), geo))
             titles.append("ref \(f(p0.referenceEnergy, 1)) GeV")
             for (s, im) in zip(labels, images) {
                 let p = im.pairs[q]
-                showers.append(EvaluationReportWriter.layers(p.generated.map(Double.init)))
+                showers.append(EvaluationReportWriter.layers(p.generated.map(Double.init), geo))
                 titles.append("\(s) \(f(p.generatedEnergy, 1)) GeV")
             }
         }
-        let single = try LayerFigure.singleShowers(showers, titles: titles, title: "Single showers: reference (ref) and each sample")
+        let single = try LayerFigure.singleShowers(showers, titles: titles, geometries: drawn, title: "Single showers: reference (ref) and each sample")
         r.figureGrid([try EvaluationReportWriter.png(single, "images/single_showers.png", caption: "Single showers, matched in E_inc",
                                                      directory: directory, &out)], columnWidth: 1200)
     }
@@ -259,7 +260,7 @@ public struct ComparisonReportWriter {
     private func featureSection(_ r: inout HTMLReport, _ res: EvaluationComparisonResult, _ out: inout EvaluationReportWriter.Output) throws {
         let first = res.samples[0].result
         r.section("High-level features")
-        r.paragraph("The \(first.features.count) CaloFlow shower observables (method §8) after the \(g(res.configuration.thresholdMeV)) MeV threshold. Separation power = ½ Σ (p−q)²/(p+q) of the normalized histograms (arXiv:2009.03796 eq. 15): 0 for identical shapes, 1 for disjoint ones. Sorted by the largest separation power of any sample, worst first.")
+        r.paragraph("\(EvaluationReportWriter.featureSetSentence(first)) after the \(g(res.configuration.thresholdMeV)) MeV threshold. Separation power = ½ Σ (p−q)²/(p+q) of the normalized histograms (arXiv:2009.03796 eq. 15): 0 for identical shapes, 1 for disjoint ones. Sorted by the largest separation power of any sample, worst first.")
         let order = first.features.indices.sorted { a, b in
             worst(res, a) > worst(res, b)
         }

@@ -145,10 +145,10 @@ public struct EvaluationReportWriter {
     }
 
     private func imageSections(_ r: inout HTMLReport, _ run: EvaluationRun, _ out: inout Output) throws {
-        let im = run.images, n = run.result.provenance.eventsUsed
+        let im = run.images, n = run.result.provenance.eventsUsed, geo = im.geometry, drawn = Self.drawnGeometries(geo)
         r.section("Average showers")
-        r.paragraph("Mean energy per cell over all \(n) showers of each sample, log colour scale from 0.01 MeV, one shared range per layer; the third column is generated / reference per cell (grey where both are empty).")
-        let avg = try LayerFigure.averageComparison(reference: Self.layers(im.referenceMean), generated: Self.layers(im.generatedMean),
+        r.paragraph("Mean energy per cell over all \(n) showers of each sample, log colour scale from 0.01 MeV, one shared range per layer; the third column is generated / reference per cell (grey where both are empty).\(Self.polarNote(geo))\(Self.layerNote(geo))")
+        let avg = try LayerFigure.averageComparison(reference: Self.layers(im.referenceMean, geo), generated: Self.layers(im.generatedMean, geo), geometries: drawn,
                                                     title: "Average shower (\(n) per sample)")
         var figures = [try png(avg, "images/average_shower.png", caption: "Average shower per layer", &out)]
         r.figureGrid(figures, columnWidth: 900)
@@ -158,7 +158,7 @@ public struct EvaluationReportWriter {
         for b in im.energyBins {
             let range = "\(Self.g(b.lower))-\(Self.g(b.upper)) GeV"
             guard b.referenceCount > 0 || b.generatedCount > 0 else { continue }
-            let fig = try LayerFigure.averageComparison(reference: Self.layers(b.referenceMean), generated: Self.layers(b.generatedMean),
+            let fig = try LayerFigure.averageComparison(reference: Self.layers(b.referenceMean, geo), generated: Self.layers(b.generatedMean, geo), geometries: drawn,
                                                         title: "E_inc \(range): \(b.referenceCount) ref., \(b.generatedCount) gen.")
             figures.append(try png(fig, "images/average_shower_E_\(Self.g(b.lower))-\(Self.g(b.upper))GeV.png",
                                    caption: "Average shower, E_inc \(range) (\(b.referenceCount) reference, \(b.generatedCount) generated showers)", &out))
@@ -170,10 +170,10 @@ public struct EvaluationReportWriter {
         r.paragraph("Reference showers at evenly spaced quantiles of E_inc, each next to the generated shower closest in E_inc; one log colour range per layer row.")
         var showers: [[[Double]]] = [], titles: [String] = []
         for p in im.pairs {
-            showers.append(Self.layers(p.reference.map(Double.init))); titles.append("ref \(Self.f(p.referenceEnergy, 1)) GeV")
-            showers.append(Self.layers(p.generated.map(Double.init))); titles.append("gen \(Self.f(p.generatedEnergy, 1)) GeV")
+            showers.append(Self.layers(p.reference.map(Double.init), geo)); titles.append("ref \(Self.f(p.referenceEnergy, 1)) GeV")
+            showers.append(Self.layers(p.generated.map(Double.init), geo)); titles.append("gen \(Self.f(p.generatedEnergy, 1)) GeV")
         }
-        let single = try LayerFigure.singleShowers(showers, titles: titles, title: "Single showers: reference (ref) and generated (gen)")
+        let single = try LayerFigure.singleShowers(showers, titles: titles, geometries: drawn, title: "Single showers: reference (ref) and generated (gen)")
         r.figureGrid([try png(single, "images/single_showers.png", caption: "Single showers, pairs matched in E_inc", &out)], columnWidth: 1200)
     }
 
@@ -186,7 +186,7 @@ public struct EvaluationReportWriter {
 
     private func featureSection(_ r: inout HTMLReport, _ res: EvaluationResult, _ out: inout Output) throws {
         r.section("High-level features")
-        r.paragraph("The \(res.features.count) CaloFlow shower observables (method §8) after the \(Self.g(res.configuration.thresholdMeV)) MeV threshold. Separation power = ½ Σ (p−q)²/(p+q) of the normalized histograms (arXiv:2009.03796 eq. 15): 0 for identical shapes, 1 for disjoint ones. Sorted, worst first.")
+        r.paragraph("\(Self.featureSetSentence(res)) after the \(Self.g(res.configuration.thresholdMeV)) MeV threshold. Separation power = ½ Σ (p−q)²/(p+q) of the normalized histograms (arXiv:2009.03796 eq. 15): 0 for identical shapes, 1 for disjoint ones. Sorted, worst first.")
         let rows = res.featuresBySeparation.enumerated().map { k, c in
             ["\(k + 1)", c.name, c.unit.isEmpty ? "-" : c.unit, c.separationPower.map { Self.e($0) } ?? "n/a",
              Self.g(c.referenceMean), Self.g(c.generatedMean)]
@@ -224,8 +224,9 @@ public struct EvaluationReportWriter {
             The epoch with the best validation accuracy is kept, an isotonic regression fitted on the validation set calibrates \
             its outputs, and all numbers below are on the held-out test set. JSD = (ln 2 − BCE of the calibrated \
             probabilities) / ln 2; it scatters around 0 (slightly negative values included) when the classifier cannot \
-            tell the samples apart. Variants: DNN-low = 504 voxels/(100 GeV), log10 E_inc and three log10 layer energies \
-            (508 inputs); normalized = voxels divided by their layer energy; DNN-high = 41 high-level features.
+            tell the samples apart. Variants: DNN-low = the voxels/(100 GeV), log10 E_inc and one log10 energy per layer \
+            (508 inputs for CaloGAN); normalized = voxels divided by their layer energy; DNN-high = 41 CaloFlow high-level \
+            features for CaloGAN showers, the CaloChallenge's high-level classifier input for other geometries.
             """
     }
 
@@ -293,8 +294,46 @@ public struct EvaluationReportWriter {
         return s
     }
 
-    static func layers(_ flat: [Double]) -> [[Double]] {
-        (0..<CaloGANGeometry.layerCount).map { Array(flat[CaloGANGeometry.layerRange($0)]) }
+    /// What the feature histograms are: the CaloFlow observables (CaloGAN) or the challenge's.
+    static func featureSetSentence(_ res: EvaluationResult) -> String {
+        if res.provenance.geometry.map({ $0 != "calogan" }) ?? false {
+            return "The CaloChallenge high-level feature histograms (its evaluate.py bins: E_tot/E_inc, layer energies, centres and widths in η and φ of the layers binned in alpha) and caloflow's sparsity and radial moments per layer, \(res.features.count) in all,"
+        }
+        return "The \(res.features.count) CaloFlow shower observables (method §8)"
+    }
+
+    /// At most this many layers are drawn per figure (datasets 2 and 3 have 45).
+    static let maximumDrawnLayers = 9
+
+    /// Indices (into `geometry.layers`) of the layers the figures draw: all of them up to
+    /// `maximumDrawnLayers`, else that many spread evenly from the first to the last.
+    static func drawnLayers(_ geometry: CalorimeterGeometry) -> [Int] {
+        let n = geometry.layerCount, k = maximumDrawnLayers
+        guard n > k else { return Array(0..<n) }
+        return (0..<k).map { Int((Double($0) * Double(n - 1) / Double(k - 1)).rounded()) }
+    }
+
+    /// The drawn layers' geometries, for `LayerFigure`.
+    static func drawnGeometries(_ geometry: CalorimeterGeometry) -> [LayerGeometry] {
+        let all = LayerGeometry.layers(of: geometry)
+        return drawnLayers(geometry).map { all[$0] }
+    }
+
+    /// The drawn layers' values of one flat shower or average, `[layer][cell]`.
+    static func layers(_ flat: [Double], _ geometry: CalorimeterGeometry) -> [[Double]] {
+        drawnLayers(geometry).map { Array(flat[geometry.layers[$0].voxelRange]) }
+    }
+
+    /// A sentence on how polar layers are drawn, "" for grids.
+    static func polarNote(_ geometry: CalorimeterGeometry) -> String {
+        geometry.isPolar ? " Polar layers are discs seen along the beam axis, every radial bin a ring of the same width (bin edges in mm on the axis), angle counter-clockwise from the horizontal." : ""
+    }
+
+    /// A sentence naming the drawn layers when not all are drawn, else "".
+    static func layerNote(_ geometry: CalorimeterGeometry) -> String {
+        let drawn = drawnLayers(geometry)
+        guard drawn.count < geometry.layerCount else { return "" }
+        return " Layers drawn (\(drawn.count) of \(geometry.layerCount)): " + drawn.map { String(geometry.layers[$0].id) }.joined(separator: ", ") + "."
     }
 
     static func timingRows(_ t: [String: Double]) -> [(key: String, value: String)] {

@@ -2,12 +2,16 @@ import CaloData
 
 // MARK: - LayerGeometry
 
-/// Cell grid of one calorimeter layer, for drawing.
+/// The cells of one calorimeter layer, for drawing: a Cartesian grid or a polar (r, alpha) binning.
 ///
-/// Values are row-major `[nx * ny]` with flat index `ix * ny + iy`, as in the CaloGAN HDF5
+/// Grid: values are row-major `[nx * ny]` with flat index `ix * ny + iy`, as in the CaloGAN HDF5
 /// datasets: the first axis (`nx` cells of `cellSizeX` mm) is x, φ-like; the second axis (`ny`
 /// cells of `cellSizeY` mm) is y, η-like. Images put y (η) horizontally and x (φ) vertically,
 /// index 0 at the bottom-left, as in the CaloGAN notebook's "η Cell ID" / "φ Cell ID" axes.
+///
+/// Polar (`polar` set, the CaloChallenge layers): values are `[alphaBins * radialBins]` with
+/// flat index `a * radialBins + r` (alpha-major, as in the challenge files); `nx` is the number
+/// of alpha bins and `ny` the number of radial bins. Images draw a disc, see `LayerImage`.
 public struct LayerGeometry: Sendable, Equatable {
     public var nx: Int
     public var ny: Int
@@ -17,6 +21,8 @@ public struct LayerGeometry: Sendable, Equatable {
     public var cellSizeY: Double
     /// Short name shown in titles ("layer 0").
     public var name: String
+    /// The (r, alpha) binning of a polar layer; nil for a grid.
+    public var polar: CalorimeterGeometry.PolarBinning? = nil
 
     /// Throws unless both counts and sizes are positive.
     public init(nx: Int, ny: Int, cellSizeX: Double, cellSizeY: Double, name: String) throws {
@@ -32,6 +38,26 @@ public struct LayerGeometry: Sendable, Equatable {
     public var extentX: Double { Double(nx) * cellSizeX }
     /// Extent along y (horizontal), mm.
     public var extentY: Double { Double(ny) * cellSizeY }
+
+    /// A polar layer: `binning.alphaBins` × `binning.radialBins` voxels (flat index `a * nR + r`).
+    public init(polar binning: CalorimeterGeometry.PolarBinning, name: String) {
+        nx = binning.alphaBins; ny = binning.radialBins
+        cellSizeX = 1; cellSizeY = 1
+        self.name = name
+        polar = binning
+    }
+
+    /// The drawable layers of `geometry`, in voxel order, named by detector layer id ("layer 12").
+    public static func layers(of geometry: CalorimeterGeometry) -> [LayerGeometry] {
+        geometry.layers.map { layer in
+            switch layer.segmentation {
+            case .polar(let p): return LayerGeometry(polar: p, name: "layer \(layer.id)")
+            case .grid(let g):
+                // A valid CalorimeterGeometry grid has positive counts and sizes.
+                return try! LayerGeometry(nx: g.nx, ny: g.ny, cellSizeX: g.cellSizeX, cellSizeY: g.cellSizeY, name: "layer \(layer.id)")
+            }
+        }
+    }
 
     /// The CaloGAN layers: 3×96 cells of 160×5 mm, 12×12 of 40×40 mm, 12×6 of 40×80 mm
     /// (each layer spans −240…240 mm in both directions).

@@ -1,4 +1,5 @@
 import Foundation
+import CaloData
 
 // MARK: - LayerImageStyle
 
@@ -46,6 +47,7 @@ public struct LayerPanel: Sendable {
 public enum LayerImage {
     /// Pixel size (width, height) of the heat map of `geometry` under `style`.
     public static func heatmapSize(_ geometry: LayerGeometry, style: LayerImageStyle) -> (width: Int, height: Int) {
+        if geometry.polar != nil { return (style.plotSize, style.plotSize) }
         switch style.axes {
         case .cellIndex: return (style.plotSize, style.plotSize)
         case .millimetres:
@@ -56,17 +58,46 @@ public enum LayerImage {
 
     /// The bare heat map: cell (ix, iy) covers columns ⌊iy·W/ny⌋..<⌊(iy+1)·W/ny⌋ and rows counted
     /// from the bottom ⌊ix·H/nx⌋..<⌊(ix+1)·H/nx⌋. `color` maps a cell value to its colour.
+    /// A polar layer is drawn as a disc instead (see `polarHeatmap`).
     public static func heatmap(values: [Double], geometry g: LayerGeometry, width: Int, height: Int,
                                color: (Double) -> RGBColor) throws -> RGBImage {
         guard values.count == g.cellCount else {
             throw RenderError.invalidInput("\(g.name) has \(g.nx)x\(g.ny) = \(g.cellCount) cells, got \(values.count) values")
         }
+        if let p = g.polar { return polarHeatmap(values: values, binning: p, width: width, height: height, color: color) }
         var img = RGBImage(width: width, height: height)
         for ix in 0..<g.nx {
             let r0 = ix * height / g.nx, r1 = (ix + 1) * height / g.nx
             for iy in 0..<g.ny {
                 let c0 = iy * width / g.ny, c1 = (iy + 1) * width / g.ny
                 img.fillRect(x: c0, y: height - r1, width: c1 - c0, height: r1 - r0, color(values[ix * g.ny + iy]))
+            }
+        }
+        return img
+    }
+
+    /// A polar layer as a disc seen along the beam: angle alpha counter-clockwise from the
+    /// horizontal axis (x = r cos alpha is the challenge's η direction, horizontal as in the grid
+    /// images; y = r sin alpha its φ, vertical), and every radial bin a ring of the SAME width
+    /// (radius in bin index, not mm: the challenge's bins grow from 1 mm to 1 m, and rings true
+    /// to scale would hide the core). Pixels outside the disc are white. Voxel `a * nR + r`.
+    static func polarHeatmap(values: [Double], binning p: CalorimeterGeometry.PolarBinning, width: Int, height: Int,
+                             color: (Double) -> RGBColor) -> RGBImage {
+        var img = RGBImage(width: width, height: height)
+        img.fillRect(x: 0, y: 0, width: width, height: height, .white)
+        let nR = p.radialBins, nA = p.alphaBins
+        let cx = Double(width) / 2, cy = Double(height) / 2, radius = min(cx, cy)
+        let colors = values.map(color)
+        for py in 0..<height {
+            let dy = cy - (Double(py) + 0.5)
+            for px in 0..<width {
+                let dx = Double(px) + 0.5 - cx
+                let rho = (dx * dx + dy * dy).squareRoot() / radius * Double(nR)
+                guard rho < Double(nR) else { continue }
+                let r = min(nR - 1, Int(rho))
+                let alpha = atan2(dy, dx)   // (-pi, pi]
+                let a = nA == 1 ? 0 : min(nA - 1, max(0, Int((alpha + Double.pi) / p.alphaWidth)))
+                img.fillRect(x: px, y: py, width: 1, height: 1, colors[a * nR + r])
             }
         }
         return img
@@ -117,7 +148,11 @@ public enum LayerImage {
             barBlock = 4 * gap + style.colorBarWidth + 1 + tick + gap + lw + 2 * gap + BitmapFont.height(scale: s) + 2 * gap
         }
         let titleW = BitmapFont.width(title, scale: s)
-        let width = max(left + w + max(barBlock, 4 * gap), left + w / 2 + titleW / 2 + gap)
+        // Room for tick labels and the axis label that reach past the heat map's right edge.
+        let tickRight = hTicks.map { $0.0 + BitmapFont.width($0.1, scale: s) / 2 }.max() ?? 0
+        let labelRight = w / 2 + BitmapFont.width(hLabel, scale: s) / 2
+        let width = max(left + w + max(barBlock, 4 * gap), left + w / 2 + titleW / 2 + gap,
+                        left + max(tickRight, labelRight) + gap)
         var img = RGBImage(width: width, height: top + h + bottom)
 
         img.drawText(title, x: left + w / 2, y: gap, scale: s, anchor: .middle)
@@ -157,6 +192,7 @@ public enum LayerImage {
     /// Tick offsets (pixels from the left / bottom of the heat map) and labels for both axes.
     private static func axisTicks(_ g: LayerGeometry, style: LayerImageStyle, width w: Int, height h: Int)
         -> ([(Int, String)], [(Int, String)], String, String) {
+        if let p = g.polar { return (polarTicks(p, width: w, scale: style.textScale), [], "r [mm]", "") }
         switch style.axes {
         case .millimetres:
             func mm(_ extent: Double, _ px: Int) -> [(Int, String)] {
@@ -174,5 +210,22 @@ public enum LayerImage {
             }
             return (cells(g.ny, w), cells(g.nx, h), "η cell", "φ cell")
         }
+    }
+
+    /// Ticks along the horizontal diameter's right half: the radial bin edges in mm at their ring
+    /// boundaries, the outermost edge and the centre always, others only where a label fits.
+    private static func polarTicks(_ p: CalorimeterGeometry.PolarBinning, width w: Int, scale s: Int) -> [(Int, String)] {
+        let nR = p.radialBins, half = Double(w) / 2
+        func offset(_ k: Int) -> Int { Int((half + half * Double(k) / Double(nR)).rounded()) }
+        func label(_ k: Int) -> String { String(format: "%g", p.radialEdges[k]) }
+        func extent(_ k: Int) -> ClosedRange<Int> {
+            let lw = BitmapFont.width(label(k), scale: s)
+            return (offset(k) - lw / 2 - 2 * s)...(offset(k) + lw / 2 + 2 * s)
+        }
+        var chosen = [nR, 0]
+        for k in stride(from: nR - 1, through: 1, by: -1) where chosen.allSatisfy({ !extent($0).overlaps(extent(k)) }) {
+            chosen.append(k)
+        }
+        return chosen.sorted().map { (offset($0), label($0)) }
     }
 }

@@ -61,3 +61,42 @@ import CaloEvaluation
         #expect(throws: EvaluationError.self) { try ClassifierInputs.highLevel(try HighLevelFeatures(b)) }
     }
 }
+
+/// The classifier inputs of showers of other geometries: the same recipe over D voxels and L layers.
+@Suite struct ClassifierInputsGeometryTests {
+    @Test(arguments: ["ds1-photons", "ds1-pions", "ds2"])
+    func lowLevelOverEveryLayer(name: String) throws {
+        let g = try #require(CalorimeterGeometry.named(name))
+        var b = ShowerBatch(count: 2, geometry: g)
+        b.incidentEnergy = [4, 512]
+        for (l, r) in g.layerRanges.enumerated() { b.voxels[1, r.lowerBound] = Float(100 * (l + 1)) }
+        b.voxels[0, g.voxelCount - 1] = 2500
+        let m = try ClassifierInputs.lowLevel(b)
+        let d = g.voxelCount
+        #expect(m.cols == d + 1 + g.layerCount && ClassifierInputs.lowLevelWidth(g) == m.cols)
+        #expect(m[1, g.layerRanges[0].lowerBound] == Float(100.0 / 1e5))
+        #expect(abs(m[1, d] - Float(log10(10 * 512.0 / 100))) < 1e-6)
+        for l in 0..<g.layerCount {
+            #expect(abs(m[1, d + 1 + l] - Float(log10(Double(100 * (l + 1)) * 1e-5 + 1e-8) + 2)) < 1e-5, "layer \(l)")
+        }
+        #expect(abs(m[0, d + g.layerCount] - Float(log10(2500e-5 + 1e-8) + 2)) < 1e-5)   // last layer of shower 0
+        let normalized = try ClassifierInputs.lowLevel(b, options: LowLevelInputOptions(normalize: true))
+        #expect(abs(normalized[0, d - 1] - 1) < 1e-6, "a voxel alone in its layer normalizes to 1")
+    }
+
+    @Test func highLevelTakesTheChallengeInputOnChallengeGeometries() throws {
+        let g = CalorimeterGeometry.ds1Photons
+        var b = ShowerBatch(count: 3, geometry: g)
+        b.incidentEnergy = [1, 2, 4]
+        for i in 0..<3 { for j in stride(from: 0, to: g.voxelCount, by: 5) { b.voxels[i, j] = Float(10 * (i + 1)) } }
+        let features = try SampleFeatures(b, thresholdMeV: 1)
+        #expect(features.caloFlow == nil)
+        let x = try ClassifierVariant.high.inputs(b, features: features)
+        let expected = try features.challenge.challengeInputs()
+        #expect(x.rows == 3 && x.cols == expected.cols && x.cols == 14)   // 1 + 5 layers + 4 x 2 layers binned in alpha
+        for i in 0..<3 { for j in 0..<x.cols { #expect(x[i, j] == Float(expected[i, j])) } }
+        // CaloGAN showers keep the CaloFlow observables.
+        let caloGAN = try SampleFeatures(ShowerBatch(count: 2), thresholdMeV: 0.01)
+        #expect(caloGAN.caloFlow != nil)
+    }
+}

@@ -69,6 +69,7 @@ extension EvaluateCommand {
             latents[t] = try latentCalibration(t, reference: referenceShowers, logger: logger)
         }
 
+        let configuration = self.configuration(for: referenceShowers.geometry)
         var timings: [String: Double] = [:]
         var t0 = Clock.monotonicSeconds()
         logger.info("reference: high-level features")

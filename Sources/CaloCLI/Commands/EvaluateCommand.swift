@@ -15,10 +15,15 @@ public struct EvaluateCommand: Command {
         layers of 512 (LeakyReLU 0.01, BCE with logits, Adam) learns to separate the samples; \
         the epoch with the best validation accuracy is kept and isotonic-calibrated on the \
         validation set; AUC, accuracy and JSD are measured on a held-out test set (60/20/20 \
-        split of each class). Variants: low (504 voxels + energies), low-normalized (voxels \
-        divided by layer energy) and high (41 high-level features). It also histograms the 51 \
-        high-level observables with their separation power, and draws average showers (overall \
-        and in bins of incident energy) and single showers on a shared log colour scale. \
+        split of each class). Variants: low (the voxels + energies), low-normalized (voxels \
+        divided by layer energy) and high (41 high-level features on CaloGAN showers, the \
+        CaloChallenge's high-level input on its geometries). It also histograms the 51 CaloFlow \
+        observables (CaloGAN) or the CaloChallenge's high-level features (its geometries) with \
+        their separation power, computes the CaloChallenge metrics (FPD, KPD, separation powers), \
+        and draws average showers (overall and in bins of incident energy) and single showers on \
+        a shared log colour scale; CaloChallenge layers are drawn as (r, alpha) discs. Every \
+        geometry works (CaloGAN, CaloChallenge datasets 1-3, a binning file), taken from the files \
+        or --geometry. \
         Output: <dir>/report.html (self-contained), report.json (every number, the per-epoch \
         history included; written last, with "complete": true), images/*.png, plots/*.svg. \
         Several generated samples (--generated repeated or comma-separated, each optionally \
@@ -27,7 +32,7 @@ public struct EvaluateCommand: Command {
         sample under "samples", each with the layout of a single-sample report under "result". \
         All files contribute the same number of showers (the smallest file's, or --events).
         """
-    static let reference = Option.path("reference", short: "r", default: nil, help: "Reference shower file (e.g. Geant4), CaloGAN layout.")
+    static let reference = Option.path("reference", short: "r", default: nil, help: "Reference shower file (e.g. Geant4): CaloGAN layout, or flat (CaloChallenge) layout of any geometry.")
     static let generated = Option.stringList("generated", short: "g", default: [], valueName: "[label=]file",
                                              help: "Generated shower file (CaloGAN or flat layout); repeat it or separate files by commas to compare several, each optionally labelled (teacher=a.h5; default label: the file name). Required.")
     static let output = Option.path("output", short: "o", default: nil, help: "Output folder (created if missing).")
@@ -46,7 +51,11 @@ public struct EvaluateCommand: Command {
     static let batchSize = Option.int("batch-size", default: 1000, range: 1...1_000_000, help: "Classifier batch size.")
     /// Below the voxel-energy histograms' upper edge (`HighLevelFeatures.clampMeV`, 100 GeV) by a decade.
     static let threshold = Option.double("threshold", default: 0.01, range: .between(0, 10_000),
-                                         help: "Voxels below this energy in MeV are set to 0 in both samples.")
+                                         help: "Voxels below this energy in MeV are set to 0 in both samples (default 0.01 MeV for CaloGAN showers; a CaloChallenge dataset's own threshold for its showers: 1 MeV dataset 1, 0.0005 MeV dataset 2, 0.01515 MeV dataset 3).")
+    static let fpdBatches = Option.int("fpd-batches", default: 20, range: 1...1000,
+                                       help: "CaloChallenge FPD: batches drawn at each of its 10 sample sizes (jetnet's 20; fewer is faster and noisier: the cost grows with the number of high-level features, 226 for datasets 2 and 3).")
+    static let kpdBatches = Option.int("kpd-batches", default: 10, range: 1...1000,
+                                       help: "CaloChallenge KPD: batches of 5,000 showers (jetnet's 10).")
     static let rawInputs = Option.flag("raw-inputs", help: "Feed classifier inputs unstandardized, as CaloFlow does.")
     static let force = Option.flag("force", short: "f", help: "Replace an existing report in the output folder.")
     static let model = Option.stringList("model", default: [], valueName: "[label=]run",
@@ -56,7 +65,7 @@ public struct EvaluateCommand: Command {
 
     public static let options: [OptionSpec] = [reference.spec, generated.spec, output.spec, events.spec, classifier.spec,
                                                network.spec, runs.spec, epochs.spec, patience.spec, learningRate.spec, batchSize.spec,
-                                               threshold.spec, rawInputs.spec, force.spec, model.spec, latentEvents.spec,
+                                               threshold.spec, fpdBatches.spec, kpdBatches.spec, rawInputs.spec, force.spec, model.spec, latentEvents.spec,
                                                GeometryOption.option.spec] + CommonOptions.specs
     public static let examples = [
         "evaluate --reference datasets/eplus.h5 --generated generated/eplus.h5 --output reports/eplus",
@@ -75,6 +84,8 @@ public struct EvaluateCommand: Command {
     let outputDirectory: String
     let maxEvents: Int?
     let configuration: EvaluationConfiguration
+    /// Whether --threshold was given (else a CaloChallenge dataset's own threshold applies).
+    let thresholdGiven: Bool
     let overwrite: Bool
     let common: CommonOptions
     let arguments: [String]
@@ -113,6 +124,13 @@ public struct EvaluateCommand: Command {
         if a.contains(Self.batchSize) { c.classifier.batchSize = a[Self.batchSize] }
         c.classifier.standardize = !a[Self.rawInputs]
         c.thresholdMeV = a[Self.threshold]
+        thresholdGiven = a.contains(Self.threshold)
+        if a.contains(Self.fpdBatches) || a.contains(Self.kpdBatches) {
+            var o = ChallengeMetrics.Options()
+            o.fpd.batchesPerPoint = a[Self.fpdBatches]
+            o.kpd.batches = a[Self.kpdBatches]
+            c.challenge = o
+        }
         c.seed = common.seed
         configuration = c
         arguments = ["caloflow", Self.name] + Self.commandLine(a)
@@ -176,6 +194,7 @@ public struct EvaluateCommand: Command {
             provenance.warnings.append(w)
         }
 
+        let configuration = self.configuration(for: reference.geometry)
         let run = try EvaluationRun(reference: reference, generated: generated, configuration: configuration,
                                     provenance: provenance, onEvent: progress(logger))
         for w in provenance.warnings { logger.warning(w) }
@@ -194,8 +213,17 @@ public struct EvaluateCommand: Command {
         context.console.output.write(Self.summary(result, reportPath: files.reportHTML))
     }
 
-    /// Every file must hold showers of one geometry, every model must fit it, and it must be the
-    /// CaloGAN geometry, the one the classifiers, features and images of this version know.
+    /// The configuration for showers of `geometry`: without --threshold, the showers of a
+    /// CaloChallenge dataset take that dataset's own threshold (1 MeV for dataset 1, 0.5 keV for 2,
+    /// 15.15 keV for 3, as the challenge's evaluate.py); CaloGAN showers and a user's binning keep
+    /// the --threshold default.
+    func configuration(for geometry: CalorimeterGeometry) -> EvaluationConfiguration {
+        var c = configuration
+        if !thresholdGiven, !geometry.isCaloGAN, let t = geometry.dataset?.thresholdMeV { c.thresholdMeV = t }
+        return c
+    }
+
+    /// Every file must hold showers of one geometry and every model must fit it.
     /// - Parameters:
     ///   - gens: the generated files' readers, in the order of `--generated`.
     ///   - models: the `--model` of each sample (run directory or teacher checkpoint), nil where none.
@@ -208,12 +236,6 @@ public struct EvaluateCommand: Command {
         for m in Set(models.compactMap { $0 }).sorted() {
             let teacher = teacherCheckpoint(model: m)
             try ModelCheckpoint.requireGeometry(try ModelCheckpoint.geometry(path: teacher), of: teacher, fits: g, source: "\(ref.path) holds showers")
-        }
-        guard g.isCaloGAN else {
-            throw ValidationError("\(ref.path) and \(gens.map(\.path).joined(separator: ", ")) hold showers of the geometry \(g.name) "
-                                  + "(\(g.title), \(g.voxelCount) voxels); "
-                                  + "evaluate compares showers of the CaloGAN geometry (504 voxels) only in this version. "
-                                  + "'caloflow info' prints the per-layer energies of showers of any geometry")
         }
     }
 
