@@ -7,6 +7,11 @@ import CaloData
 /// (upstream) then active. Steps are the physical periods, split where a readout-layer
 /// boundary falls inside a period: for CaloGAN 80 periods + 1 split at 437 mm = 81 steps.
 /// Layer boundaries 0, 90, 437, 480 mm ↔ 0, 5.772, 28.083, 30.784 X0 ↔ 0, 0.240, 1.167, 1.281 λ_I.
+///
+/// A grid can also be built from a `DetectorStack` of different sections (CaloChallenge
+/// dataset 1): then `stack` is set, the maps follow the sections, `medium` is the reference
+/// medium of the electromagnetic showers, and steps in sections without a readout layer carry
+/// `layer == readoutLayerCount` (energy there is not recorded).
 public struct DepthGrid: Sendable {
     /// One longitudinal step: a depth interval inside a single readout layer.
     public struct Step: Sendable, Equatable {
@@ -16,7 +21,8 @@ public struct DepthGrid: Sendable {
         public var x0Low: Double, x0High: Double
         /// The same interval in nuclear interaction lengths.
         public var lambdaLow: Double, lambdaHigh: Double
-        /// Readout layer (0, 1 or 2).
+        /// Readout layer (0, 1 or 2 for CaloGAN); `readoutLayerCount` for a step of a stack
+        /// section whose energy is not recorded.
         public var layer: Int
     }
 
@@ -27,6 +33,10 @@ public struct DepthGrid: Sendable {
     public let layerBoundaries: [Double]
     /// The steps, front to back.
     public let steps: [Step]
+    /// The sections, for a grid built from a `DetectorStack`; nil for a periodic stack.
+    public let stack: DetectorStack?
+    /// Number of readout layers.
+    public let readoutLayerCount: Int
 
     /// - Parameters: `layerBoundaries` in mm, increasing, from 0 to periodCount × period.
     public init(medium: SamplingMedium = .caloGAN, periodCount: Int = 80,
@@ -54,6 +64,42 @@ public struct DepthGrid: Sendable {
             filled[i].lambdaHigh = DepthGrid.map(filled[i].depthHigh, medium: medium, periodCount: periodCount, radiation: false)
         }
         steps = filled
+        stack = nil
+        readoutLayerCount = layerBoundaries.count - 1
+    }
+
+    /// The grid of a stack of sections; `medium` is the reference medium of electromagnetic
+    /// showers (`periodCount` and `layerBoundaries` are not meaningful for such a grid: they
+    /// are 0 and [0, total depth]).
+    public init(stack: DetectorStack, medium: SamplingMedium) {
+        self.medium = medium
+        self.stack = stack
+        periodCount = 0
+        layerBoundaries = [0, stack.totalDepth]
+        readoutLayerCount = stack.readoutLayerCount
+        var s: [Step] = []
+        for (i, section) in stack.sections.enumerated() {
+            let start = stack.boundaries[i]
+            var cuts: [Double]
+            switch section.kind {
+            case .sampling(let m, let n):
+                let period = m.absorberThickness + m.activeThickness
+                cuts = stride(from: 0, to: n, by: section.periodsPerStep).map { Double($0) * period } + [Double(n) * period]
+            case .homogeneous(_, let t):
+                cuts = (0...section.periodsPerStep).map { t * Double($0) / Double(section.periodsPerStep) }
+            }
+            let layer = section.readoutLayer ?? stack.readoutLayerCount
+            for k in 0..<(cuts.count - 1) {
+                let lo = cuts[k], hi = cuts[k + 1]
+                s.append(Step(depthLow: start + lo, depthHigh: start + hi,
+                              x0Low: stack.boundariesX0[i] + section.lengths(at: lo, radiation: true),
+                              x0High: stack.boundariesX0[i] + section.lengths(at: hi, radiation: true),
+                              lambdaLow: stack.boundariesLambda[i] + section.lengths(at: lo, radiation: false),
+                              lambdaHigh: stack.boundariesLambda[i] + section.lengths(at: hi, radiation: false),
+                              layer: layer))
+            }
+        }
+        steps = s
     }
 
     /// The CaloGAN grid (80 periods of 2 mm Pb + 4 mm LAr, layers split at 90 and 437 mm).
@@ -62,17 +108,34 @@ public struct DepthGrid: Sendable {
     // MARK: - Depth maps
 
     /// Total depth in mm (480).
-    public var totalDepth: Double { Double(periodCount) * (medium.absorberThickness + medium.activeThickness) }
+    public var totalDepth: Double {
+        if let stack { return stack.totalDepth }
+        return Double(periodCount) * (medium.absorberThickness + medium.activeThickness)
+    }
 
     /// Radiation lengths traversed from the front face to depth `d` mm (exact Pb/LAr map;
     /// clamped to [0, total depth]).
     public func radiationLengths(atDepth d: Double) -> Double {
-        DepthGrid.map(d, medium: medium, periodCount: periodCount, radiation: true)
+        if let stack { return stack.lengths(atDepth: d, radiation: true) }
+        return DepthGrid.map(d, medium: medium, periodCount: periodCount, radiation: true)
     }
 
     /// Nuclear interaction lengths traversed from the front face to depth `d` mm.
     public func interactionLengths(atDepth d: Double) -> Double {
-        DepthGrid.map(d, medium: medium, periodCount: periodCount, radiation: false)
+        if let stack { return stack.lengths(atDepth: d, radiation: false) }
+        return DepthGrid.map(d, medium: medium, periodCount: periodCount, radiation: false)
+    }
+
+    /// The electromagnetic medium of a shower starting at X0 depth `t`: for a stack, the
+    /// medium of the first sampling section at or behind `t` (a shower that starts in dead
+    /// material or a thin presampler develops mostly in the calorimeter behind it), `medium`
+    /// if there is none; for a periodic grid always `medium`.
+    public func emMedium(atX0 t: Double) -> SamplingMedium {
+        guard let stack else { return medium }
+        for section in stack.sections[stack.sectionIndex(atX0: t)...] {
+            if case .sampling(let m, _) = section.kind { return m }
+        }
+        return medium
     }
 
     /// Layer boundaries in X0 (0, 5.772, 28.083, 30.784 for CaloGAN).

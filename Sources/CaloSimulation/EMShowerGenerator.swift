@@ -17,10 +17,12 @@ extension ShowerEngine {
     /// Energy per step from the gamma profile of the deposit mode (total: homogeneous set;
     /// active: sampling set, scaled by e/mip · f_mip), spot count per step from its spot profile
     /// (stochastic rounding, at least one spot), lateral age τ from the sampling set at the step
-    /// midpoint. Energy past the last step is longitudinal leakage.
+    /// midpoint. Energy past the last step is longitudinal leakage. The GFlash constants are
+    /// those of `grid.emMedium(atX0: start)` (the one medium of a periodic stack).
     @discardableResult
     func emShower(energyGeV e: Double, start t0: Double, axisX xa: Double, axisY ya: Double,
                   rng: inout Xoshiro256, target: UnsafeMutablePointer<Double>) -> EMShowerRealization {
+        let medium = grid.emMedium(atX0: t0)
         let params = EMShowerParameters(energyGeV: e, medium: medium)
         let lateral = EMLateralProfile(energyGeV: e, medium: medium)
         let z1 = rng.normal(), z2 = rng.normal()

@@ -7,18 +7,19 @@ import Glibc
 /// once per worker chunk and reset per event, so the spot loop never allocates.
 ///
 /// Layout of each cell buffer (`size` Doubles): the geometry's voxels in flat order ‖
-/// overflow[layers] ‖ lost[layers] (CaloGAN: 504 + 3 + 3). Overflow is energy outside a layer's
+/// overflow[layers] ‖ lost[layers] ‖ unrecorded (CaloGAN: 504 + 3 + 3 + 1). Overflow is energy outside a layer's
 /// readout window (CaloGAN: |x| or |y| ≥ 240 mm inside the ±500 mm block, written to the file;
 /// a polar binning: beyond its outer radius, not written); "lost" is energy beyond the CaloGAN
-/// block (dropped from the output).
+/// block (dropped from the output); "unrecorded" is energy deposited in stack sections without
+/// a readout layer (`DetectorStack`: dead material, non-voxelised layers).
 /// `cells` holds what is stored; in the active mode the electromagnetic and hadronic spots first
 /// add their *mean* argon deposits to `emSignal` and `hadronSignal`, which
 /// `ShowerEngine.finishActive` turns into fluctuating cell deposits.
 final class EventScratch {
     /// Voxels and layers of the geometry the buffers are laid out for.
     let voxelCount: Int, layerCount: Int
-    /// First overflow slot (= voxelCount), first lost slot, and the buffer length.
-    let overflowBase: Int, lostBase: Int, size: Int
+    /// First overflow slot (= voxelCount), first lost slot, the unrecorded slot and the buffer length.
+    let overflowBase: Int, lostBase: Int, unrecordedIndex: Int, size: Int
 
     let cells: UnsafeMutablePointer<Double>
     /// Mean argon deposits of electromagnetic spots (active mode), MeV.
@@ -44,7 +45,8 @@ final class EventScratch {
         self.layerCount = layerCount
         overflowBase = voxelCount
         lostBase = voxelCount + layerCount
-        size = voxelCount + 2 * layerCount
+        unrecordedIndex = voxelCount + 2 * layerCount
+        size = unrecordedIndex + 1
         cells = .allocate(capacity: size)
         cells.initialize(repeating: 0, count: size)
         emSignal = .allocate(capacity: size)

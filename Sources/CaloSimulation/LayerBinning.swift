@@ -64,6 +64,29 @@ struct LayerBinning: Sendable {
         }
     }
 
+    /// A binning that puts every spot into one buffer slot (`EventScratch.unrecordedIndex`):
+    /// the steps of stack sections without a readout layer.
+    static func sink(layer: Int, index: Int) -> LayerBinning {
+        LayerBinning(sinkLayer: layer, index: index)
+    }
+
+    private init(sinkLayer: Int, index: Int) {
+        layer = sinkLayer
+        offset = index
+        overflowIndex = index
+        lostIndex = index
+        polar = true
+        halfWidth = 0
+        nx = 0; ny = 0; dx = 0; dy = 0; invDx = 0; invDy = 0
+        radialEdges = [0, 0]
+        radialBins = 1
+        innerRadius = 0
+        outerRadius = 0   // every r ≥ 0 goes to overflowIndex
+        invRadialWidth = 0
+        alphaBins = 1
+        alphaScale = 0
+    }
+
     init(layer: Int, grid g: CalorimeterGeometry.CartesianGrid, offset: Int, overflowIndex: Int, lostIndex: Int) {
         precondition(g.halfWidthX == g.halfWidthY, "the simulator's grid binning needs a square readout window")
         self.layer = layer

@@ -55,6 +55,23 @@ public struct Material: Sendable, Equatable {
                                              radiationLengthMass: 19.55, interactionLengthMass: 119.7,
                                              minimumIonization: 1.519)
 
+    // MARK: - The ATLAS-like stack of CaloChallenge dataset 1
+
+    /// Aluminium (G4_Al), 2.699 g/cm³: X0 24.01 g/cm² = 89.0 mm, λ_I 107.2 g/cm² = 397 mm
+    /// (cryostat walls, the solenoid and services, seen as aluminium).
+    public static let aluminium = Material(name: "G4_Al", atomicNumber: 13, atomicMass: 26.98, density: 2.699,
+                                           radiationLengthMass: 24.01, interactionLengthMass: 107.2,
+                                           minimumIonization: 1.615)
+    /// Iron (G4_Fe), 7.874 g/cm³: X0 13.84 g/cm² = 17.6 mm, λ_I 132.1 g/cm² = 168 mm.
+    public static let iron = Material(name: "G4_Fe", atomicNumber: 26, atomicMass: 55.845, density: 7.874,
+                                      radiationLengthMass: 13.84, interactionLengthMass: 132.1,
+                                      minimumIonization: 1.451)
+    /// Polystyrene scintillator (C8H8 per atom: Z 3.5, A 6.51), 1.032 g/cm³: X0 43.79 g/cm² =
+    /// 424 mm, λ_I 77.07 g/cm² = 747 mm.
+    public static let scintillator = Material(name: "G4_POLYSTYRENE", atomicNumber: 3.5, atomicMass: 6.51,
+                                              density: 1.032, radiationLengthMass: 43.79,
+                                              interactionLengthMass: 77.07, minimumIonization: 2.052)
+
     // MARK: - The silicon-tungsten materials (CaloChallenge datasets 2 and 3)
 
     /// Tungsten (G4_W), 19.3 g/cm³: X0 6.76 g/cm² = 3.50 mm, λ_I 191.9 g/cm² = 99.4 mm.

@@ -26,6 +26,13 @@ struct ShowerEngine: Sendable {
 
     /// Cells below this (MeV) are set to 0 after the shower (the detector's readout threshold).
     let readoutThreshold: Double
+    /// Active mode with a readout calibrated to the EM scale (dataset 1): the means are total
+    /// deposits (scales 1), the MIP track is recorded as it is, fluctuations use per-cell quanta.
+    let calibrated: Bool
+    /// Calibrated mode: θ and θ_h of every voxel (its layer's), MeV; empty otherwise.
+    let cellEMQuanta: [Double], cellHadronQuanta: [Double]
+    /// Calibrated mode: smallest stored cell, MeV.
+    let calibratedFloor: Double
 
     init(detector: SimulatedDetector = .caloGAN, options: SimulationOptions) {
         self.detector = detector
@@ -35,15 +42,35 @@ struct ShowerEngine: Sendable {
         self.options = options
         response = detector.response
         readoutThreshold = detector.readoutThreshold
-        binnings = LayerBinning.all(for: detector.geometry)
+        let geometry = detector.geometry
+        binnings = LayerBinning.all(for: geometry)
+            + [LayerBinning.sink(layer: geometry.layerCount, index: geometry.voxelCount + 2 * geometry.layerCount)]
         stepX0Low = grid.steps.map(\.x0Low)
         stepX0High = grid.steps.map(\.x0High)
         stepLambdaLow = grid.steps.map(\.lambdaLow)
         stepLambdaHigh = grid.steps.map(\.lambdaHigh)
         stepLayer = grid.steps.map(\.layer)
         active = options.depositMode == .active
-        emScale = active ? response.electronFraction : 1
-        hadronScale = active ? response.hadronFraction : 1
+        let calibration = active ? detector.calibration : nil
+        calibrated = calibration != nil
+        emScale = active && !calibrated ? response.electronFraction : 1
+        hadronScale = active && !calibrated ? response.hadronFraction : 1
+        if let c = calibration {
+            var em = [Double](repeating: 0, count: geometry.voxelCount), had = em
+            for (l, layer) in geometry.layers.enumerated() {
+                for j in layer.voxelRange {
+                    em[j] = c.emQuanta[l]
+                    had[j] = c.hadronQuanta[l]
+                }
+            }
+            cellEMQuanta = em
+            cellHadronQuanta = had
+            calibratedFloor = c.floor
+        } else {
+            cellEMQuanta = []
+            cellHadronQuanta = []
+            calibratedFloor = 0
+        }
     }
 
     /// Buffers for one shower at a time in this engine's geometry.
@@ -69,7 +96,11 @@ struct ShowerEngine: Sendable {
         case .piplus:
             pionShower(energyGeV: energyGeV, rng: &rng, scratch: scratch)
         }
-        if active { finishActive(rng: &rng, scratch: scratch) }
+        if calibrated {
+            finishCalibrated(rng: &rng, scratch: scratch)
+        } else if active {
+            finishActive(rng: &rng, scratch: scratch)
+        }
         if readoutThreshold > 0 {
             let cells = scratch.cells
             for j in 0..<scratch.voxelCount where cells[j] < readoutThreshold { cells[j] = 0 }
@@ -138,6 +169,34 @@ struct ShowerEngine: Sendable {
             }
         }
         for j in scratch.lostBase..<scratch.size { cells[j] += em[j] + had[j] }
+    }
+
+    /// Calibrated active mode (dataset 1): every voxel's mean deposits (EM m_e, hadronic m_h,
+    /// MeV at the EM scale) become one Gamma-distributed deposit of mean m_e + m_h and variance
+    /// θ m_e + θ_h m_h with its layer's quanta (`CalibratedReadout`), added to `cells` (which
+    /// holds the MIP track). A sampled deposit below the floor is 0. Overflow, lost and
+    /// unrecorded energy keep their means.
+    func finishCalibrated(rng: inout Xoshiro256, scratch: EventScratch) {
+        let em = scratch.emSignal, had = scratch.hadronSignal, cells = scratch.cells
+        let fluctuate = options.samplingFluctuations
+        var sampler = SignalSampler()
+        cellEMQuanta.withUnsafeBufferPointer { qe in
+            cellHadronQuanta.withUnsafeBufferPointer { qh in
+                for j in 0..<scratch.voxelCount {
+                    let me = em[j], mh = had[j]
+                    let m = me + mh
+                    if m <= 0 { continue }
+                    if fluctuate {
+                        let scale = (qe[j] * me + qh[j] * mh) / m
+                        let d = scale * sampler.gamma(shape: m / scale, &rng)
+                        if d >= calibratedFloor { cells[j] += d }
+                    } else {
+                        cells[j] += m
+                    }
+                }
+            }
+        }
+        for j in scratch.voxelCount..<scratch.size { cells[j] += em[j] + had[j] }
     }
 
     /// Stochastic rounding: ⌊x⌋ + 1 with probability frac(x), so the mean count is exact.

@@ -1,9 +1,9 @@
 import CaloData
 import CaloTensor
 
-/// The built-in GFlash-style reference simulator: the CaloGAN calorimeter (e+, e−, γ, π+) and the
-/// silicon-tungsten stack of the CaloChallenge datasets 2 and 3 (e−, e+, γ); see
-/// `SimulatedDetector`.
+/// The built-in GFlash-style reference simulator: the CaloGAN calorimeter (e+, e−, γ, π+), the
+/// ATLAS-like stack of CaloChallenge dataset 1 (γ, π+) and the silicon-tungsten stack of the
+/// CaloChallenge datasets 2 and 3 (e−, e+, γ); see `SimulatedDetector`.
 ///
 /// Physics: /work/shared/reference/reference-simulator.md (sections 1–6) and `ActiveResponse`.
 /// The shower physics decides where energy goes (depth step, x, y); `LayerBinning` bins it into
@@ -135,6 +135,7 @@ public struct ShowerSimulator: Sendable {
             voxels: (0..<nv).map { stored(c[$0]) },
             overflow: (0..<nl).map { stored(c[scratch.overflowBase + $0]) },
             lost: (0..<nl).map { c[scratch.lostBase + $0] * keep },
+            unrecorded: c[scratch.unrecordedIndex] * keep,
             layerRanges: detector.geometry.layerRanges,
             emComponents: [scratch.emComponents.0, scratch.emComponents.1].compactMap { $0 },
             conversionDepth: scratch.conversionDepth, pairFraction: scratch.pairFraction,

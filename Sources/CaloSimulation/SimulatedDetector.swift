@@ -9,6 +9,7 @@ import CaloData
 /// |---|---|---|---|
 /// | calogan | 80 × (2 mm Pb + 4 mm LAr), 480 mm = 30.8 X0 = 1.28 λ_I | 3 Cartesian layers, 504 cells | e+, e−, γ, π+ |
 /// | ds2, ds3 | 90 × (1.4 mm W + 0.3 mm Si), 153 mm = 36.3 X0 = 1.33 λ_I | 45 polar layers (2 periods each), 6480 / 40,500 voxels | e−, e+, γ |
+/// | ds1-photons, ds1-pions | planar ATLAS-like barrel: Al, LAr presampler, Pb/LAr (22.4 X0), Al, Fe/scintillator Tile (7.4 λ_I); `SimulatedDetector+Dataset1.swift` | 5 / 7 polar layers, 368 / 533 voxels, calibrated | γ / π+ |
 ///
 /// **Datasets 2 and 3 (Par04-like silicon-tungsten stack).** Each of the 45 readout layers of
 /// 3.4 mm is two periods of 1.4 mm tungsten (0.400 X0) followed by 0.3 mm silicon (0.0032 X0),
@@ -42,11 +43,16 @@ public struct SimulatedDetector: Sendable {
     public let spectrum: EnergySpectrum
     /// One line for the file attributes: materials and depths.
     public let stackSummary: String
+    /// A readout calibrated to the electromagnetic scale (dataset 1) used by the `.active`
+    /// mode instead of the raw active-layer signal; nil for the raw signal.
+    public let calibration: CalibratedReadout?
 
     public init(geometry: CalorimeterGeometry, grid: DepthGrid, response: ActiveResponse, particles: [Particle],
-                readoutThreshold: Double, spectrum: EnergySpectrum, stackSummary: String) {
-        precondition(grid.layerBoundaries.count == geometry.layerCount + 1,
+                readoutThreshold: Double, spectrum: EnergySpectrum, stackSummary: String,
+                calibration: CalibratedReadout? = nil) {
+        precondition(grid.readoutLayerCount == geometry.layerCount,
                      "the depth grid must have one layer per readout layer of \(geometry.name)")
+        self.calibration = calibration
         self.geometry = geometry
         self.grid = grid
         self.response = response
@@ -87,14 +93,30 @@ public struct SimulatedDetector: Sendable {
         readoutThreshold: 0.01515, spectrum: .logUniform(1...1000), stackSummary: siliconTungstenSummary)
 
     /// Every detector the simulator has, by geometry name.
-    public static let all: [SimulatedDetector] = [caloGAN, ds2, ds3]
+    public static let all: [SimulatedDetector] = [caloGAN, ds1Photons, ds1Pions, ds2, ds3]
 
-    /// The detector for a geometry name ("calogan", "ds2", "ds3"), or nil.
-    public static func named(_ name: String) -> SimulatedDetector? { all.first { $0.geometry.name == name } }
+    /// The detector for a geometry name ("calogan", "ds1-photons", "ds1-pions", "ds2", "ds3"), or nil.
+    /// Aliases of the geometry catalogue resolve too ("ds1-gamma", "dataset_2").
+    public static func named(_ name: String) -> SimulatedDetector? {
+        let canonical = CalorimeterGeometry.named(name)?.name ?? name
+        return all.first { $0.geometry.name == canonical }
+    }
 
     /// Names of the geometries the simulator covers.
     public static var names: [String] { all.map(\.geometry.name) }
 
     /// The particle showers of this detector default to: the dataset's particle.
     public var defaultParticle: Particle { particles[0] }
+
+    /// One line for file attributes: what the cells hold in `mode`.
+    public func depositSummary(_ mode: DepositMode) -> String {
+        if geometry.isCaloGAN { return mode.summary }
+        guard calibration != nil else { return mode.siliconSummary }
+        switch mode {
+        case .active:
+            return "active: energy deposited in each cell calibrated to the electromagnetic scale (active-layer signal / EM sampling fraction), with sampling fluctuations; dead material and non-voxelised layers not recorded"
+        case .total:
+            return "total: energy deposited in absorber and active material of each cell, no sampling fluctuations; dead material and non-voxelised layers not recorded"
+        }
+    }
 }

@@ -15,6 +15,9 @@ public struct SimulatedShower: Sendable, Equatable {
     public var overflow: [Double]
     /// Energy per layer that landed beyond the CaloGAN ±500 mm block (not stored), MeV.
     public var lost: [Double]
+    /// Energy deposited in stack sections without a readout layer (dataset 1: dead material and
+    /// non-voxelised layers; not stored), MeV; 0 for the periodic stacks.
+    public var unrecorded: Double = 0
     /// Flat voxel range of each layer.
     public var layerRanges: [Range<Int>]
     /// e+: its EM shower; γ: the showers of the e+e− pair, the more energetic first (a member

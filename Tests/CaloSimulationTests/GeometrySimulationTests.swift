@@ -144,7 +144,8 @@ import CaloSimulation
     @Test func particlesOutsideTheDetectorsPhysicsAreRefused() throws {
         #expect(throws: SimulationError.self) { try ShowerSimulator(particle: .piplus, detector: .ds2) }
         #expect(throws: SimulationError.self) { try ShowerSimulator(particle: .piplus, detector: .ds3) }
-        #expect(SimulatedDetector.named("ds1-photons") == nil)
+        #expect(SimulatedDetector.named("ds1-photons")?.geometry.voxelCount == 368)
+        #expect(SimulatedDetector.named("my-binning.xml") == nil)
         #expect(SimulatedDetector.named("calogan")?.geometry.isCaloGAN == true)
     }
 

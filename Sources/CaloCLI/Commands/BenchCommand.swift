@@ -106,15 +106,19 @@ public struct BenchCommand: Command {
             }
             simulator = (one, try SimulatorBenchmark.showersPerSecond(sim, events: simulationEvents))
         }
-        // The CaloChallenge detectors: e- log-uniform 1 GeV - 1 TeV, a twentieth of the events
-        // (a mean shower of 140 GeV has ~40x the spots of a CaloGAN one), all threads.
-        var geometryRates = [(name: String, events: Int, rate: Double)]()
+        // The CaloChallenge detectors with their datasets' particles and spectra, a twentieth of
+        // the events (a mean ds2 shower of 140 GeV has ~40x the spots of a CaloGAN one; ds1's
+        // 15 energies average 560 GeV), all threads.
+        var geometryRates = [(name: String, what: String, events: Int, rate: Double)]()
         if simulationEvents > 0 {
-            for detector in [SimulatedDetector.ds2, .ds3] {
+            for detector in [SimulatedDetector.ds1Photons, .ds1Pions, .ds2, .ds3] {
                 let n = max(1, simulationEvents / 20)
-                logger.info("bench: simulator \(detector.geometry.name) (\(n) e- showers, \(common.threads) threads)...")
-                let sim = try ShowerSimulator(particle: .eminus, detector: detector)
-                geometryRates.append((detector.geometry.name, n,
+                let particle = detector.defaultParticle
+                let label = particle == .eminus ? "e-" : particle == .gamma ? "gamma" : "pi+"
+                let what = detector.calibration != nil ? "\(label) 256 MeV-4.2 TeV (15 discrete energies)" : "\(label) 1 GeV-1 TeV log-uniform"
+                logger.info("bench: simulator \(detector.geometry.name) (\(n) \(label) showers, \(common.threads) threads)...")
+                let sim = try ShowerSimulator(particle: particle, detector: detector)
+                geometryRates.append((detector.geometry.name, what, n,
                                       try SimulatorBenchmark.showersPerSecond(sim, events: n, spectrum: detector.spectrum)))
             }
         }
@@ -128,7 +132,7 @@ public struct BenchCommand: Command {
                 + "\(HumanFormat.fixed(s.all, 0)) on \(common.threads)\n"
         }
         for g in geometryRates {
-            text += "built-in simulator, \(g.name) e- 1 GeV-1 TeV log-uniform (no file writing): \(HumanFormat.fixed(g.rate, 0)) showers/s on "
+            text += "built-in simulator, \(g.name) \(g.what) (no file writing): \(HumanFormat.fixed(g.rate, 0)) showers/s on "
                 + "\(common.threads) threads (\(g.events) showers)\n"
         }
         if let p = pipeline {

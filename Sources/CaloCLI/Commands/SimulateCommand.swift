@@ -3,7 +3,7 @@ import CaloSimulation
 import CaloTensor
 
 /// `caloflow simulate`: reference showers from the built-in GFlash-style simulator, written
-/// in the CaloGAN layout, or in the CaloChallenge flat layout for `--geometry ds2|ds3`.
+/// in the CaloGAN layout, or in the CaloChallenge flat layout for `--geometry ds1-photons|ds1-pions|ds2|ds3`.
 public struct SimulateCommand: Command {
     public static let name = "simulate"
     public static let abstract = "Simulate reference showers with the built-in GFlash-style simulator."
@@ -27,15 +27,23 @@ public struct SimulateCommand: Command {
         1 GeV - 1 TeV, the cells holding the silicon deposits with sampling fluctuations and \
         the dataset's readout threshold (0.5 keV, 15.15 keV); the file is in the CaloChallenge \
         flat layout (incident_energies (N,1) and showers (N,voxels), both MeV). \
+        --geometry ds1-photons (photons, 368 voxels in layers 0, 1, 2, 3, 12) or ds1-pions \
+        (pi+, 533 voxels in layers 0, 1, 2, 3, 12, 13, 14) simulates CaloChallenge dataset 1 in a \
+        planar ATLAS-like barrel (aluminium dead material, a liquid-argon presampler, a 22.4 X0 \
+        lead/argon stand-in for the accordion, an iron/scintillator Tile calorimeter of 7.4 \
+        lambda_I), energies one of the 15 values 256 MeV x 2^k up to 4.19 TeV; the cells hold the \
+        deposited energy calibrated to the electromagnetic scale with sampling fluctuations \
+        (--deposit total: absorber + active deposits without fluctuations); energy in dead \
+        material and in layers the dataset does not voxelise is not recorded. Same flat layout. \
         The output is identical for a seed whatever the thread \
         count. The file appears under its name only when complete.
         """
     static let particle = Option.string("particle", short: "p", default: "the geometry's",
                                         help: "Incident particle: eplus (e+), eminus (e-), gamma (photon) or piplus (pi+); "
-                                            + "default eplus for calogan, eminus for ds2 and ds3.")
+                                            + "default eplus for calogan, gamma for ds1-photons, piplus for ds1-pions, eminus for ds2 and ds3.")
     static let geometry = Option.string("geometry", short: "g", default: "calogan", valueName: "name",
                                         help: "Detector to simulate: \(SimulatedDetector.names.joined(separator: ", ")) "
-                                            + "(ds1-photons and ds1-pions are not simulated yet).")
+                                            + "(ds1-photons: gamma only; ds1-pions: piplus only).")
     static let events = Option.int("events", short: "n", default: 10_000, range: 1...100_000_000,
                                    help: "Number of showers.")
     static let output = Option.path("output", short: "o", default: nil, help: "Output HDF5 file.")
@@ -55,6 +63,8 @@ public struct SimulateCommand: Command {
         "simulate -p gamma -n 10000 --energy 50 -o gamma-50GeV.h5",
         "simulate -p piplus -n 20000 --energy-range 10,20 -o piplus.h5",
         "simulate -p eplus -n 20000 --deposit total -o eplus-total.h5",
+        "simulate --geometry ds1-photons -n 10000 -o ds1-photons.h5",
+        "simulate --geometry ds1-pions -n 10000 --energy 65.536 -o ds1-pions-65GeV.h5",
         "simulate --geometry ds2 -n 10000 -o ds2-electrons.h5",
         "simulate --geometry ds3 -n 2000 --energy 100 -o ds3-100GeV.h5",
     ]
@@ -116,8 +126,7 @@ public struct SimulateCommand: Command {
                                           seed: common.seed, appVersion: BuildInfo.version)
         metadata.extra["energy_spectrum"] = spectrum.description
         metadata.extra[ShowerFileLayout.AttributeName.deposit] = depositMode.rawValue
-        metadata.extra[ShowerFileLayout.AttributeName.depositNote] = detector.geometry.isCaloGAN ? depositMode.summary
-            : depositMode.siliconSummary
+        metadata.extra[ShowerFileLayout.AttributeName.depositNote] = detector.depositSummary(depositMode)
         let geometry = detector.geometry
         if !geometry.isCaloGAN {
             metadata.extra["simulated_stack"] = detector.stackSummary
