@@ -15,9 +15,9 @@ import CaloData
 /// | EM middle (layer 2) | 48 periods | 247-544 | 16.1 | 0.71 | layer 2 |
 /// | EM back (layer 3) | 6 periods | 544-581 | 2.0 | 0.09 | layer 3 |
 /// | outer cryostat walls | 60 mm Al | 581-641 | 0.67 | 0.15 | not recorded |
-/// | Tile A (layer 12) | 17 × (14 mm Fe + 3 mm scintillator) | 641-930 | 14.0 | 1.49 | layer 12 |
-/// | Tile BC (layer 13) | 47 periods | 930-1729 | 38.6 | 4.11 | pions: layer 13; photons: not recorded |
-/// | Tile D (layer 14) | 21 periods | 1729-2086 | 17.3 | 1.84 | pions: layer 14; photons: not recorded |
+/// | Tile A (layer 12) | 17 × (14 mm Fe + 3 mm scintillator) | 641-930 | 13.7 | 1.49 | layer 12 |
+/// | Tile BC (layer 13) | 47 periods | 930-1729 | 37.8 | 4.11 | pions: layer 13; photons: not recorded |
+/// | Tile D (layer 14) | 21 periods | 1729-2086 | 16.9 | 1.84 | pions: layer 14; photons: not recorded |
 ///
 /// The LAr/Pb accordion is approximated by a planar sampling stack: 1.7 mm of lead (1.5 mm of
 /// lead plus the steel cladding as lead-equivalent) and 4.5 mm of liquid argon (the two gaps and
