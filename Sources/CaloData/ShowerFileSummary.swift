@@ -89,6 +89,8 @@ public struct ShowerFileSummary: Sendable, CustomStringConvertible {
         if s.depositedFraction.count > 0 {
             let kind: String
             switch metadata.extra[ShowerFileLayout.AttributeName.deposit] {
+            case "active" where metadata.extra[ShowerFileLayout.AttributeName.depositNote]?.contains("calibrated") == true:
+                kind = "deposit calibrated to the EM scale in the cells"
             case "active": kind = geometry.isCaloGAN ? "active (liquid-argon) deposit in the cells" : "active-layer deposit in the cells"
             case "total": kind = geometry.isCaloGAN ? "total (lead + argon) deposit in the cells" : "total (absorber + active) deposit in the cells"
             default: kind = "energy in the cells"
