@@ -27,7 +27,8 @@ public struct SimulatedShower: Sendable, Equatable {
     public var conversionDepth: Double?
     /// γ: energy fraction x of one pair member (Bethe–Heitler), in (0, 1).
     public var pairFraction: Double?
-    /// π+: depth of the first inelastic interaction in mm (≥ 480 means a MIP-only event).
+    /// π+: depth of the first inelastic interaction in mm (≥ the stack's depth, 480 mm for
+    /// CaloGAN, means a MIP-only event).
     public var interactionDepth: Double?
     /// π+: total energy lost by the MIP track (lead + argon), MeV.
     public var mipEnergy: Double
