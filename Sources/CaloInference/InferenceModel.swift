@@ -49,6 +49,11 @@ public final class InferenceModel: @unchecked Sendable {
     /// - Parameter thresholdMeV: voxels below it are zeroed (nil: the model's).
     public init(generator g: ShowerGenerator, precision: WeightPrecision = .float32, thresholdMeV: Double? = nil,
                 source: String = "") throws {
+        guard g.geometry.isCaloGAN else {
+            throw InferenceError.badModel("the model generates showers of the geometry \(g.geometry.name) (\(g.geometry.title), "
+                                          + "\(g.geometry.layerCount) layers, \(g.geometry.voxelCount) voxels); the embedding library "
+                                          + "generates CaloGAN showers (504 cells) only in this version: use 'caloflow generate' for other geometries")
+        }
         guard g.flowIInfo.stage == .flow1, g.flowI.blocks.allSatisfy({ $0.kind == .maf }),
               g.flowI.features == CaloFlowModels.flowIFeatures, g.flowI.contextFeatures == CaloFlowModels.flowIContext else {
             throw InferenceError.badModel("the Flow I model is not a CaloFlow Flow I (MAF, 3 features, 1 context input)")

@@ -5,21 +5,33 @@ import CaloTensor
 /// The CaloFlow flows built from an architecture (../shared/reference/caloflow-method.md
 /// sections 3-5).
 public enum CaloFlowModels {
-    /// Flow I input features (u-space logits of the layer energies) and context (log10 E_inc/10 GeV).
+    /// Flow I input features of the CaloGAN geometry (u-space logits of the layer energies) and
+    /// context (log10 E_inc/10 GeV).
     public static let flowIFeatures = 3, flowIContext = 1
-    /// Flow II features (normalized voxels) and context (E_inc and the three layer energies).
+    /// Flow II features (normalized voxels) and context (E_inc and the three layer energies) of
+    /// the CaloGAN geometry.
     public static let flowIIFeatures = CaloGANGeometry.voxelCount, flowIIContext = 1 + CaloGANGeometry.layerCount
-    /// Voxel segments of the calorimeter layers: Flow II permutations never move a voxel out of its layer.
+    /// Voxel segments of the CaloGAN layers: Flow II permutations never move a voxel out of its layer.
     public static let layerSegments = CaloGANGeometry.layerRanges
 
-    /// Flow I, p(t | c): MAF blocks, each followed by a fixed random permutation of the three
+    /// Flow I features for `geometry`: one u-space logit per layer (L).
+    public static func flowIFeatures(_ geometry: CalorimeterGeometry) -> Int { geometry.layerCount }
+    /// Flow II features for `geometry`: its voxels (D).
+    public static func flowIIFeatures(_ geometry: CalorimeterGeometry) -> Int { geometry.voxelCount }
+    /// Flow II context for `geometry`: E_inc and the L layer energies.
+    public static func flowIIContext(_ geometry: CalorimeterGeometry) -> Int { 1 + geometry.layerCount }
+
+    /// Flow I, p(t | c): MAF blocks, each followed by a fixed random permutation of the L
     /// features (the permutation after the last block is kept, as in CaloFlow).
-    /// - Parameter permutations: the permutations to use (from a checkpoint), or nil for new ones.
-    public static func flowI(_ a: FlowArchitecture, name: String = "flow1", permutations: [Permutation]? = nil,
-                             rng: inout Xoshiro256) throws -> Flow {
+    /// - Parameters:
+    ///   - geometry: the showers' geometry (L = its layer count; CaloGAN: 3).
+    ///   - permutations: the permutations to use (from a checkpoint), or nil for new ones.
+    public static func flowI(_ a: FlowArchitecture, geometry: CalorimeterGeometry = .calogan, name: String = "flow1",
+                             permutations: [Permutation]? = nil, rng: inout Xoshiro256) throws -> Flow {
         let spline = try a.spline()
+        let flowIFeatures = flowIFeatures(geometry)
         if let p = permutations, p.count != a.blocks || p.contains(where: { $0.count != flowIFeatures }) {
-            throw FlowArchitectureError("Flow I with \(a.blocks) blocks needs \(a.blocks) permutations of 3 features, got \(p.count)")
+            throw FlowArchitectureError("Flow I with \(a.blocks) blocks needs \(a.blocks) permutations of \(flowIFeatures) features, got \(p.count)")
         }
         var steps = [Flow.Step]()
         for k in 0..<a.blocks {
@@ -36,11 +48,15 @@ public enum CaloFlowModels {
     ///
     /// - Parameters:
     ///   - kind: `.maf` for the teacher, `.iaf` for the student.
+    ///   - geometry: the showers' geometry: D = its voxel count features, 1 + L context inputs,
+    ///     permutations inside its layers' voxel ranges (CaloGAN: 504, 4).
     ///   - permutations: the random permutations to reuse (the student takes the teacher's, in
     ///     chain order); nil draws new ones from `rng`.
-    public static func flowII(kind: AutoregressiveKind, _ a: FlowArchitecture, name: String,
+    public static func flowII(kind: AutoregressiveKind, _ a: FlowArchitecture, geometry: CalorimeterGeometry = .calogan, name: String,
                               permutations: [Permutation]? = nil, rng: inout Xoshiro256) throws -> Flow {
         let spline = try a.spline()
+        let flowIIFeatures = flowIIFeatures(geometry), flowIIContext = flowIIContext(geometry)
+        let layerSegments = geometry.layerRanges
         var steps = [Flow.Step]()
         var given = (permutations ?? []).makeIterator()
         let randomNeeded = a.blocks / 2

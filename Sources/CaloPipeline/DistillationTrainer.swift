@@ -242,11 +242,16 @@ public final class DistillationTrainer: @unchecked Sendable {
 
     // MARK: - Conditions
 
-    /// New Flow II contexts for the latent term: E_inc uniform over the training range, layer
-    /// energies sampled from the trained Flow I (method 5.2 b).
+    /// New Flow II contexts for the latent term: E_inc uniform over the training range (CaloGAN,
+    /// whose spectrum is uniform), or for other geometries the incident energy of a training
+    /// shower drawn at random (dataset 1 has 15 discrete energies from 256 MeV to 4 TeV, which a
+    /// uniform draw would miss); layer energies sampled from the trained Flow I (method 5.2 b).
     func sampleConditions(_ n: Int, rng: inout Xoshiro256) throws -> Matrix {
         let lo = data.summary.minimumEnergyGeV, hi = data.summary.maximumEnergyGeV
-        let energies = (0..<n).map { _ in Float(rng.uniform(lo, hi)) }
+        let train = data.trainIndices
+        let energies = data.geometry.isCaloGAN || train.isEmpty
+            ? (0..<n).map { _ in Float(rng.uniform(lo, hi)) }
+            : (0..<n).map { _ in data.incidentGeV[train[min(train.count - 1, Int(rng.uniform() * Double(train.count)))]] }
         var c1 = Matrix(rows: n, cols: 1)
         for r in 0..<n { c1[r, 0] = Float(Preprocessing.flowIContext(incidentGeV: Double(energies[r]))) }
         let t = try flowI.sample(context: c1, rng: &rng)

@@ -41,6 +41,21 @@ public struct FlowArchitecture: Codable, Sendable, Equatable {
     /// CaloFlow II's student: the teacher's skeleton with 2 hidden layers of 504.
     public static let paperStudent = FlowArchitecture(blocks: 8, hiddenFeatures: 504, hiddenLayers: 2, dropout: 0.05)
 
+    /// The paper's teacher for D voxels: its CaloGAN proportions, hidden width round(0.75 D)
+    /// (378 for 504; dataset 1: 276 for 368 photon voxels, 400 for 533 pion voxels).
+    public static func paperTeacher(voxels d: Int) -> FlowArchitecture {
+        var a = paperTeacher
+        a.hiddenFeatures = Int((0.75 * Double(d)).rounded())
+        return a
+    }
+
+    /// The paper's student for D voxels: hidden width D (504 for CaloGAN, 368 / 533 for dataset 1).
+    public static func paperStudent(voxels d: Int) -> FlowArchitecture {
+        var a = paperStudent
+        a.hiddenFeatures = d
+        return a
+    }
+
     enum CodingKeys: String, CodingKey, CaseIterable {
         case blocks, hiddenFeatures, hiddenLayers, bins, tailBound, dropout, minBinWidth, minBinHeight, minDerivative
     }

@@ -106,8 +106,8 @@ public final class GenerationStream: @unchecked Sendable {
         }
         delivered += 1
         let voxels = done.voxels.map { $0! }
-        return ShowerBatch(incidentEnergy: done.energies, voxels: voxels.count == 1 ? voxels[0] : Matrix.vstack(voxels),
-                           overflow: Matrix(rows: done.energies.count, cols: 3))
+        return ShowerBatch(geometry: generator.geometry, incidentEnergy: done.energies,
+                           voxels: voxels.count == 1 ? voxels[0] : Matrix.vstack(voxels))
     }
 
     /// `next()` for a consumer that knows which showers it expects (a `ShowerStreamWriter`

@@ -97,9 +97,9 @@ public enum ModelCheckpoint {
         let flow: Flow
         switch info.stage {
         case .flow1:
-            flow = try CaloFlowModels.flowI(info.architecture, permutations: perms, rng: &rng)
+            flow = try CaloFlowModels.flowI(info.architecture, geometry: info.geometry, permutations: perms, rng: &rng)
         case .teacher, .student:
-            flow = try CaloFlowModels.flowII(kind: info.kind, info.architecture, name: info.stage.rawValue,
+            flow = try CaloFlowModels.flowII(kind: info.kind, info.architecture, geometry: info.geometry, name: info.stage.rawValue,
                                              permutations: perms, rng: &rng)
         }
         try checkpoint.loadParameters(into: flow.parameters)

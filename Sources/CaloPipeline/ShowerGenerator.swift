@@ -4,8 +4,8 @@ import CaloTensor
 
 /// CaloFlow generation (method section 2.4): E_inc → Flow I samples the layer energies → Flow II
 /// (the student in one pass, or the teacher feature by feature) samples normalized voxels →
-/// inverse preprocessing → CaloGAN showers in MeV, finite and non-negative, below-threshold
-/// voxels zeroed, overflow zero.
+/// inverse preprocessing → showers of the models' geometry (CaloGAN, dataset 1, ...) in MeV,
+/// finite and non-negative, below-threshold voxels zeroed, overflow zero.
 public final class ShowerGenerator: @unchecked Sendable {
     public let flowI: Flow
     public let flowII: Flow
@@ -30,11 +30,6 @@ public final class ShowerGenerator: @unchecked Sendable {
         guard flowIInfo.geometry.hasSameVoxels(as: flowIIInfo.geometry) else {
             throw PipelineError.modelMismatch("the Flow I checkpoint models the geometry \(flowIInfo.geometry.name) and the "
                                               + "\(flowIIInfo.stage.rawValue) checkpoint \(flowIIInfo.geometry.name); they are not from one run")
-        }
-        guard flowIIInfo.geometry.isCaloGAN else {
-            throw PipelineError.unsupportedGeometry("the \(flowIIInfo.stage.rawValue) checkpoint models the geometry "
-                + "\(flowIIInfo.geometry.name) (\(flowIIInfo.geometry.voxelCount) voxels); this version of caloflow generates "
-                + "showers of the CaloGAN geometry (504 voxels) only")
         }
         self.flowI = flowI
         self.flowII = flowII
@@ -96,7 +91,7 @@ public final class ShowerGenerator: @unchecked Sendable {
     public func generate(incidentGeV: [Float], seed: UInt64, firstShower: Int = 0,
                          workers: Int = Parallel.maxWorkers, singleThreadedBLAS: Bool = true) throws -> ShowerBatch {
         let n = incidentGeV.count
-        guard n > 0 else { return ShowerBatch(count: 0) }
+        guard n > 0 else { return ShowerBatch(count: 0, geometry: geometry) }
         return try stream(plan: ShowerBatchPlan(count: n, batchSize: n), seed: seed, firstShower: firstShower, workers: workers,
                           singleThreadedBLAS: singleThreadedBLAS, energies: { Array(incidentGeV[$0]) }) { try $0.next()! }
     }
@@ -113,7 +108,7 @@ public final class ShowerGenerator: @unchecked Sendable {
         }
     }
 
-    /// Voxels [m, 504] (MeV) for one pass of m incident energies: showers `firstShower ..<
+    /// Voxels [m, D] (MeV) for one pass of m incident energies: showers `firstShower ..<
     /// firstShower + m` of the run.
     func pass(_ energies: [Float], seed: UInt64, firstShower: Int) throws -> Matrix {
         let m = energies.count
@@ -126,6 +121,6 @@ public final class ShowerGenerator: @unchecked Sendable {
         let layers = flowIInfo.preprocessing.layerEnergies(fromFlowI: t, incidentGeV: energies)
         let c2 = preprocessing.flowIIContext(incidentGeV: energies, layerEnergiesMeV: layers)
         let x = try flowII.inverse(z2, context: c2, dropoutRNG: &none, keepPasses: false).data
-        return preprocessing.voxels(fromFlowII: x, layerEnergiesMeV: layers)
+        return preprocessing.voxels(fromFlowII: x, layerEnergiesMeV: layers, geometry: geometry)
     }
 }

@@ -66,14 +66,15 @@ public struct TrainingSplit: Sendable, Equatable {
 }
 
 /// Showers held in memory for training (a 100k-shower file is about 200 MB), with a seeded
-/// train/validation split (`TrainingSplit`). CaloGAN showers only at this version (`requireTrainable`).
+/// train/validation split (`TrainingSplit`). Showers of any geometry with voxels in every layer
+/// (`requireTrainable`): CaloGAN, dataset 1, or a binning file's.
 ///
 /// A process of a data-parallel training loads only the file rows its shards and validation
 /// chunks use (`rows:`), read as hyperslabs; indices stay file rows throughout, and `gather`
 /// refuses a row that was not loaded. The incident energies of all events are read (4 bytes
 /// each) so every process knows the file's energy range.
 public final class TrainingData: @unchecked Sendable {
-    /// The showers' geometry (CaloGAN).
+    /// The showers' geometry (the flows' L layers and D voxels).
     public let geometry: CalorimeterGeometry
     /// Incident energies of every event of the split [N], GeV.
     public let incidentGeV: [Float]
@@ -81,7 +82,7 @@ public final class TrainingData: @unchecked Sendable {
     public let validationIndices: [Int]
     public let summary: TrainingDataSummary
     /// The loaded file rows, increasing and disjoint, and the voxels of their showers in that
-    /// order [Σ rows, 504], MeV.
+    /// order [Σ rows, D], MeV.
     public let loadedRanges: [Range<Int>]
     private let voxels: Matrix
     private let firstLocalRow: [Int]
@@ -107,7 +108,7 @@ public final class TrainingData: @unchecked Sendable {
         let energies = try reader.readIncidentEnergies()
         try ShowerFileReader.checkMemory(path: path, events: ranges.reduce(0) { $0 + $1.count }, geometry: reader.geometry)
         let parts = try ranges.map { try reader.read($0).voxels }
-        try self.init(energies: energies, ranges: ranges, voxels: parts.isEmpty ? Matrix(rows: 0, cols: CaloGANGeometry.voxelCount)
+        try self.init(energies: energies, ranges: ranges, voxels: parts.isEmpty ? Matrix(rows: 0, cols: reader.geometry.voxelCount)
                                                                                  : Matrix.vstack(parts),
                       split: split, file: file, particle: particle, deposit: deposit, geometry: reader.geometry)
     }
@@ -129,7 +130,7 @@ public final class TrainingData: @unchecked Sendable {
         let ranges = Self.normalized(try rows(split), limit: batch.count)
         let parts = ranges.map { batch.voxels.rows($0) }
         try self.init(energies: batch.incidentEnergy, ranges: ranges,
-                      voxels: parts.isEmpty ? Matrix(rows: 0, cols: CaloGANGeometry.voxelCount) : Matrix.vstack(parts),
+                      voxels: parts.isEmpty ? Matrix(rows: 0, cols: batch.geometry.voxelCount) : Matrix.vstack(parts),
                       split: split, file: file, particle: particle, deposit: deposit, geometry: batch.geometry)
     }
 
@@ -180,13 +181,22 @@ public final class TrainingData: @unchecked Sendable {
     /// Number of showers whose voxels are in memory.
     public var loadedCount: Int { voxels.rows }
 
+    /// The most voxels a CaloFlow Flow II over all voxels is built for here: dataset 1 (368 /
+    /// 533) and CaloGAN (504) fit; datasets 2 and 3 (6480 / 40,500 voxels) need iCaloFlow's
+    /// layer-by-layer flows (a 6480-feature MADE would hold about 2 GB of weights per block).
+    public static let maximumVoxels = 2048
+
     /// Throws `PipelineError.unsupportedGeometry` unless showers of `geometry` can be trained
-    /// on: the CaloFlow models of this version have the CaloGAN geometry's three layers and 504 voxels.
+    /// on: CaloFlow's Flow I needs at least two layers, Flow II at most `maximumVoxels` voxels.
     public static func requireTrainable(_ geometry: CalorimeterGeometry, file: String) throws {
-        guard !geometry.isCaloGAN else { return }
+        guard geometry.layerCount < 2 || geometry.voxelCount > maximumVoxels else { return }
+        let why = geometry.layerCount < 2
+            ? "CaloFlow's Flow I models how the energy splits over the layers and needs at least two layers with voxels"
+            : "CaloFlow's Flow II over all voxels is built for at most \(maximumVoxels) voxels (CaloGAN 504, dataset 1 368 / 533); "
+              + "datasets 2 and 3 need iCaloFlow's layer-by-layer flows, which this version does not have"
         throw PipelineError.unsupportedGeometry(
-            "\(file) holds showers of the geometry \(geometry.name) (\(geometry.title), \(geometry.voxelCount) voxels); "
-            + "training in this version of caloflow supports the CaloGAN geometry (504 voxels) only. Showers of every geometry "
+            "\(file) holds showers of the geometry \(geometry.name) (\(geometry.title), \(geometry.layerCount) layers, "
+            + "\(geometry.voxelCount) voxels); \(why). Showers of every geometry "
             + "(\(CalorimeterGeometry.builtInNames.joined(separator: ", ")) or a CaloChallenge binning file) can be inspected "
             + "with 'caloflow info' and re-chunked or converted with 'caloflow convert'")
     }
@@ -203,7 +213,7 @@ public final class TrainingData: @unchecked Sendable {
         return nil
     }
 
-    /// Voxels [B, 504] (MeV) and incident energies of the given showers (file rows, loaded), with
+    /// Voxels [B, D] (MeV) and incident energies of the given showers (file rows, loaded), with
     /// U[0, noise) added to every voxel from `noiseRNG` when given.
     public func gather(_ indices: [Int], preprocessing: Preprocessing, noiseRNG: inout Xoshiro256?) -> (voxels: Matrix, incidentGeV: [Float]) {
         let local = indices.map { i -> Int in
@@ -229,11 +239,11 @@ public enum FlowStage: String, Codable, Sendable, CaseIterable {
         let (v, e) = data.gather(indices, preprocessing: preprocessing, noiseRNG: &noiseRNG)
         switch self {
         case .flow1:
-            let layers = Preprocessing.layerEnergies(voxelsMeV: v)
+            let layers = Preprocessing.layerEnergies(voxelsMeV: v, geometry: data.geometry)
             let (t, c) = preprocessing.flowIInputs(layerEnergiesMeV: layers, incidentGeV: e)
             return (t, c)
         case .teacher, .student:
-            let (x, c, _) = preprocessing.flowIIInputs(voxelsMeV: v, incidentGeV: e)
+            let (x, c, _) = preprocessing.flowIIInputs(voxelsMeV: v, incidentGeV: e, geometry: data.geometry)
             return (x, c)
         }
     }

@@ -13,6 +13,7 @@ import Testing
         #expect(run.code == 0, "\(run.stderr)")
         #expect(run.stdout.contains("teacher training step"))
         #expect(run.stdout.contains("student sampling"))
+        #expect(run.stdout.contains("ds1-photons (5 layers, 368 voxels") && run.stdout.contains("ds1-pions (7 layers, 533 voxels"))
 
         let data = try #require(FileManager.default.contents(atPath: path))
         let object = try #require(try JSONSerialization.jsonObject(with: data) as? [String: Any])
@@ -21,7 +22,9 @@ import Testing
                         "teacher_train_seconds", "student_sample_seconds", "teacher_sample_seconds",
                         "teacher_log_prob_seconds", "teacher_train_useful_gflops", "teacher_train_peak_fraction",
                         "student_sample_per_worker_showers_per_s", "spline_inverse_ns_per_element",
-                        "spline_forward_ns_per_element", "spline_inverse_elementwise_ns_per_element"]
+                        "spline_forward_ns_per_element", "spline_inverse_elementwise_ns_per_element",
+                        "generate_ds1_photons_batch10000_showers_per_s", "generate_ds1_photons_batch1_median_ms",
+                        "generate_ds1_pions_batch10000_ms_per_shower", "generate_ds1_pions_batch1_mean_ms"]
         for key in positive {
             let value = try #require(object[key] as? Double, "missing or non-numeric \(key)")
             #expect(value.isFinite && value > 0, "\(key) = \(value)")

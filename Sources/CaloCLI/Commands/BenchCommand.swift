@@ -41,7 +41,7 @@ public struct BenchCommand: Command {
     static let simulatorEvents = Option.int("simulator-events", default: 20_000, range: 0...10_000_000,
                                             help: "e+ showers for the built-in simulator's throughput, on 1 thread and on all threads (no file writing); 0 skips it.")
     public static let options: [OptionSpec] = [batch.spec, teacherBatch.spec, repeats.spec, quick.spec, only.spec, json.spec, pipelineEvents.spec,
-                                               simulatorEvents.spec, librarySeconds.spec] + trainingSpecs
+                                               simulatorEvents.spec, dataset1Events.spec, librarySeconds.spec] + trainingSpecs
         + CommonOptions.specs
     public static let examples = ["bench --threads 2", "bench --quick --json bench.json", "bench -j 1 --batch 200",
                                   "bench --only teacher_train_threaded,teacher_train_workers,distill_threaded,distill_workers --mpi 2"]
@@ -52,6 +52,7 @@ public struct BenchCommand: Command {
     let generationEvents: Int
     let simulationEvents: Int
     let libraryRunSeconds: Double
+    let ds1Events: Int
     let trainingOptions: TrainingStepBenchmark.Options
     let mpiRanks: Int
 
@@ -76,6 +77,7 @@ public struct BenchCommand: Command {
         generationEvents = a.contains(Self.pipelineEvents) || !a[Self.quick] ? a[Self.pipelineEvents] : 200
         simulationEvents = a.contains(Self.simulatorEvents) || !a[Self.quick] ? a[Self.simulatorEvents] : 200
         libraryRunSeconds = a[Self.librarySeconds]
+        ds1Events = a.contains(Self.dataset1Events) || !a[Self.quick] ? a[Self.dataset1Events] : 40
     }
 
     public func run(_ context: CommandContext) throws {
@@ -97,6 +99,7 @@ public struct BenchCommand: Command {
             if quick { st.blocks = benchOptions.blocks; st.hiddenFeatures = 64 }
             pipeline = try GenerationBenchmark.run(flowI: f1, student: st, plan: ShowerBatchPlan(count: generationEvents, batchSize: 10_000))
         }
+        let ds1 = try Self.dataset1Rows(events: ds1Events, quick: benchOptions.blocks < 8, blocks: benchOptions.blocks) { logger.info($0) }
         var simulator: (one: Double, all: Double)? = nil
         if simulationEvents > 0 {
             logger.info("bench: simulator (\(simulationEvents) e+ showers, 1 and \(common.threads) threads)...")
@@ -140,6 +143,7 @@ public struct BenchCommand: Command {
                 + "\(HumanFormat.fixed(p.showersPerSecond, 1)) showers/s, \(HumanFormat.fixed(1000 * p.seconds / Double(p.events), 3)) ms per shower "
                 + "(\(p.events) showers in batches of \(p.batch); the writer thread, overlapped with the next batch, was busy for \(HumanFormat.fixed(100 * p.writeSeconds / p.seconds, 1))% of the time)\n"
         }
+        text += Self.dataset1Table(ds1, threads: common.threads)
         if let library { text += Self.libraryTable(library) }
         text += Self.trainingTable(training, mpi: mpi, mpiProcesses: mpiRanks)
         context.console.output.write(text)
@@ -149,6 +153,7 @@ public struct BenchCommand: Command {
                 extra += [("simulator_showers_per_s_1_thread", s.one), ("simulator_showers_per_s", s.all)]
             }
             for g in geometryRates { extra.append(("simulator_\(g.name)_showers_per_s", g.rate)) }
+            extra += Self.dataset1JSON(ds1)
             if let library { extra += Self.libraryJSON(library) }
             extra += Self.trainingJSON(training, mpi: mpi, mpiProcesses: mpiRanks)
             if let p = pipeline {

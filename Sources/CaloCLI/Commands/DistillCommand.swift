@@ -72,7 +72,8 @@ public struct DistillCommand: Command {
         defer { logger.closeLogFile() }
         let batch = settings.batchSize
         let data = try TrainingData(path: file, maxEvents: settings.maxEvents, validationFraction: settings.validationFraction,
-                                    seed: common.seed, rows: setup.size > 1 ? { split in
+                                    seed: common.seed, geometry: teacherInfo.geometry.isBuiltIn ? nil : teacherInfo.geometry,
+                                    rows: setup.size > 1 ? { split in
                                         try DistillationTrainer.rowsNeeded(split, batchSize: batch, shards: setup.shards,
                                                                            rank: setup.rank, size: setup.size)
                                     } : nil)
@@ -80,7 +81,8 @@ public struct DistillCommand: Command {
                                             source: "\(file) holds showers")
         if ParallelJob.isLeader { try run.recordGeometry(data.geometry, source: file) }
         var rng = Xoshiro256(seed: common.seed, stream: RandomStreams.initialization &+ 16)
-        let student = try CaloFlowModels.flowII(kind: .iaf, architecture, name: "student", permutations: teacher.permutations, rng: &rng)
+        let student = try CaloFlowModels.flowII(kind: .iaf, architecture, geometry: teacherInfo.geometry, name: "student",
+                                                permutations: teacher.permutations, rng: &rng)
         let info = FlowModelInfo(stage: .student, kind: .iaf, architecture: architecture, preprocessing: teacherInfo.preprocessing,
                                  trainingData: data.summary, geometry: teacherInfo.geometry)
         logger.info("student: \(architecture.blocks) IAF blocks, hidden \(architecture.hiddenFeatures) x \(architecture.hiddenLayers), "

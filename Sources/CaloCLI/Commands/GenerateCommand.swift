@@ -11,9 +11,11 @@ public struct GenerateCommand: Command {
     public static let name = "generate"
     public static let abstract = "Generate showers from a trained run (Flow I + student, or the teacher)."
     public static let discussion = """
-        Draws incident energies (uniform over the training range by default), samples layer \
+        Draws incident energies (by default uniform over the training range; for a dataset-1 run \
+        the dataset's discrete energies inside it), samples layer \
         energies from Flow I and normalized voxels from Flow II, undoes the preprocessing and \
-        writes the showers in the CaloGAN layout (or the flat one: --format flat), batch by batch (memory stays flat for any \
+        writes the showers in the CaloGAN layout for a CaloGAN run (or the flat one: --format flat; runs of \
+        other geometries, e.g. dataset 1, write the flat CaloChallenge layout), batch by batch (memory stays flat for any \
         N). Voxels below --threshold are set to zero; every written energy is finite and \
         non-negative. The student samples in one pass; the teacher needs one pass per voxel \
         and is much slower. Prints the time per shower.
@@ -32,7 +34,7 @@ public struct GenerateCommand: Command {
     static let batchSize = Option.int("batch-size", default: 10_000, range: 1...1_000_000, help: "Showers generated and written per batch.")
     static let threshold = Option.optionalDouble("threshold", defaultLabel: "model's (0.01)", range: .between(0, 1e5), help: "Voxels below this energy (MeV) are set to 0.")
     static let format = Option.choice("format", default: ShowerFileFormat.calogan,
-                                      help: "Output layout: calogan (energy in GeV, layer_0/1/2 and overflow in MeV) or flat (CaloChallenge-style incident_energies and showers, MeV; no overflow).")
+                                      help: "Output layout: calogan (energy in GeV, layer_0/1/2 and overflow in MeV) or flat (CaloChallenge-style incident_energies and showers, MeV; no overflow). Runs of other geometries than CaloGAN write flat.")
     static let gzipLevel = Option.int("gzip-level", default: 4, range: 1...9,
                                       help: "gzip level of the output. The writer's compression overlaps generation but shares the cores: level 1 writes about 8 % larger files and spends about a third less time compressing.")
     static let force = Option.flag("force", short: "f", help: "Replace the output file if it exists.")
@@ -56,7 +58,8 @@ public struct GenerateCommand: Command {
     let energyOptions: EnergyOptions
     let batch: Int
     let thresholdMeV: Double?
-    let outputFormat: ShowerFileFormat
+    /// nil: the default (calogan for CaloGAN runs, flat for the others).
+    let outputFormat: ShowerFileFormat?
     let compression: Int
     let overwrite: Bool
     let common: CommonOptions
@@ -75,7 +78,7 @@ public struct GenerateCommand: Command {
         outputPath = a[Self.output]
         batch = a[Self.batchSize]
         thresholdMeV = a[Self.threshold]
-        outputFormat = a[Self.format]
+        outputFormat = a.contains(Self.format) ? a[Self.format] : nil
         compression = a[Self.gzipLevel]
         overwrite = a[Self.force]
         common = try CommonOptions(a)
@@ -90,6 +93,16 @@ public struct GenerateCommand: Command {
             throw ValidationError("--part takes i/n with 0 ≤ i < n (e.g. --part 0/4 for the first of 4 parts), got '\(text)'")
         }
         return (i, n)
+    }
+
+    /// The incident energies drawn without an energy option: uniform over the training range,
+    /// or for a dataset-1 model the dataset's discrete energies (256 MeV x 2^k) inside it.
+    static func defaultSpectrum(_ generator: ShowerGenerator) -> EnergySpectrum {
+        let range = generator.trainingEnergyRange, g = generator.geometry
+        guard g.hasSameVoxels(as: .ds1Photons) || g.hasSameVoxels(as: .ds1Pions),
+              case .discrete(let all) = EnergySpectrum.caloChallengeDataset1 else { return .uniform(range) }
+        let inside = all.filter { $0 >= range.lowerBound * (1 - 1e-6) && $0 <= range.upperBound * (1 + 1e-6) }
+        return inside.isEmpty ? .uniform(range) : .discrete(inside)
     }
 
     public func run(_ context: CommandContext) throws {
@@ -113,7 +126,7 @@ public struct GenerateCommand: Command {
                                                 source: "\(geometry.label) asks for showers")
         }
         if let t = thresholdMeV { generator.preprocessing.thresholdMeV = t }
-        let spectrum = try energyOptions.spectrum(default: generator.trainingEnergyRange)
+        let spectrum = try energyOptions.spectrum(default: Self.defaultSpectrum(generator))
         if let note = generator.extrapolationWarning(spectrum.bounds) { logger.warning(note) }
         let info = generator.flowIIInfo
         if stage == .teacher && count > 5000 {
@@ -179,7 +192,7 @@ public struct GenerateCommand: Command {
     /// Generates the run's showers `showers` (in order, each from its own stream) into `path`.
     func write(_ showers: Range<Int>, of setup: Setup, metadata: ShowerFileMetadata, to path: String, replaceExisting: Bool,
                logger: Logger, label: String?) throws {
-        let writer = try ShowerFileWriter(path: path, metadata: metadata, gzipLevel: compression, format: outputFormat,
+        let writer = try ShowerFileWriter(path: path, metadata: metadata, gzipLevel: compression, format: outputFormat ?? (setup.generator.geometry.isCaloGAN ? .calogan : .flat),
                                           geometry: setup.generator.geometry, replaceExisting: replaceExisting)
         let what = label.map { " (\($0))" } ?? ""
         let progress = ProgressLine(label: "generate (\(setup.stage.rawValue))\(what)", total: showers.count, unit: "showers", logger: logger)

@@ -122,8 +122,8 @@ public struct TrainTeacherCommand: Command {
             return TrainingBudget.estimatedCost(
                 epochs: sc.training.epochs, trainingShowers: Int(Double(events) * (1 - sc.training.validationFraction)),
                 architecture: sc.architecture,
-                features: stage == .flow1 ? CaloFlowModels.flowIFeatures : CaloFlowModels.flowIIFeatures,
-                contextFeatures: stage == .flow1 ? CaloFlowModels.flowIContext : CaloFlowModels.flowIIContext)
+                features: stage == .flow1 ? CaloFlowModels.flowIFeatures(geometry) : CaloFlowModels.flowIIFeatures(geometry),
+                contextFeatures: stage == .flow1 ? CaloFlowModels.flowIContext : CaloFlowModels.flowIIContext(geometry))
         }
         for (index, (stage, setup)) in zip(stages, setups).enumerated() {
             let stageConfig = stage == .flow1 ? config.flowI : config.teacher
@@ -140,8 +140,8 @@ public struct TrainTeacherCommand: Command {
             logger.info(TrainingOptions.describe(setup, stage: stage.rawValue))
             var rng = Xoshiro256(seed: common.seed, stream: RandomStreams.initialization)
             let flow = stage == .flow1
-                ? try CaloFlowModels.flowI(stageConfig.architecture, rng: &rng)
-                : try CaloFlowModels.flowII(kind: .maf, stageConfig.architecture, name: stage.rawValue, rng: &rng)
+                ? try CaloFlowModels.flowI(stageConfig.architecture, geometry: data.geometry, rng: &rng)
+                : try CaloFlowModels.flowII(kind: .maf, stageConfig.architecture, geometry: data.geometry, name: stage.rawValue, rng: &rng)
             let parameterCount = flow.parameters.reduce(0) { $0 + $1.count }
             logger.info("\(stage.rawValue): \(stageConfig.architecture.blocks) blocks, hidden \(stageConfig.architecture.hiddenFeatures) "
                         + "x \(stageConfig.architecture.hiddenLayers), \(parameterCount) parameters")
