@@ -31,6 +31,14 @@ public final class ShowerGenerator: @unchecked Sendable {
             throw PipelineError.modelMismatch("the Flow I checkpoint models the geometry \(flowIInfo.geometry.name) and the "
                                               + "\(flowIIInfo.stage.rawValue) checkpoint \(flowIIInfo.geometry.name); they are not from one run")
         }
+        let g = flowIIInfo.geometry
+        guard flowI.features == CaloFlowModels.flowIFeatures(g), flowI.contextFeatures == CaloFlowModels.flowIContext,
+              flowII.features == CaloFlowModels.flowIIFeatures(g), flowII.contextFeatures == CaloFlowModels.flowIIContext(g) else {
+            throw PipelineError.modelMismatch("the flows (Flow I \(flowI.features) features, \(flowI.contextFeatures) context; Flow II "
+                + "\(flowII.features) features, \(flowII.contextFeatures) context) do not fit the geometry \(g.name) (\(g.layerCount) layers, "
+                + "\(g.voxelCount) voxels), which needs \(CaloFlowModels.flowIFeatures(g)), 1; \(CaloFlowModels.flowIIFeatures(g)), "
+                + "\(CaloFlowModels.flowIIContext(g))")
+        }
         self.flowI = flowI
         self.flowII = flowII
         self.flowIInfo = flowIInfo
