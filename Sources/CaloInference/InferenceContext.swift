@@ -7,8 +7,9 @@ import Synchronization
 /// BLAS. Use a context from one thread at a time (a call that finds it in use by another
 /// thread fails with `.busy` instead of corrupting it); create one per thread.
 ///
-/// Units: incident energies in MeV (as Geant4 counts), cell energies in MeV, 504 per shower in
-/// the file format's order (layer_0 3x96, layer_1 12x12, layer_2 12x6, each row-major).
+/// Units: incident energies in MeV (as Geant4 counts), cell energies in MeV, `cells` per shower
+/// in the file format's order (CaloGAN: 504, layer_0 3x96, layer_1 12x12, layer_2 12x6, each
+/// row-major; dataset 1 and other polar geometries: the CaloChallenge voxel order).
 public final class InferenceContext: @unchecked Sendable {
     public let model: InferenceModel
     /// Showers per pass; larger requests run in several passes (with the same showers).
@@ -23,6 +24,13 @@ public final class InferenceContext: @unchecked Sendable {
     private let layerEnergies: AlignedBuffer<Double>
     private let voxelScratch: AlignedBuffer<Double>
     private let inUse = Atomic<Bool>(false)
+    /// Layers and cells per shower of the model's geometry (CaloGAN: 3 and 504).
+    private let layers: Int
+    /// Cells per shower of the model's geometry (`cellCount` for CaloGAN).
+    public let cells: Int
+    private let caloGAN: Bool
+    private let layerRanges: [Range<Int>]
+    private let capMeV: Double
 
     public init(model: InferenceModel, maxBatch: Int) throws {
         guard maxBatch >= 1 && maxBatch <= Self.batchLimit else {
@@ -36,8 +44,13 @@ public final class InferenceContext: @unchecked Sendable {
         latentII = try AlignedBuffer(count: maxBatch * model.flowII.stride)
         contextI = try AlignedBuffer(count: maxBatch * paddedToEight(model.flowI.contextFeatures))
         contextII = try AlignedBuffer(count: maxBatch * paddedToEight(model.flowII.contextFeatures))
-        layerEnergies = try AlignedBuffer(count: 3 * maxBatch)
-        voxelScratch = try AlignedBuffer(count: CaloGANGeometry.voxelCount)
+        layers = model.geometry.layerCount
+        cells = model.geometry.voxelCount
+        caloGAN = model.geometry.isCaloGAN
+        layerRanges = model.geometry.layerRanges
+        capMeV = Preprocessing.voxelCapMeV(model.geometry)
+        layerEnergies = try AlignedBuffer(count: layers * maxBatch)
+        voxelScratch = try AlignedBuffer(count: cells)
     }
 
     /// Bytes of scratch this context holds.
@@ -46,7 +59,7 @@ public final class InferenceContext: @unchecked Sendable {
             + layerEnergies.bytes + voxelScratch.bytes
     }
 
-    /// Cells per shower (504).
+    /// Cells per CaloGAN shower (504), the C library's only geometry; `cells` is the model's.
     public static let cellCount = CaloGANGeometry.voxelCount
 
     // MARK: - Generation
@@ -93,10 +106,10 @@ public final class InferenceContext: @unchecked Sendable {
 
     private func check(_ energiesMeV: UnsafePointer<Double>, count: Int, output capacity: Int) throws {
         guard count >= 0 else { throw InferenceError.invalidArgument("shower count \(count) is negative") }
-        let needed = count.multipliedReportingOverflow(by: Self.cellCount)
+        let needed = count.multipliedReportingOverflow(by: cells)
         guard !needed.overflow else { throw InferenceError.invalidArgument("shower count \(count) is too large") }
         guard capacity >= needed.partialValue else {
-            throw InferenceError.bufferTooSmall("the output buffer holds \(capacity) floats; \(count) showers need \(needed.partialValue) (\(Self.cellCount) cells each)")
+            throw InferenceError.bufferTooSmall("the output buffer holds \(capacity) floats; \(count) showers need \(needed.partialValue) (\(cells) cells each)")
         }
         let range = model.energyRangeGeV
         for i in 0..<count {
@@ -147,7 +160,7 @@ public final class InferenceContext: @unchecked Sendable {
                        UnsafeMutableBufferPointer(start: latentI.pointer + b * s1, count: model.flowILatentSize),
                        UnsafeMutableBufferPointer(start: latentII.pointer + b * s2, count: model.flowIILatentSize))
             }
-            pass(n, output: output + start * Self.cellCount)
+            pass(n, output: output + start * cells)
             start += n
         }
     }
@@ -162,6 +175,7 @@ public final class InferenceContext: @unchecked Sendable {
         let t = model.flowI.sample(latent: latentI.pointer, ldLatent: model.flowI.stride, context: contextI.pointer,
                                    batch: n, workspace: ws)
         let s1 = model.flowI.stride
+        if !caloGAN { return genericPass(n, t: t, output: output) }
         for b in 0..<n {
             let e = model.flowIPreprocessing.layerEnergies(fromFlowI: t[b * s1], t[b * s1 + 1], t[b * s1 + 2],
                                                            incidentGeV: energies.pointer[b])
@@ -175,8 +189,28 @@ public final class InferenceContext: @unchecked Sendable {
         let s2 = model.flowII.stride
         for b in 0..<n {
             let e = (layerEnergies.pointer[3 * b], layerEnergies.pointer[3 * b + 1], layerEnergies.pointer[3 * b + 2])
-            model.preprocessing.voxels(fromFlowII: x + b * s2, layerEnergiesMeV: e, into: output + b * Self.cellCount,
+            model.preprocessing.voxels(fromFlowII: x + b * s2, layerEnergiesMeV: e, into: output + b * cells,
                                        scratch: voxelScratch.pointer)
+        }
+    }
+
+    /// The rest of a pass for a geometry other than CaloGAN (L layers, D cells), from Flow I's
+    /// samples `t`: the same arithmetic as `ShowerGenerator` (generic `Preprocessing` paths).
+    private func genericPass(_ n: Int, t: UnsafePointer<Float>, output: UnsafeMutablePointer<Float>) {
+        let ws = workspace
+        let c2 = paddedToEight(model.flowII.contextFeatures), s1 = model.flowI.stride
+        for b in 0..<n {
+            let e = layerEnergies.pointer + layers * b
+            model.flowIPreprocessing.layerEnergies(fromFlowI: t + b * s1, layers: layers, incidentGeV: energies.pointer[b], into: e)
+            Preprocessing.flowIIContext(incidentGeV: energies.pointer[b], layerEnergiesMeV: UnsafePointer(e), layers: layers,
+                                        into: contextII.pointer + b * c2)
+        }
+        let x = model.flowII.sample(latent: latentII.pointer, ldLatent: model.flowII.stride, context: contextII.pointer,
+                                    batch: n, workspace: ws)
+        let s2 = model.flowII.stride
+        for b in 0..<n {
+            model.preprocessing.voxels(fromFlowII: x + b * s2, layerEnergiesMeV: UnsafePointer(layerEnergies.pointer + layers * b),
+                                       layerRanges: layerRanges, capMeV: capMeV, into: output + b * cells, scratch: voxelScratch.pointer)
         }
     }
 }

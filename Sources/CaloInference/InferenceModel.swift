@@ -27,12 +27,15 @@ public final class InferenceModel: @unchecked Sendable {
     public let precision: WeightPrecision
     /// The run directory this model was loaded from ("" when built in memory).
     public let source: String
+    /// The geometry of the showers (CaloGAN for the C library, which refuses others; the Swift
+    /// API generates showers of any geometry the pipeline trains, e.g. dataset 1).
+    public let geometry: CalorimeterGeometry
     /// Architecture of Flow I and of the student, for reports.
     public let flowIArchitecture: FlowArchitecture
     public let studentArchitecture: FlowArchitecture
 
-    /// Features of the Flow I and Flow II latent codes (3 and 504): a shower's latent is
-    /// `latentSize` = 507 values, Flow I's first.
+    /// Features of the Flow I and Flow II latent codes (CaloGAN: 3 and 504): a shower's latent is
+    /// `latentSize` (CaloGAN: 507) values, Flow I's first.
     public var flowILatentSize: Int { flowI.features }
     public var flowIILatentSize: Int { flowII.features }
     public var latentSize: Int { flowI.features + flowII.features }
@@ -49,21 +52,16 @@ public final class InferenceModel: @unchecked Sendable {
     /// - Parameter thresholdMeV: voxels below it are zeroed (nil: the model's).
     public init(generator g: ShowerGenerator, precision: WeightPrecision = .float32, thresholdMeV: Double? = nil,
                 source: String = "") throws {
-        guard g.geometry.isCaloGAN else {
-            throw InferenceError.badModel("the model generates showers of the geometry \(g.geometry.name) (\(g.geometry.title), "
-                                          + "\(g.geometry.layerCount) layers, \(g.geometry.voxelCount) voxels); the embedding library "
-                                          + "generates CaloGAN showers (504 cells) only in this version: use 'caloflow generate' for other geometries")
-        }
         guard g.flowIInfo.stage == .flow1, g.flowI.blocks.allSatisfy({ $0.kind == .maf }),
-              g.flowI.features == CaloFlowModels.flowIFeatures, g.flowI.contextFeatures == CaloFlowModels.flowIContext else {
-            throw InferenceError.badModel("the Flow I model is not a CaloFlow Flow I (MAF, 3 features, 1 context input)")
+              g.flowI.features == CaloFlowModels.flowIFeatures(g.geometry), g.flowI.contextFeatures == CaloFlowModels.flowIContext else {
+            throw InferenceError.badModel("the Flow I model is not a CaloFlow Flow I (MAF, \(CaloFlowModels.flowIFeatures(g.geometry)) features, 1 context input)")
         }
         guard g.flowIIInfo.stage == .student, g.flowII.blocks.allSatisfy({ $0.kind == .iaf }) else {
             throw InferenceError.badModel("the library samples the student (IAF); this model is the \(g.flowIIInfo.stage.rawValue)")
         }
-        guard g.flowII.features == CaloGANGeometry.voxelCount, g.flowII.contextFeatures == CaloFlowModels.flowIIContext else {
+        guard g.flowII.features == CaloFlowModels.flowIIFeatures(g.geometry), g.flowII.contextFeatures == CaloFlowModels.flowIIContext(g.geometry) else {
             throw InferenceError.badModel("the student has \(g.flowII.features) features and \(g.flowII.contextFeatures) context inputs; "
-                                          + "the CaloGAN geometry needs \(CaloGANGeometry.voxelCount) and \(CaloFlowModels.flowIIContext)")
+                                          + "the geometry \(g.geometry.name) needs \(CaloFlowModels.flowIIFeatures(g.geometry)) and \(CaloFlowModels.flowIIContext(g.geometry))")
         }
         if let t = thresholdMeV, !(t >= 0 && t <= 1e5) {
             throw InferenceError.invalidArgument("threshold \(t) MeV: use a finite value in 0...100000 MeV (or the model's)")
@@ -82,6 +80,7 @@ public final class InferenceModel: @unchecked Sendable {
         particle = g.flowIIInfo.trainingData.particle
         self.precision = precision
         self.source = source
+        geometry = g.geometry
         flowIArchitecture = g.flowIInfo.architecture
         studentArchitecture = g.flowIIInfo.architecture
     }

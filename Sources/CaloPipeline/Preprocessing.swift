@@ -143,8 +143,15 @@ public struct Preprocessing: Codable, Sendable, Equatable {
     /// One shower's Flow II context (1 + L values into `c`) from E_inc (GeV) and its L layer energies (MeV).
     @inlinable
     public static func flowIIContext(incidentGeV: Float, layerEnergiesMeV e: [Double], into c: UnsafeMutablePointer<Float>) {
+        e.withUnsafeBufferPointer { flowIIContext(incidentGeV: incidentGeV, layerEnergiesMeV: $0.baseAddress!, layers: e.count, into: c) }
+    }
+
+    /// One shower's Flow II context (1 + L values into `c`) from E_inc (GeV) and its L layer energies (MeV) at `e`.
+    @inlinable
+    public static func flowIIContext(incidentGeV: Float, layerEnergiesMeV e: UnsafePointer<Double>, layers: Int,
+                                     into c: UnsafeMutablePointer<Float>) {
         c[0] = Float(flowIContext(incidentGeV: Double(incidentGeV)))
-        for l in 0..<e.count { c[1 + l] = Float(layerEnergyContext(mev: e[l])) }
+        for l in 0..<layers { c[1 + l] = Float(layerEnergyContext(mev: e[l])) }
     }
 
     /// One CaloGAN shower's Flow II context (4 values into `c`) from E_inc (GeV) and its layer energies (MeV).
@@ -204,13 +211,18 @@ public struct Preprocessing: Codable, Sendable, Equatable {
     /// One shower's L layer energies (MeV) from its Flow I sample `t` (L values) and E_inc (GeV).
     public func layerEnergies(fromFlowI t: UnsafePointer<Float>, layers: Int, incidentGeV: Float) -> [Double] {
         var e = [Double](repeating: 0, count: layers)
+        e.withUnsafeMutableBufferPointer { layerEnergies(fromFlowI: t, layers: layers, incidentGeV: incidentGeV, into: $0.baseAddress!) }
+        return e
+    }
+
+    /// One shower's L layer energies (MeV, into `e`) from its Flow I sample `t` (L values) and E_inc (GeV).
+    public func layerEnergies(fromFlowI t: UnsafePointer<Float>, layers: Int, incidentGeV: Float, into e: UnsafeMutablePointer<Double>) {
         var remaining = clamp01(inverseLogitTransform(Double(t[0]))) * Double(incidentGeV) * 1e3
         for i in 0..<(layers - 1) {
             e[i] = clamp01(inverseLogitTransform(Double(t[i + 1]))) * remaining
             remaining -= e[i]
         }
         e[layers - 1] = max(0, remaining)
-        return e
     }
 
     /// One shower's layer energies (MeV) from its Flow I sample (t0, t1, t2) and E_inc (GeV).
@@ -264,6 +276,14 @@ public struct Preprocessing: Codable, Sendable, Equatable {
     /// - Parameter scratch: room for D Doubles.
     public func voxels(fromFlowII x: UnsafePointer<Float>, layerEnergiesMeV e: [Double], layerRanges: [Range<Int>], capMeV: Double,
                        into out: UnsafeMutablePointer<Float>, scratch v: UnsafeMutablePointer<Double>) {
+        e.withUnsafeBufferPointer {
+            voxels(fromFlowII: x, layerEnergiesMeV: $0.baseAddress!, layerRanges: layerRanges, capMeV: capMeV, into: out, scratch: v)
+        }
+    }
+
+    /// As the other `voxels(fromFlowII:layerEnergiesMeV:layerRanges:...)`, with the layer energies at `e` (L values).
+    public func voxels(fromFlowII x: UnsafePointer<Float>, layerEnergiesMeV e: UnsafePointer<Double>, layerRanges: [Range<Int>],
+                       capMeV: Double, into out: UnsafeMutablePointer<Float>, scratch v: UnsafeMutablePointer<Double>) {
         for (l, range) in layerRanges.enumerated() {
             var norm = 0.0
             for j in range {

@@ -77,6 +77,12 @@ public func cfModelOpen(_ path: UnsafePointer<CChar>?, _ precision: Int32, _ thr
     }
     do {
         let m = try InferenceModel.open(runDirectory: String(cString: path), precision: weights, thresholdMeV: threshold)
+        // The C interface describes CaloGAN cells (caloflow_model_layer: nx, ny, cell sizes).
+        guard m.geometry.isCaloGAN else {
+            throw InferenceError.badModel("\(String(cString: path)) models showers of the geometry \(m.geometry.name) "
+                + "(\(m.geometry.title), \(m.geometry.voxelCount) voxels); libcaloflow generates CaloGAN showers (504 cells) only "
+                + "in this version: use 'caloflow generate' (or the Swift InferenceModel) for other geometries")
+        }
         model.pointee = Handles.register(ModelHandle(m))
         return code(CALOFLOW_OK)
     } catch {

@@ -24,7 +24,8 @@ import Testing
                         "student_sample_per_worker_showers_per_s", "spline_inverse_ns_per_element",
                         "spline_forward_ns_per_element", "spline_inverse_elementwise_ns_per_element",
                         "generate_ds1_photons_batch10000_showers_per_s", "generate_ds1_photons_batch1_median_ms",
-                        "generate_ds1_pions_batch10000_ms_per_shower", "generate_ds1_pions_batch1_mean_ms"]
+                        "generate_ds1_pions_batch10000_ms_per_shower", "generate_ds1_pions_batch1_mean_ms",
+                        "generate_ds1_pions_engine_batch1_median_ms"]
         for key in positive {
             let value = try #require(object[key] as? Double, "missing or non-numeric \(key)")
             #expect(value.isFinite && value > 0, "\(key) = \(value)")
