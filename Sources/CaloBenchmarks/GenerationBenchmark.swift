@@ -78,7 +78,8 @@ public enum GenerationBenchmark {
         var rng = Xoshiro256(seed: seed)
         let f1 = try CaloFlowModels.flowI(flowI, geometry: geometry, rng: &rng)
         let f2 = try CaloFlowModels.flowII(kind: .iaf, student, geometry: geometry, name: "student", rng: &rng)
-        let range = geometry.isCaloGAN ? (1.0, 100.0) : (0.256, 4194.304)
+        // As a training file stores them (float32 GeV), so the dataset's own energies lie inside.
+        let range = geometry.isCaloGAN ? (1.0, 100.0) : (Double(Float(0.256)), Double(Float(4194.304)))
         let data = TrainingDataSummary(file: "(benchmark)", particle: geometry.isCaloGAN ? "eplus" : "unknown", events: 0, trainingEvents: 0,
                                        validationEvents: 0, minimumEnergyGeV: range.0, maximumEnergyGeV: range.1, splitSeed: seed)
         return try ShowerGenerator(
