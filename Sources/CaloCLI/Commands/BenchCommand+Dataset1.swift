@@ -42,8 +42,8 @@ extension BenchCommand {
             let calls = min(200, max(3, events / 10))
             log("bench: generation \(g.name) batch 1 (\(calls) calls)...")
             let latency = try GenerationBenchmark.batchOneLatency(flowI: flowI, student: student, geometry: g, showers: calls)
-            log("bench: inference engine \(g.name) batch 1 (\(calls * 5) calls, 1 thread)...")
-            let engine = try engineBatchOne(flowI: flowI, student: student, geometry: g, calls: calls * 5)
+            log("bench: inference engine \(g.name) batch 1 (\(calls * 2) calls, 1 thread)...")
+            let engine = try engineBatchOne(flowI: flowI, student: student, geometry: g, calls: calls * 2)
             return Dataset1Row(geometry: g, student: student, pipeline: pipeline, batchOneMedianMilliseconds: latency.medianMilliseconds,
                                batchOneMeanMilliseconds: latency.meanMilliseconds, batchOneCalls: calls,
                                engineBatchOneMedianMilliseconds: engine)

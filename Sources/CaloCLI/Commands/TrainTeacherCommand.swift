@@ -8,11 +8,11 @@ public struct TrainTeacherCommand: Command {
     public static let name = "train-teacher"
     public static let abstract = "Train Flow I (layer energies) and the MAF teacher (voxels) on a shower file."
     public static let discussion = """
-        Reads a file of CaloGAN showers (either layout; simulated or real Geant4; showers of \
-        other geometries are refused: this version trains on the CaloGAN geometry only), \
-        splits it into training and \
-        validation showers by seed, and trains Flow I, p(E0, E1, E2 | E_inc), then the Flow II \
-        teacher, a masked autoregressive flow p(voxels | E_inc, E0, E1, E2), by maximum \
+        Reads a shower file (CaloGAN in either layout, CaloChallenge dataset 1 photons or pions, \
+        or a binning file's geometry with --geometry; simulated or real Geant4; datasets 2 and 3 \
+        are refused), splits it into training and \
+        validation showers by seed, and trains Flow I, p(E_0 ... E_L-1 | E_inc), then the Flow II \
+        teacher, a masked autoregressive flow p(voxels | E_inc, E_0 ... E_L-1), by maximum \
         likelihood with the preprocessing, architectures and schedules of the config. The run \
         directory receives config.json, run.json, log.txt, metrics.jsonl (one line per epoch), \
         <stage>-best.h5 (best validation log-likelihood), <stage>-last.h5 (with optimizer and \
