@@ -98,6 +98,15 @@ import CaloTestSupport
         let refused = CLIRun(["generate", "--model", run, "-n", "10", "-o", calogan, "--format", "calogan", "-q"])
         #expect(refused.code != 0 && refused.stderr.contains("ds1-photons"), "\(refused.summary)")
         #expect(!FileSystem.exists(calogan))
+        // evaluate compares them with other ds1 showers, the teacher's latent codes included.
+        let reference = dir.file("reference.h5"), report = dir.file("report")
+        try Self.syntheticFlatFile(reference, geometry: .ds1Photons, events: 300, seed: 3)
+        let evaluate = CLIRun(["evaluate", "-r", reference, "-g", generated, "-o", report, "--model", run, "--latent-events", "100",
+                               "--classifier", "low", "--epochs", "2", "--patience", "0", "--batch-size", "200",
+                               "--fpd-batches", "1", "--kpd-batches", "1", "-q"])
+        #expect(evaluate.code == 0, "\(evaluate.summary)")
+        let reportJSON = (try? String(contentsOfFile: report + "/report.json", encoding: .utf8)) ?? ""
+        #expect(reportJSON.contains("ds1-photons") && reportJSON.contains("auc"), "\(reportJSON.prefix(400))")
         // Asking this run for showers of another geometry is refused.
         let other = CLIRun(["generate", "--model", run, "-n", "10", "-o", dir.file("x.h5"), "--geometry", "ds1-pions", "-q"])
         #expect(other.code == 1 && other.stderr.contains("models showers of the geometry ds1-photons"), "\(other.summary)")
