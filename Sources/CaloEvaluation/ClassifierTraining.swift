@@ -30,6 +30,22 @@ public struct ClassifierTrainingOptions: Sendable, Equatable, Codable {
 
     public init() {}
 
+    /// Decodes a saved configuration; one written before `shards` existed has 1 shard (the
+    /// classifier's training then).
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        hidden = try c.decode([Int].self, forKey: .hidden)
+        leakySlope = try c.decode(Float.self, forKey: .leakySlope)
+        learningRate = try c.decode(Double.self, forKey: .learningRate)
+        batchSize = try c.decode(Int.self, forKey: .batchSize)
+        maxEpochs = try c.decode(Int.self, forKey: .maxEpochs)
+        patience = try c.decode(Int.self, forKey: .patience)
+        trainFraction = try c.decode(Double.self, forKey: .trainFraction)
+        validationFraction = try c.decode(Double.self, forKey: .validationFraction)
+        standardize = try c.decode(Bool.self, forKey: .standardize)
+        shards = try c.decodeIfPresent(Int.self, forKey: .shards) ?? 1
+    }
+
     /// Throws for values a user could pass that make no sense.
     public func validate() throws {
         guard !hidden.isEmpty, hidden.allSatisfy({ $0 > 0 }) else { throw EvaluationError("classifier hidden widths must be positive") }

@@ -1,4 +1,5 @@
 import Testing
+import Foundation
 import CaloEvaluation
 import CaloNN
 import CaloTensor
@@ -110,6 +111,18 @@ struct ClassifierStepTests {
             #expect(a.history.map(\.validationAUC) == b.history.map(\.validationAUC))
             #expect(a.scores == b.scores)
         }
+    }
+
+    @Test("options saved before shards existed decode with 1 shard; shards round-trip")
+    func decodesOldOptions() throws {
+        var o = ClassifierTrainingOptions()
+        o.shards = 3
+        let data = try JSONEncoder().encode(o)
+        #expect(try JSONDecoder().decode(ClassifierTrainingOptions.self, from: data) == o)
+        var object = try #require(try JSONSerialization.jsonObject(with: data) as? [String: Any])
+        object["shards"] = nil
+        let old = try JSONDecoder().decode(ClassifierTrainingOptions.self, from: try JSONSerialization.data(withJSONObject: object))
+        #expect(old.shards == 1 && old.hidden == o.hidden && old.batchSize == o.batchSize)
     }
 
     @Test("shard counts outside 1 ... batch size are refused")
