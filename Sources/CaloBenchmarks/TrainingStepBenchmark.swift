@@ -1,3 +1,4 @@
+import CaloEvaluation
 import CaloFlows
 import CaloNN
 import CaloPipeline
@@ -9,6 +10,9 @@ import CaloTensor
 /// thread, each with one BLAS thread, the shard gradients summed in order:
 /// `DataParallelGradients`). With a process group (the bench run by mpirun) the workers rows run
 /// across the processes, each computing its shards and taking part in the ordered sum.
+///
+/// The evaluation classifier's step (`ClassifierStep`: CaloFlow's 3 x 512 DNN on the 508 inputs
+/// of DNN-low, batch 1000) is timed the same two ways.
 ///
 /// Random weights and random inputs: the speed does not depend on their values. A step includes
 /// the gradient norm and the Adam update, as in training; distillation's conditions (sampled
@@ -22,6 +26,10 @@ public enum TrainingStepBenchmark {
         /// MADE width of the distilled teacher and student (the demo's 128; the paper's 378 and 504).
         public var distillTeacherHidden = 128
         public var distillStudentHidden = 128
+        /// The classifier step: rows, inputs and hidden widths (`caloflow evaluate`'s defaults).
+        public var classifierBatch = 1000
+        public var classifierInputs = 508
+        public var classifierHidden = [512, 512, 512]
         public var teacherHidden = FlowArchitecture.paperTeacher.hiddenFeatures
         public var blocks = FlowArchitecture.paperTeacher.blocks
         public var features = CaloFlowModels.flowIIFeatures
@@ -37,7 +45,8 @@ public enum TrainingStepBenchmark {
 
         public init() {}
 
-        public static let keys = ["teacher_train_threaded", "teacher_train_workers", "distill_threaded", "distill_workers"]
+        public static let keys = ["teacher_train_threaded", "teacher_train_workers", "distill_threaded", "distill_workers",
+                                  "classifier_threaded", "classifier_workers"]
     }
 
     public struct Report: Sendable {
@@ -45,6 +54,8 @@ public enum TrainingStepBenchmark {
         public var teacherWorkers: FlowBenchmark.Measurement
         public var distillThreaded: FlowBenchmark.Measurement
         public var distillWorkers: FlowBenchmark.Measurement
+        public var classifierThreaded: FlowBenchmark.Measurement
+        public var classifierWorkers: FlowBenchmark.Measurement
         /// Processes and threads per process of the workers rows.
         public var processes: Int
         public var threads: Int
@@ -55,13 +66,15 @@ public enum TrainingStepBenchmark {
         public var studentLiveFloats: Int
         public var studentParameters: Int
 
-        public var measurements: [FlowBenchmark.Measurement] { [teacherThreaded, teacherWorkers, distillThreaded, distillWorkers] }
+        public var measurements: [FlowBenchmark.Measurement] {
+            [teacherThreaded, teacherWorkers, distillThreaded, distillWorkers, classifierThreaded, classifierWorkers]
+        }
     }
 
     public static func run(_ o: Options, progress: (String) -> Void = { _ in }) throws -> Report {
         let size = o.group?.size ?? 1
         var only = o.only ?? Set(Options.keys)
-        if size > 1 { only.subtract(["teacher_train_threaded", "distill_threaded"]) }
+        if size > 1 { only.subtract(["teacher_train_threaded", "distill_threaded", "classifier_threaded", "classifier_workers"]) }
         var rng = Xoshiro256(seed: o.seed, stream: 21)
         let teacher = try FlowBenchmark.paperFlow(kind: .maf, features: o.features, contextFeatures: o.contextFeatures,
                                                   blocks: o.blocks, hidden: o.teacherHidden, rng: &rng)
@@ -100,7 +113,23 @@ public enum TrainingStepBenchmark {
         let dWorkers = try measure(distillStep(loss, inputs, workers), setup: workers, key: "distill_workers",
                                    label: label("distillation step (\(ds.hiddenFeatures) wide)", workers), showers: b,
                                    flops: distillFlops, o, only)
+
+        let classifier = try MLP(inputs: o.classifierInputs, hidden: o.classifierHidden, outputs: 1,
+                                 activation: .leakyReLU(slope: 0.01), name: "classifier", rng: &rng)
+        let cb = o.classifierBatch
+        let cx = Matrix.randomNormal(cb, o.classifierInputs, rng: &rng)
+        let labels = (0..<cb).map { _ in Float(rng.next() & 1) }
+        let widths = [o.classifierInputs] + o.classifierHidden + [1]
+        let classifierFlops = 2 * 3 * Double(zip(widths, widths.dropFirst()).reduce(0) { $0 + $1.0 * $1.1 }) * Double(cb)
+        let classifierLabel = "classifier step (\(o.classifierHidden.map(String.init).joined(separator: "/")), batch \(cb))"
+        progress("classifier step, threaded products")
+        let cThreaded = try measure(classifierStep(classifier, cx, labels, threaded), setup: threaded, key: "classifier_threaded",
+                                    label: "\(classifierLabel), threaded products", showers: cb, flops: classifierFlops, o, only)
+        progress("classifier step, workers")
+        let cWorkers = try measure(classifierStep(classifier, cx, labels, workers), setup: workers, key: "classifier_workers",
+                                   label: label(classifierLabel, workers), showers: cb, flops: classifierFlops, o, only)
         return Report(teacherThreaded: tThreaded, teacherWorkers: tWorkers, distillThreaded: dThreaded, distillWorkers: dWorkers,
+                      classifierThreaded: cThreaded, classifierWorkers: cWorkers,
                       processes: size, threads: o.threads,
                       teacherLiveFloats: GradientLayout(teacher.parameters).liveCount, teacherParameters: teacher.parameters.reduce(0) { $0 + $1.count },
                       studentLiveFloats: GradientLayout(student.parameters).liveCount, studentParameters: student.parameters.reduce(0) { $0 + $1.count })
@@ -143,6 +172,14 @@ public enum TrainingStepBenchmark {
             _ = gradientNorm(gradients.total)
             adam.step(gradients: gradients.total)
         }
+    }
+
+    /// A classifier step: BCE with logits over the batch, forward and backward, Adam.
+    static func classifierStep(_ model: MLP, _ x: Matrix, _ labels: [Float], _ setup: DataParallelSetup) throws -> () throws -> Void {
+        let step = try ClassifierStep(model: model, adam: try Adam(parameters: model.parameters, learningRate: 1e-6),
+                                      shards: setup.shards, threads: setup.threads)
+        let rows = Array(0..<x.rows)[...]
+        return { _ = try step.step(x: x, labels: labels, rows: rows) }
     }
 
     struct DistillInputs: Sendable { var x, c, z, c2: Matrix }

@@ -22,14 +22,38 @@ public struct ClassifierTrainingOptions: Sendable, Equatable, Codable {
     public var validationFraction: Double = 0.2
     /// Standardize inputs with the training-set mean and standard deviation.
     public var standardize: Bool = true
+    /// Gradient shards per step (`ClassifierStep`): each batch is cut into this many parts,
+    /// computed by one worker thread each with one BLAS thread and summed in a fixed order. The
+    /// result depends on the seed and the shard count, not on the number of threads; 1 is the
+    /// classifier of before (threaded products).
+    public var shards: Int = 1
 
     public init() {}
+
+    /// Decodes a saved configuration; one written before `shards` existed has 1 shard (the
+    /// classifier's training then).
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        hidden = try c.decode([Int].self, forKey: .hidden)
+        leakySlope = try c.decode(Float.self, forKey: .leakySlope)
+        learningRate = try c.decode(Double.self, forKey: .learningRate)
+        batchSize = try c.decode(Int.self, forKey: .batchSize)
+        maxEpochs = try c.decode(Int.self, forKey: .maxEpochs)
+        patience = try c.decode(Int.self, forKey: .patience)
+        trainFraction = try c.decode(Double.self, forKey: .trainFraction)
+        validationFraction = try c.decode(Double.self, forKey: .validationFraction)
+        standardize = try c.decode(Bool.self, forKey: .standardize)
+        shards = try c.decodeIfPresent(Int.self, forKey: .shards) ?? 1
+    }
 
     /// Throws for values a user could pass that make no sense.
     public func validate() throws {
         guard !hidden.isEmpty, hidden.allSatisfy({ $0 > 0 }) else { throw EvaluationError("classifier hidden widths must be positive") }
         guard learningRate > 0, learningRate.isFinite else { throw EvaluationError("classifier learning rate must be positive, got \(learningRate)") }
         guard batchSize >= 1 else { throw EvaluationError("classifier batch size must be >= 1, got \(batchSize)") }
+        guard shards >= 1, shards <= batchSize else {
+            throw EvaluationError("classifier gradient shards must be between 1 and the batch size \(batchSize), got \(shards)")
+        }
         guard maxEpochs >= 1 else { throw EvaluationError("classifier epochs must be >= 1, got \(maxEpochs)") }
         guard patience >= 0 else { throw EvaluationError("classifier patience must be >= 0, got \(patience)") }
         guard trainFraction > 0, validationFraction > 0, trainFraction + validationFraction < 1 else {
@@ -87,12 +111,14 @@ public enum ClassifierTraining {
     /// - Parameters:
     ///   - reference, generated: input matrices [N_ref, F] and [N_gen, F] of the variant.
     ///   - seed: seeds the split (streams 0-4 of it), the initial weights and the batch order.
+    ///   - threads: worker threads for the gradient shards (`options.shards` > 1); the result
+    ///     does not depend on it.
     ///   - onEpoch: called after every epoch (logging).
     /// - Throws: `EvaluationError` for invalid options, mismatched widths, a class with too few
     ///   samples for the split, or a non-finite training loss.
     public static func run(variant: ClassifierVariant, reference: Matrix, generated: Matrix,
                            options: ClassifierTrainingOptions = ClassifierTrainingOptions(), seed: UInt64,
-                           onEpoch: (ClassifierEpoch) -> Void = { _ in }) throws -> ClassifierRun {
+                           threads: Int = Parallel.maxWorkers, onEpoch: (ClassifierEpoch) -> Void = { _ in }) throws -> ClassifierRun {
         try options.validate()
         guard reference.cols == generated.cols, reference.cols > 0 else {
             throw EvaluationError("classifier: reference has \(reference.cols) features, generated \(generated.cols)")
@@ -115,6 +141,7 @@ public enum ClassifierTraining {
         let model = try MLP(inputs: reference.cols, hidden: options.hidden, outputs: 1,
                             activation: .leakyReLU(slope: options.leakySlope), name: "classifier", rng: &initRNG)
         let adam = try Adam(parameters: model.parameters, learningRate: options.learningRate)
+        let step = try ClassifierStep(model: model, adam: adam, shards: options.shards, threads: threads)
         var orderRNG = Xoshiro256(seed: seed, stream: 11)
 
         var history: [ClassifierEpoch] = []
@@ -122,8 +149,8 @@ public enum ClassifierTraining {
         var stopReason = "max epochs"
         for epoch in 1...options.maxEpochs {
             let t0 = monotonicNow()
-            let loss = try trainEpoch(model, adam, x: trainX, labels: sets.train.labels,
-                                      batchSize: options.batchSize, rng: &orderRNG)
+            let loss = try trainEpoch(step, x: trainX, labels: sets.train.labels, batchSize: options.batchSize,
+                                      threads: threads, rng: &orderRNG)
             let logits = predictLogits(model, validationX)
             let validationLoss = meanBCE(logits: logits, labels: sets.validation.labels)
             let probabilities = logits.map(sigmoid)
@@ -152,25 +179,23 @@ public enum ClassifierTraining {
 
     // MARK: - Steps
 
-    /// One pass over the training rows in a fresh random order; returns the mean loss.
-    static func trainEpoch(_ model: MLP, _ adam: Adam, x: Matrix, labels: [Float], batchSize: Int,
+    /// One pass over the training rows in a fresh random order; returns the mean loss. With
+    /// several shards OpenBLAS runs on one thread for the epoch (the workers' setting; switching
+    /// its pool every step would cost), with one as the caller set it.
+    static func trainEpoch(_ step: ClassifierStep, x: Matrix, labels: [Float], batchSize: Int, threads: Int,
                            rng: inout Xoshiro256) throws -> Double {
         let order = rng.permutation(x.rows)
-        var total = 0.0
-        var start = 0
-        while start < order.count {
-            let rows = Array(order[start..<min(order.count, start + batchSize)])
-            let xb = x.gatherRows(rows)
-            let yb = Matrix(rows: rows.count, cols: 1, storage: rows.map { labels[$0] })
-            adam.zeroGradients()
-            let (loss, gradient) = binaryCrossEntropyWithLogits(logits: model.forward(xb, training: true), targets: yb)
-            guard loss.isFinite else { throw EvaluationError("classifier: training loss became \(loss)") }
-            _ = model.backward(gradient)
-            adam.step()
-            total += loss * Double(rows.count)
-            start += batchSize
+        func pass() throws -> Double {
+            var total = 0.0
+            var start = 0
+            while start < order.count {
+                let rows = order[start..<min(order.count, start + batchSize)]
+                total += try step.step(x: x, labels: labels, rows: rows) * Double(rows.count)
+                start += batchSize
+            }
+            return total / Double(max(1, order.count))
         }
-        return total / Double(max(1, order.count))
+        return step.gradients.isDirect ? try pass() : try ComputeThreads.with(blas: 1, workers: threads, pass)
     }
 
     /// Logits of every row of `x`, evaluated in chunks of 4096 rows (bounded memory).

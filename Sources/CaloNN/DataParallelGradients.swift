@@ -36,7 +36,17 @@ public final class DataParallelGradients {
     /// Worker threads (each computes whole shards with one BLAS thread).
     public let workers: Int
     /// The gradient of the current optimizer step: everything accumulated since `zero()`.
-    public let total: GradientBuffer
+    public var total: GradientBuffer {
+        if pendingZero { sum.zero(); pendingZero = false }
+        return sum
+    }
+
+    /// `total`'s storage. `zero()` only marks it: the first fold of a step writes
+    /// (…((0 + g₀) + g₁) …) without reading it (the same Float operations as adding to a zeroed
+    /// buffer, one pass over the gradient less), and a later process's chain result overwrites
+    /// every live entry; reading `total` before either zeroes it.
+    private let sum: GradientBuffer
+    private var pendingZero = false
 
     private var buffers: [GradientBuffer] = []
     private var packed: UnsafeMutablePointer<Float>?
@@ -58,7 +68,7 @@ public final class DataParallelGradients {
         self.group = size > 1 ? group : nil
         localShards = Self.shards(rank: rank, of: size, total: shards)
         workers = max(1, min(threads, localShards.count))
-        total = GradientBuffer(layout)
+        sum = GradientBuffer(layout)
     }
 
     deinit { packed?.deallocate() }
@@ -72,7 +82,7 @@ public final class DataParallelGradients {
     public var isDirect: Bool { shards == 1 && group == nil }
 
     /// Starts a new optimizer step: `total` = 0.
-    public func zero() { total.zero() }
+    public func zero() { pendingZero = true }
 
     /// Computes every shard's gradient and adds them to `total` in shard order (see the type).
     ///
@@ -104,7 +114,9 @@ public final class DataParallelGradients {
                     target.zero()
                     results.set(k, try body(lo + k, target))
                 }
-                if isFirst { total.add(Array(buffers[0..<round])) }
+                if isFirst {
+                    if pendingZero { sum.setSum(Array(buffers[0..<round])); pendingZero = false } else { sum.add(Array(buffers[0..<round])) }
+                }
                 first += round
             }
             local = results.values
@@ -128,11 +140,12 @@ public final class DataParallelGradients {
         let n = layout.liveCount
         if packed == nil { packed = .allocate(capacity: max(1, n)) }
         let sources = isFirst ? [] : Array(buffers[0..<localShards.count])
-        let total = self.total
+        let total = sum  // rank 0's holds its shards; a later rank's is only written (unpack)
         try group.orderedSum(count: n, step: { range, incoming, out in
             total.packedSum(range, incoming: incoming, sources: sources, into: out)
         }, result: packed!)
         total.unpack(0..<n, from: packed!)
+        pendingZero = false
     }
 }
 

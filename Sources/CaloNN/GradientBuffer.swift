@@ -62,6 +62,17 @@ public final class GradientBuffer: @unchecked Sendable {
         }
     }
 
+    /// Sets self to the sum of `others` in their order, as `zero()` then `add(others)` would
+    /// (entry by entry (…((0 + o₀) + o₁) …), each addition rounded to Float) without reading self.
+    public func setSum(_ others: [GradientBuffer]) {
+        guard !others.isEmpty else { zero(); return }
+        for o in others { precondition(o.layout.count == layout.count && o.layout.liveCount == layout.liveCount, "gradient layouts differ") }
+        let b = UnsafeSendable(base), sources = UnsafeSendable(others.map { UnsafePointer($0.base) })
+        forEachPiece { piece in
+            GradientSum.add(into: b.value + piece.flat, first: nil, sources: sources.value, offset: piece.flat, count: piece.count)
+        }
+    }
+
     /// Copies the gradients of `parameters` (the layout's, in order) from their `gradient` matrices.
     public func copy(from parameters: [Parameter]) {
         precondition(parameters.count == layout.parameterCount, "\(parameters.count) parameters for a layout of \(layout.parameterCount)")
@@ -141,21 +152,21 @@ public final class GradientBuffer: @unchecked Sendable {
 /// correctly rounded additions in the same order as the scalar tail, with no fused operations, so
 /// a result never depends on where a piece starts.
 enum GradientSum {
-    /// `target[k] = (…((first[k] + sources[0][offset + k]) + sources[1][offset + k]) …)` for k in 0..<count.
-    /// `target` may equal `first`.
+    /// `target[k] = (…((first[k] + sources[0][offset + k]) + sources[1][offset + k]) …)` for k in 0..<count,
+    /// with +0 for every `first[k]` when `first` is nil. `target` may equal `first`.
     @inline(__always)
-    static func add(into target: UnsafeMutablePointer<Float>, first: UnsafePointer<Float>, sources: [UnsafePointer<Float>],
+    static func add(into target: UnsafeMutablePointer<Float>, first: UnsafePointer<Float>?, sources: [UnsafePointer<Float>],
                     offset: Int, count: Int) {
         typealias V = SIMD8<Float>
         var k = 0
         while k + 8 <= count {
-            var v = UnsafeRawPointer(first + k).loadUnaligned(as: V.self)
+            var v = first.map { UnsafeRawPointer($0 + k).loadUnaligned(as: V.self) } ?? V()
             for s in sources { v = v + UnsafeRawPointer(s + offset + k).loadUnaligned(as: V.self) }
             UnsafeMutableRawPointer(target + k).storeBytes(of: v, as: V.self)
             k += 8
         }
         while k < count {
-            var v = first[k]
+            var v = first?[k] ?? 0
             for s in sources { v = v + s[offset + k] }
             target[k] = v
             k += 1

@@ -36,11 +36,14 @@ extension LossReduction {
 /// - Parameters:
 ///   - logits: `[batch, k]` raw scores x.
 ///   - targets: same shape, values in [0, 1] (labels or soft targets).
+///   - factor: replaces the reduction's factor when given. A shard of a batch (data-parallel
+///     training) passes 1/(elements of the whole batch): the shards' values and gradients are
+///     then the parts of the batch mean, computed with the batch's factor.
 /// - Returns: the reduced loss (summed in Double) and dℓ/dx = (σ(x) − t)·factor, same shape.
-public func binaryCrossEntropyWithLogits(logits: Matrix, targets: Matrix,
-                                         reduction: LossReduction = .mean) -> (value: Double, gradient: Matrix) {
+public func binaryCrossEntropyWithLogits(logits: Matrix, targets: Matrix, reduction: LossReduction = .mean,
+                                         factor: Double? = nil) -> (value: Double, gradient: Matrix) {
     checkSameShape(logits, targets, "binaryCrossEntropyWithLogits")
-    let f = reduction.factor(rows: logits.rows, cols: logits.cols)
+    let f = factor ?? reduction.factor(rows: logits.rows, cols: logits.cols)
     var grad = Matrix(rows: logits.rows, cols: logits.cols)
     var total = 0.0
     logits.withUnsafeBufferPointer { px in

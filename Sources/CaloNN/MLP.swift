@@ -28,6 +28,10 @@ public final class MLP: Layer {
     public let inputDimensions: Int
     public let hiddenDimensions: [Int]
     public let outputDimensions: Int
+    /// The nonlinearity between the hidden layers.
+    public let activation: Activation
+    /// Drop probability after each hidden activation (0: no Dropout layers).
+    public let dropout: Double
 
     /// - Parameters:
     ///   - dropout: drop probability after each hidden activation (0 = no Dropout layers).
@@ -45,6 +49,8 @@ public final class MLP: Layer {
         inputDimensions = inputs
         hiddenDimensions = hidden
         outputDimensions = outputs
+        self.activation = activation
+        self.dropout = dropout
         var layers: [any Layer] = []
         var width = inputs
         for (k, h) in hidden.enumerated() {
@@ -55,6 +61,37 @@ public final class MLP: Layer {
         }
         layers.append(Linear(width, outputs, name: "\(name).layer\(hidden.count)", rng: &rng))
         network = Sequential(layers)
+    }
+
+    private init(network: Sequential, of model: MLP) {
+        self.network = network
+        inputDimensions = model.inputDimensions
+        hiddenDimensions = model.hiddenDimensions
+        outputDimensions = model.outputDimensions
+        activation = model.activation
+        dropout = model.dropout
+    }
+
+    /// A second instance of this network for another worker thread (a layer caches its last
+    /// pass, so two threads cannot share one): the same layers over new `Parameter` objects,
+    /// named alike, whose values share this network's storage until either side changes them
+    /// (copy on write). Gradients and caches are the replica's own.
+    ///
+    /// - Throws: `NNError.invalidHyperparameter` for a network with dropout: its random stream
+    ///   would differ between replicas.
+    public func replica() throws -> MLP {
+        guard dropout == 0 else {
+            throw NNError.invalidHyperparameter("an MLP with dropout \(dropout) has no replicas: each would draw its own dropout masks")
+        }
+        let linears = network.layers.compactMap { $0 as? Linear }
+        var layers: [any Layer] = []
+        for (k, l) in linears.enumerated() {
+            let w = l.weight
+            layers.append(Linear(weight: Parameter(name: w.name, value: w.value, mask: w.mask),
+                                 bias: l.bias.map { Parameter(name: $0.name, value: $0.value) }))
+            if k < linears.count - 1 { layers.append(activation.makeLayer()) }
+        }
+        return MLP(network: Sequential(layers), of: self)
     }
 
     public var parameters: [Parameter] { network.parameters }

@@ -216,7 +216,7 @@ public struct EvaluationReportWriter {
             A DNN learns to tell reference (label 1) from generated (label 0) showers (CaloFlow, arXiv:2106.05285 §6; \
             0.5 = indistinguishable, 1 = perfectly separable). Network: \(o.hidden.count) hidden layers of \
             \(o.hidden.map(String.init).joined(separator: "/")) with LeakyReLU(\(Self.g(Double(o.leakySlope)))), no dropout, \
-            one logit; BCE with logits; Adam, learning rate \(Self.g(o.learningRate)), batch \(o.batchSize); at most \
+            one logit; BCE with logits; Adam, learning rate \(Self.g(o.learningRate)), batch \(o.batchSize)\(o.shards > 1 ? " in \(o.shards) gradient shards" : ""); at most \
             \(o.maxEpochs) epochs\(o.patience > 0 ? ", stopped when the validation accuracy has not improved for \(o.patience) epochs" : ""). \
             Each class is split \(Int(o.trainFraction * 100))/\(Int(o.validationFraction * 100))/\(100 - Int(o.trainFraction * 100) - Int(o.validationFraction * 100)) \
             into training, validation and test sets (seeded). \

@@ -47,6 +47,28 @@ import Foundation
         let accuracy = Double(correct) / Double(tx.rows)
         #expect(accuracy > 0.95, "test accuracy \(accuracy)")
     }
+
+    /// A replica computes what its network computes (forward and gradients, bit for bit) over
+    /// parameters of its own, named alike; a network with dropout has none.
+    @Test func mlpReplicaComputesTheSameOnItsOwnParameters() throws {
+        for activation in [Activation.relu, .leakyReLU(slope: 0.01), .sigmoid] {
+            var rng = Xoshiro256(seed: 4)
+            let model = try MLP(inputs: 6, hidden: [16, 8], outputs: 2, activation: activation, rng: &rng)
+            let replica = try model.replica()
+            #expect(replica.parameters.map(\.name) == model.parameters.map(\.name))
+            #expect(zip(replica.parameters, model.parameters).allSatisfy { $0 !== $1 })
+            let (x, _) = Self.blobs(20, seed: 5)
+            let g = Matrix.randomNormal(20, 2, rng: &rng)
+            #expect(replica.forward(x, training: true) == model.forward(x, training: true))
+            #expect(replica.backward(g) == model.backward(g))
+            #expect(replica.parameters.map(\.gradient) == model.parameters.map(\.gradient))
+            replica.parameters[0].value[0, 0] += 1
+            #expect(model.parameters[0].value != replica.parameters[0].value)
+        }
+        var rng = Xoshiro256(seed: 6)
+        let dropout = try MLP(inputs: 6, hidden: [8], outputs: 1, dropout: 0.1, rng: &rng)
+        #expect(throws: NNError.self) { try dropout.replica() }
+    }
 }
 
 @Suite struct ConfigCodingTests {

@@ -55,6 +55,22 @@ struct GradientBufferTests {
         #expect(repacked.map(\.bitPattern) == packed.map(\.bitPattern))
     }
 
+    /// `setSum` is `zero()` then `add`, bit for bit: signed zeros included (0 + (−0) = +0).
+    @Test func setSumEqualsZeroThenAdd() {
+        let p = parameters(seed: 3)
+        let layout = GradientLayout(p)
+        let b = GradientBuffer(layout), c = GradientBuffer(layout)
+        b.copy(from: p); b.scale(by: -1)
+        c.copy(from: p); c.scale(by: 0.5)
+        b.base[0] = -0.0; c.base[0] = -0.0
+        let reference = GradientBuffer(layout), result = GradientBuffer(layout)
+        result.copy(from: p)  // stale contents must not matter
+        reference.zero(); reference.add([b, c])
+        result.setSum([b, c])
+        for i in 0..<layout.count { #expect(result.base[i].bitPattern == reference.base[i].bitPattern) }
+        #expect(result.base[0].bitPattern == Float(0).bitPattern)
+    }
+
     @Test func adamAndClippingFromABufferMatchTheParameters() throws {
         let p1 = parameters(seed: 3), p2 = parameters(seed: 3)
         let adam1 = try Adam(parameters: p1, learningRate: 1e-2), adam2 = try Adam(parameters: p2, learningRate: 1e-2)

@@ -46,6 +46,18 @@ import CaloTestSupport
         #expect(abs(g[2, 0]) < 1e-20 && abs(g[3, 0]) < 1e-20)
     }
 
+    /// A batch split in two with the batch's factor: the halves' values add up to the batch
+    /// mean, and their gradients are the batch's rows bit for bit.
+    @Test func bceFactorMakesShardsPartsOfTheBatchMean() {
+        let (x, t) = Self.logitsAndTargets(seed: 3)
+        let whole = binaryCrossEntropyWithLogits(logits: x, targets: t)
+        let n = x.rows, half = n / 2, f = 1 / Double(n * x.cols)
+        let a = binaryCrossEntropyWithLogits(logits: x.rows(0..<half), targets: t.rows(0..<half), factor: f)
+        let b = binaryCrossEntropyWithLogits(logits: x.rows(half..<n), targets: t.rows(half..<n), factor: f)
+        #expect(abs(a.value + b.value - whole.value) < 1e-12 * max(1, abs(whole.value)))
+        #expect(a.gradient.storage + b.gradient.storage == whole.gradient.storage)
+    }
+
     @Test(arguments: [LossReduction.mean, .sum, .batchMean])
     func mseGradientAndValue(_ reduction: LossReduction) {
         var rng = Xoshiro256(seed: 3)

@@ -20,6 +20,7 @@ extension BenchCommand {
         if quick {
             o.blocks = 2; o.teacherHidden = 64; o.teacherBatch = 32; o.distillBatch = 16
             o.distillTeacherHidden = 16; o.distillStudentHidden = 16; o.repeats = 1
+            o.classifierBatch = 32; o.classifierHidden = [32, 32]
         }
         if a.contains(Self.batch) || !quick { o.teacherBatch = a[Self.batch] }
         if a.contains(Self.distillBatch) || !quick { o.distillBatch = a[Self.distillBatch] }
@@ -109,6 +110,7 @@ extension BenchCommand {
         }
         if let t = ratio(r.teacherWorkers, r.teacherThreaded) { lines.append("  teacher step, workers vs threaded products: \(t)") }
         if let d = ratio(r.distillWorkers, r.distillThreaded) { lines.append("  distillation step, workers vs threaded products: \(d)") }
+        if let c = ratio(r.classifierWorkers, r.classifierThreaded) { lines.append("  classifier step, workers vs threaded products: \(c)") }
         if let mpi {
             for (key, m) in [("teacher_train_workers", r.teacherWorkers), ("distill_workers", r.distillWorkers)] where m.showers > 0 {
                 if let s = mpi["\(key)_showers_per_s"] {

@@ -49,6 +49,9 @@ public struct EvaluateCommand: Command {
                                      help: "Stop when the validation accuracy has not improved for this many epochs (0 = never).")
     static let learningRate = Option.double("learning-rate", default: 1e-3, range: .positive, help: "Adam learning rate of the classifier.")
     static let batchSize = Option.int("batch-size", default: 1000, range: 1...1_000_000, help: "Classifier batch size.")
+    static let shards = Option.optionalInt(
+        "classifier-shards", defaultLabel: "threads", range: 1...4096,
+        help: "Gradient shards per classifier step: each batch is cut into this many parts, computed by one worker thread each with one BLAS thread and summed in a fixed order, so the result depends on the seed and the shard count, not on --threads; 1 multiplies on all threads inside each product instead.")
     /// Below the voxel-energy histograms' upper edge (`HighLevelFeatures.clampMeV`, 100 GeV) by a decade.
     static let threshold = Option.double("threshold", default: 0.01, range: .between(0, 10_000),
                                          help: "Voxels below this energy in MeV are set to 0 in both samples (default 0.01 MeV for CaloGAN showers; a CaloChallenge dataset's own threshold for its showers: 1 MeV dataset 1, 0.0005 MeV dataset 2, 0.01515 MeV dataset 3).")
@@ -65,7 +68,8 @@ public struct EvaluateCommand: Command {
 
     public static let options: [OptionSpec] = [reference.spec, generated.spec, output.spec, events.spec, classifier.spec,
                                                network.spec, runs.spec, epochs.spec, patience.spec, learningRate.spec, batchSize.spec,
-                                               threshold.spec, fpdBatches.spec, kpdBatches.spec, rawInputs.spec, force.spec, model.spec, latentEvents.spec,
+                                               shards.spec, threshold.spec, fpdBatches.spec, kpdBatches.spec, rawInputs.spec, force.spec, model.spec,
+                                               latentEvents.spec,
                                                GeometryOption.option.spec] + CommonOptions.specs
     public static let examples = [
         "evaluate --reference datasets/eplus.h5 --generated generated/eplus.h5 --output reports/eplus",
@@ -123,6 +127,10 @@ public struct EvaluateCommand: Command {
         if a.contains(Self.learningRate) { c.classifier.learningRate = a[Self.learningRate] }
         if a.contains(Self.batchSize) { c.classifier.batchSize = a[Self.batchSize] }
         c.classifier.standardize = !a[Self.rawInputs]
+        c.classifier.shards = a[Self.shards] ?? min(common.threads, c.classifier.batchSize)
+        if c.classifier.shards > c.classifier.batchSize {
+            throw ValidationError("--classifier-shards \(c.classifier.shards): more shards than the \(c.classifier.batchSize) showers of a batch")
+        }
         c.thresholdMeV = a[Self.threshold]
         thresholdGiven = a.contains(Self.threshold)
         if a.contains(Self.fpdBatches) || a.contains(Self.kpdBatches) {
