@@ -34,6 +34,17 @@ public enum PionModel {
         max(0.05, 1 - pow(max(e, 1), pi0Exponent - 1))
     }
 
+    /// One shower's π0 (EM) fraction of the energy E' (GeV) left after the MIP track: with the
+    /// charge-exchange probability uniform in [0.8, 1], else Beta with mean `meanPi0Fraction` and
+    /// concentration `pi0Concentration`. Draws from `rng` in that order (one uniform, then the
+    /// uniform or the Beta variate).
+    static func drawPi0Fraction(energyGeV e: Double, _ rng: inout Xoshiro256) -> Double {
+        let fbar = meanPi0Fraction(energyGeV: e)
+        if rng.uniform() < chargeExchangeProbability { return rng.uniform(0.8, 1) }
+        let k = pi0Concentration
+        return rng.beta(k * fbar, k * (1 - fbar))
+    }
+
     /// Bock et al. gamma profile of the non-EM component in λ_I units before fluctuations:
     /// α = max(0.6, 0.6165 + 0.3183 ln E'), β = 0.9099 − 0.0237 ln E' (per λ_I).
     public static func hadronicProfile(energyGeV e: Double) -> (alpha: Double, beta: Double) {
@@ -84,14 +95,7 @@ extension ShowerEngine {
         if ePrime <= 0 { return }
 
         // π0 (EM) fraction.
-        let fbar = PionModel.meanPi0Fraction(energyGeV: ePrime)
-        let fem: Double
-        if rng.uniform() < PionModel.chargeExchangeProbability {
-            fem = rng.uniform(0.8, 1)
-        } else {
-            let k = PionModel.pi0Concentration
-            fem = rng.beta(k * fbar, k * (1 - fbar))
-        }
+        let fem = PionModel.drawPi0Fraction(energyGeV: ePrime, &rng)
         scratch.emFraction = fem
         let eEM = fem * ePrime
         let split = rng.uniform(0.4, 0.8)
@@ -155,14 +159,7 @@ extension ShowerEngine {
         let ePrime = e - mip / 1000
         if ePrime <= 0 { return }
 
-        let fbar = PionModel.meanPi0Fraction(energyGeV: ePrime)
-        let fem: Double
-        if rng.uniform() < PionModel.chargeExchangeProbability {
-            fem = rng.uniform(0.8, 1)
-        } else {
-            let k = PionModel.pi0Concentration
-            fem = rng.beta(k * fbar, k * (1 - fbar))
-        }
+        let fem = PionModel.drawPi0Fraction(energyGeV: ePrime, &rng)
         scratch.emFraction = fem
         let eEM = fem * ePrime
         let split = rng.uniform(0.4, 0.8)
