@@ -51,15 +51,22 @@ public struct ChallengeMetrics: Sendable, Equatable, Codable {
         guard reference.geometry.hasSameVoxels(as: generated.geometry) else {
             throw EvaluationError("challenge metrics: reference showers are \(reference.geometry.name), generated \(generated.geometry.name)")
         }
-        let r = try ChallengeHighLevelFeatures(reference, thresholdMeV: thresholdMeV)
-        let g = try ChallengeHighLevelFeatures(generated, thresholdMeV: thresholdMeV)
+        return try compute(reference: try ChallengeHighLevelFeatures(reference, thresholdMeV: thresholdMeV),
+                           generated: try ChallengeHighLevelFeatures(generated, thresholdMeV: thresholdMeV), options: options)
+    }
+
+    /// Computes every metric from features already computed (as `evaluate` has them), with
+    /// their threshold. Throws as `compute(reference:generated:thresholdMeV:options:)`, and when
+    /// the two feature sets were computed with different thresholds.
+    public static func compute(reference r: ChallengeHighLevelFeatures, generated g: ChallengeHighLevelFeatures,
+                               options: Options = Options()) throws -> ChallengeMetrics {
         let x = try r.challengeInputs(), y = try g.challengeInputs()
         let histograms = try ChallengeHistogramComparison.compareAll(reference: r, generated: g)
         return ChallengeMetrics(
-            geometry: reference.geometry.name, thresholdMeV: thresholdMeV, featureNames: r.challengeInputNames,
+            geometry: r.geometry.name, thresholdMeV: r.thresholdMeV, featureNames: r.challengeInputNames,
             fpd: try FrechetPhysicsDistance.compute(reference: x, generated: y, options: options.fpd),
             kpd: try KernelPhysicsDistance.compute(reference: x, generated: y, options: options.kpd),
-            geant4FPDTimes1e3: ChallengeReferenceValues.geant4FPDTimes1e3(geometry: reference.geometry.name),
+            geant4FPDTimes1e3: ChallengeReferenceValues.geant4FPDTimes1e3(geometry: r.geometry.name),
             separationPowers: histograms.map { SeparationPower(name: $0.name, challenge: $0.isChallengeHistogram, value: $0.separationPower) })
     }
 

@@ -48,22 +48,24 @@ public enum ClassifierVariant: String, CaseIterable, Sendable, Codable {
     ///   - batch: showers whose voxels were already thresholded (the threshold of the run).
     ///   - features: their high-level features (used by `.high` only).
     public func inputs(_ batch: ShowerBatch, features: HighLevelFeatures) throws -> Matrix {
-        switch self {
-        case .low: return try ClassifierInputs.lowLevel(batch)
-        case .lowNormalized: return try ClassifierInputs.lowLevel(batch, options: LowLevelInputOptions(normalize: true))
-        case .high: return try ClassifierInputs.highLevel(features)
-        }
+        if let o = lowLevelOptions { return try ClassifierInputs.lowLevel(batch, options: o) }
+        return try ClassifierInputs.highLevel(features)
     }
 
     /// The classifier input matrix of one sample of any geometry: as `inputs(_:features:)` on
     /// CaloGAN showers; on others DNN-high takes the challenge's high-level input.
     public func inputs(_ batch: ShowerBatch, features: SampleFeatures) throws -> Matrix {
+        if let o = lowLevelOptions { return try ClassifierInputs.lowLevel(batch, options: o) }
+        if let f = features.caloFlow { return try ClassifierInputs.highLevel(f) }
+        return try ClassifierInputs.highLevel(features.challenge)
+    }
+
+    /// The DNN-low input options of this variant; nil for DNN-high.
+    var lowLevelOptions: LowLevelInputOptions? {
         switch self {
-        case .low: return try ClassifierInputs.lowLevel(batch)
-        case .lowNormalized: return try ClassifierInputs.lowLevel(batch, options: LowLevelInputOptions(normalize: true))
-        case .high:
-            if let f = features.caloFlow { return try ClassifierInputs.highLevel(f) }
-            return try ClassifierInputs.highLevel(features.challenge)
+        case .low: return LowLevelInputOptions()
+        case .lowNormalized: return LowLevelInputOptions(normalize: true)
+        case .high: return nil
         }
     }
 }

@@ -100,7 +100,7 @@ public struct EvaluationRun: Sendable {
         // CaloChallenge metrics: a sample they cannot take (E_inc <= 0) leaves them out with a warning.
         onEvent(.stage("CaloChallenge FPD, KPD and separation powers"))
         let challenge = Result {
-            try ChallengeMetrics.compute(reference: ref, generated: gen, thresholdMeV: configuration.thresholdMeV,
+            try ChallengeMetrics.compute(reference: refFeatures.challenge, generated: genFeatures.challenge,
                                          options: configuration.challenge ?? ChallengeMetrics.Options())
         }
         lap("challenge metrics")
