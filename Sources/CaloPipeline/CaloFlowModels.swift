@@ -16,10 +16,21 @@ public enum CaloFlowModels {
 
     /// Flow I features for `geometry`: one u-space logit per layer (L).
     public static func flowIFeatures(_ geometry: CalorimeterGeometry) -> Int { geometry.layerCount }
-    /// Flow II features for `geometry`: its voxels (D).
-    public static func flowIIFeatures(_ geometry: CalorimeterGeometry) -> Int { geometry.voxelCount }
-    /// Flow II context for `geometry`: E_inc and the L layer energies.
-    public static func flowIIContext(_ geometry: CalorimeterGeometry) -> Int { 1 + geometry.layerCount }
+    /// Flow II features for `geometry`: its voxels (D), or for a geometry modelled layer by
+    /// layer (`LayerFlowLayout`) the voxels of one layer (V).
+    public static func flowIIFeatures(_ geometry: CalorimeterGeometry) -> Int {
+        LayerFlowLayout(geometry)?.features ?? geometry.voxelCount
+    }
+    /// Flow II context for `geometry`: E_inc and the L layer energies (1 + L), or for a geometry
+    /// modelled layer by layer the layer flow's context (3 + V + L, `LayerFlowLayout`).
+    public static func flowIIContext(_ geometry: CalorimeterGeometry) -> Int {
+        LayerFlowLayout(geometry)?.contextFeatures ?? 1 + geometry.layerCount
+    }
+    /// The segments Flow II's permutations keep voxels inside: the layers, or the one layer a
+    /// layer flow models.
+    public static func flowIISegments(_ geometry: CalorimeterGeometry) -> [Range<Int>] {
+        LayerFlowLayout(geometry).map { [0..<$0.features] } ?? geometry.layerRanges
+    }
 
     /// Flow I, p(t | c): MAF blocks, each followed by a fixed random permutation of the L
     /// features (the permutation after the last block is kept, as in CaloFlow).
@@ -43,7 +54,8 @@ public enum CaloFlowModels {
         return try Flow(steps: steps)
     }
 
-    /// Flow II, p(x | c): blocks with, after block i, a per-layer reversal when i is even and a
+    /// Flow II, p(x | c) (for a geometry modelled layer by layer, the shared layer flow of
+    /// `LayerFlowLayout`, p(x_n | c_n)): blocks with, after block i, a per-layer reversal when i is even and a
     /// fixed random per-layer permutation when i is odd; none after the last block.
     ///
     /// - Parameters:
@@ -56,7 +68,7 @@ public enum CaloFlowModels {
                               permutations: [Permutation]? = nil, rng: inout Xoshiro256) throws -> Flow {
         let spline = try a.spline()
         let flowIIFeatures = flowIIFeatures(geometry), flowIIContext = flowIIContext(geometry)
-        let layerSegments = geometry.layerRanges
+        let layerSegments = flowIISegments(geometry)
         var steps = [Flow.Step]()
         var given = (permutations ?? []).makeIterator()
         let randomNeeded = a.blocks / 2

@@ -75,11 +75,11 @@ public final class DistillationTrainer: @unchecked Sendable {
 
     /// The division of the training showers and minibatches into the setup's shards.
     public func shardPlan() throws -> ShardPlan {
-        try ShardPlan(shards: parallel.shards, batchSize: settings.batchSize, trainingCount: data.trainIndices.count)
+        try ShardPlan(shards: parallel.shards, batchSize: settings.batchSize, trainingCount: data.trainExamples(.student).count)
     }
 
     /// The held-out showers of the agreement metrics.
-    var validation: ValidationChunks { ValidationChunks(indices: Array(data.validationIndices.prefix(validationLimit))) }
+    var validation: ValidationChunks { ValidationChunks(indices: Array(data.validationExamples(.student).prefix(validationLimit))) }
 
     /// The file rows process `rank` of `size` needs: the training part of its shards and its
     /// chunks of the held-out showers.
@@ -123,8 +123,9 @@ public final class DistillationTrainer: @unchecked Sendable {
             let epoch = state.epoch
             let start = monotonicSeconds()
             var shuffled = [Int: [Int]]()
+            let examples = data.trainExamples(.student)
             for s in parallel.localShards {
-                shuffled[s] = plan.shuffledPart(s, trainIndices: data.trainIndices, seed: seed, stage: .student, epoch: epoch)
+                shuffled[s] = plan.shuffledPart(s, trainIndices: examples, seed: seed, stage: .student, epoch: epoch)
             }
             let orders = shuffled
             let accumulate = settings.accumulationSteps(epoch: epoch)
@@ -202,8 +203,9 @@ public final class DistillationTrainer: @unchecked Sendable {
         let gradients = try DataParallelGradients(parameters: student.parameters, shards: plan.shards, group: parallel.group,
                                                   threads: parallel.threads)
         var orders = [Int: [Int]]()
+        let examples = data.trainExamples(.student)
         for s in parallel.localShards {
-            orders[s] = plan.shuffledPart(s, trainIndices: data.trainIndices, seed: seed, stage: .student, epoch: 0)
+            orders[s] = plan.shuffledPart(s, trainIndices: examples, seed: seed, stage: .student, epoch: 0)
         }
         let shuffled = orders
         let validation = self.validation
@@ -233,7 +235,9 @@ public final class DistillationTrainer: @unchecked Sendable {
         var latentRNG = stream(RandomStreams.latent, epoch, step, shard)
         let z = StandardNormal.sample(indices.count, student.features, width: Float(settings.studentWidth), rng: &latentRNG)
         var conditionRNG = stream(RandomStreams.conditions, epoch, step, shard)
-        let c2 = try sampleConditions(indices.count, rng: &conditionRNG)
+        // A layer flow's context holds the previous layer's pattern, which Flow I cannot
+        // provide: its latent term is evaluated at the data's own contexts.
+        let c2 = data.layerLayout == nil ? try sampleConditions(indices.count, rng: &conditionRNG) : c
         var dropout: Xoshiro256? = stream(RandomStreams.dropout, epoch, step, shard)
         let v = try loss.accumulateGradients(x: x, context: c, z: z, latentContext: c2, dropoutRNG: &dropout,
                                              batchRows: rows, gradients: gradients)

@@ -58,7 +58,7 @@ public final class FlowTrainer: @unchecked Sendable {
 
     /// The division of the training showers and batches into the setup's shards.
     public func shardPlan() throws -> ShardPlan {
-        try ShardPlan(shards: parallel.shards, batchSize: settings.batchSize, trainingCount: data.trainIndices.count)
+        try ShardPlan(shards: parallel.shards, batchSize: settings.batchSize, trainingCount: data.trainExamples(stage).count)
     }
 
     /// The file rows process `rank` of `size` needs for a stage trained with `settings` and
@@ -84,7 +84,7 @@ public final class FlowTrainer: @unchecked Sendable {
                                             shards: plan.shards, leader: parallel.isLeader)
         }
         let observer = parallel.isLeader ? observer : nil
-        let validation = ValidationChunks(indices: data.validationIndices)
+        let validation = ValidationChunks(indices: data.validationExamples(stage))
         observer?.trainingStarted(stage: stage.rawValue, epochs: settings.epochs, stepsPerEpoch: stepsPerEpoch,
                                   resumedAtEpoch: state.epoch, resumedAtStep: state.globalStep - state.epoch * stepsPerEpoch)
         return try parallel.withThreadSettings {
@@ -171,7 +171,7 @@ public final class FlowTrainer: @unchecked Sendable {
         let gradients = try DataParallelGradients(parameters: flow.parameters, shards: plan.shards, group: parallel.group,
                                                   threads: parallel.threads)
         let orders = localOrders(plan, epoch: 0)
-        let validation = ValidationChunks(indices: data.validationIndices)
+        let validation = ValidationChunks(indices: data.validationExamples(stage))
         let measured = try parallel.withThreadSettings { () throws -> [Double] in
             try TrainingBudget.measure(steps: steps, parameters: flow.parameters, gradients: gradients, clock: clock,
                                        leader: parallel.isLeader, scratch: run.path, step: { [self] k in
@@ -188,8 +188,9 @@ public final class FlowTrainer: @unchecked Sendable {
     /// This epoch's shuffled part of each local shard (file rows).
     func localOrders(_ plan: ShardPlan, epoch: Int) -> [Int: [Int]] {
         var orders = [Int: [Int]]()
+        let examples = data.trainExamples(stage)
         for s in parallel.localShards {
-            orders[s] = plan.shuffledPart(s, trainIndices: data.trainIndices, seed: seed, stage: stage, epoch: epoch)
+            orders[s] = plan.shuffledPart(s, trainIndices: examples, seed: seed, stage: stage, epoch: epoch)
         }
         return orders
     }

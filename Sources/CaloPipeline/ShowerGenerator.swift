@@ -44,6 +44,10 @@ public final class ShowerGenerator: @unchecked Sendable {
         self.flowIInfo = flowIInfo
         self.flowIIInfo = flowIIInfo
         self.preprocessing = flowIIInfo.preprocessing
+        // Keep a pass's showers (latents, logits and voxels, 12 bytes a voxel each) near 30 MB
+        // for fine geometries, in a divisor of the usual write batch of 10,000: 1000 CaloGAN or
+        // dataset-1 showers, 250 of dataset 2 (6480 voxels), 50 of dataset 3 (40,500).
+        flowBatch = [1000, 500, 250, 125, 100, 50, 25, 20, 10].first { $0 * g.voxelCount <= 2_600_000 } ?? 10
     }
 
     /// Loads `flow1-best.h5` and `<stage>-best.h5` from a run directory.
@@ -121,14 +125,57 @@ public final class ShowerGenerator: @unchecked Sendable {
     func pass(_ energies: [Float], seed: UInt64, firstShower: Int) throws -> Matrix {
         let m = energies.count
         let (z1, z2) = ShowerLatents.matrices(seed: seed, firstShower: firstShower, count: m,
-                                              flowIFeatures: flowI.features, flowIIFeatures: flowII.features)
+                                              flowIFeatures: flowI.features, flowIIFeatures: geometry.voxelCount)
         var c1 = Matrix(rows: m, cols: 1)
         for r in 0..<m { c1[r, 0] = Float(Preprocessing.flowIContext(incidentGeV: Double(energies[r]))) }
         var none: Xoshiro256? = nil
         let t = try flowI.inverse(z1, context: c1, dropoutRNG: &none, keepPasses: false).data
         let layers = flowIInfo.preprocessing.layerEnergies(fromFlowI: t, incidentGeV: energies)
+        if let layout = LayerFlowLayout(geometry) {
+            let x = try layerByLayer(z2, layout: layout, incidentGeV: energies, layerEnergiesMeV: layers)
+            return preprocessing.voxels(fromFlowII: x, layerEnergiesMeV: layers, geometry: geometry)
+        }
         let c2 = preprocessing.flowIIContext(incidentGeV: energies, layerEnergiesMeV: layers)
         let x = try flowII.inverse(z2, context: c2, dropoutRNG: &none, keepPasses: false).data
         return preprocessing.voxels(fromFlowII: x, layerEnergiesMeV: layers, geometry: geometry)
+    }
+
+    /// iCaloFlow's inductive sampling (`LayerFlowLayout`): layer n's logits from the layer flow
+    /// given layer n - 1's, for n = 0 ..< L, each step one batched pass over the m showers.
+    /// - Parameters:
+    ///   - z: latent codes [m, D]; layer n uses columns n V ..< (n + 1) V.
+    ///   - layerEnergiesMeV: the Flow I layer energies [m][L].
+    /// - Returns: the logits of every layer [m, D], in voxel order.
+    func layerByLayer(_ z: Matrix, layout: LayerFlowLayout, incidentGeV: [Float], layerEnergiesMeV e: [[Double]]) throws -> Matrix {
+        let m = z.rows, v = layout.voxelsPerLayer, d = geometry.voxelCount, width = layout.contextFeatures
+        precondition(z.cols == d, "latent codes of \(z.cols) columns for \(d) voxels")
+        var x = Matrix(rows: m, cols: d)
+        var zn = Matrix(rows: m, cols: v), context = Matrix(rows: m, cols: width)
+        var previous = Matrix(rows: m, cols: v)
+        var none: Xoshiro256? = nil
+        for n in 0..<layout.layers {
+            let start = geometry.layerRanges[n].lowerBound
+            z.withUnsafeBufferPointer { zp in
+                zn.withUnsafeMutableBufferPointer { dst in
+                    for r in 0..<m { (dst.baseAddress! + r * v).update(from: zp.baseAddress! + r * d + start, count: v) }
+                }
+            }
+            previous.withUnsafeBufferPointer { pp in
+                context.withUnsafeMutableBufferPointer { cp in
+                    for r in 0..<m {
+                        layout.writeContext(layer: n, incidentGeV: incidentGeV[r], energyMeV: e[r][n],
+                                            previousEnergyMeV: n > 0 ? e[r][n - 1] : 0,
+                                            previous: n > 0 ? pp.baseAddress! + r * v : nil, into: cp.baseAddress! + r * width)
+                    }
+                }
+            }
+            previous = try flowII.inverse(zn, context: context, dropoutRNG: &none, keepPasses: false).data
+            previous.withUnsafeBufferPointer { src in
+                x.withUnsafeMutableBufferPointer { dst in
+                    for r in 0..<m { (dst.baseAddress! + r * d + start).update(from: src.baseAddress! + r * v, count: v) }
+                }
+            }
+        }
+        return x
     }
 }

@@ -84,7 +84,7 @@ public final class TrainingData: @unchecked Sendable {
     /// The loaded file rows, increasing and disjoint, and the voxels of their showers in that
     /// order [Σ rows, D], MeV.
     public let loadedRanges: [Range<Int>]
-    private let voxels: Matrix
+    let voxels: Matrix
     private let firstLocalRow: [Int]
 
     /// Reads (and validates) `path`; `maxEvents` 0 means all. The split depends only on `seed`.
@@ -187,13 +187,16 @@ public final class TrainingData: @unchecked Sendable {
     public static let maximumVoxels = 2048
 
     /// Throws `PipelineError.unsupportedGeometry` unless showers of `geometry` can be trained
-    /// on: CaloFlow's Flow I needs at least two layers, Flow II at most `maximumVoxels` voxels.
+    /// on: CaloFlow's Flow I needs at least two layers, Flow II at most `maximumVoxels` voxels,
+    /// and a finer geometry is modelled layer by layer (`LayerFlowLayout`), which needs every
+    /// layer to have the same number of voxels (datasets 2 and 3 do).
     public static func requireTrainable(_ geometry: CalorimeterGeometry, file: String) throws {
-        guard geometry.layerCount < 2 || geometry.voxelCount > maximumVoxels else { return }
+        guard geometry.layerCount < 2 || (geometry.voxelCount > maximumVoxels && !LayerFlowLayout.uses(geometry)) else { return }
         let why = geometry.layerCount < 2
             ? "CaloFlow's Flow I models how the energy splits over the layers and needs at least two layers with voxels"
-            : "CaloFlow's Flow II over all voxels is built for at most \(maximumVoxels) voxels (CaloGAN 504, dataset 1 368 / 533); "
-              + "datasets 2 and 3 need iCaloFlow's layer-by-layer flows, which this version does not have"
+            : "CaloFlow's Flow II over all voxels is built for at most \(maximumVoxels) voxels (CaloGAN 504, dataset 1 368 / 533), "
+              + "and iCaloFlow's layer-by-layer flow for finer geometries needs the same number of voxels in every layer "
+              + "(datasets 2 and 3: 144 / 900), but the layers hold \(geometry.layerSizes.map(String.init).joined(separator: ", ")) voxels"
         throw PipelineError.unsupportedGeometry(
             "\(file) holds showers of the geometry \(geometry.name) (\(geometry.title), \(geometry.layerCount) layers, "
             + "\(geometry.voxelCount) voxels); \(why). Showers of every geometry "
@@ -233,7 +236,9 @@ public final class TrainingData: @unchecked Sendable {
 public enum FlowStage: String, Codable, Sendable, CaseIterable {
     case flow1, teacher, student
 
-    /// Flow inputs `x` and context for showers of `data` (noise from `noiseRNG` when given).
+    /// Flow inputs `x` and context for the training examples `indices` of `data` (file rows;
+    /// for the layer flow of a geometry modelled layer by layer, (shower, layer) examples of
+    /// `TrainingData.examples(for:)`), noise from `noiseRNG` when given.
     public func inputs(_ data: TrainingData, _ indices: [Int], preprocessing: Preprocessing,
                        noiseRNG: inout Xoshiro256?) -> (x: Matrix, context: Matrix) {
         let (v, e) = data.gather(indices, preprocessing: preprocessing, noiseRNG: &noiseRNG)
@@ -243,6 +248,9 @@ public enum FlowStage: String, Codable, Sendable, CaseIterable {
             let (t, c) = preprocessing.flowIInputs(layerEnergiesMeV: layers, incidentGeV: e)
             return (t, c)
         case .teacher, .student:
+            if let layout = data.layerLayout {
+                return data.layerFlowInputs(indices, layout: layout, preprocessing: preprocessing, noiseRNG: &noiseRNG)
+            }
             let (x, c, _) = preprocessing.flowIIInputs(voxelsMeV: v, incidentGeV: e, geometry: data.geometry)
             return (x, c)
         }

@@ -73,7 +73,7 @@ public struct DistillCommand: Command {
         let batch = settings.batchSize
         let data = try TrainingData(path: file, maxEvents: settings.maxEvents, validationFraction: settings.validationFraction,
                                     seed: common.seed, geometry: teacherInfo.geometry.isBuiltIn ? nil : teacherInfo.geometry,
-                                    rows: setup.size > 1 ? { split in
+                                    rows: setup.size > 1 && !LayerFlowLayout.uses(teacherInfo.geometry) ? { split in
                                         try DistillationTrainer.rowsNeeded(split, batchSize: batch, shards: setup.shards,
                                                                            rank: setup.rank, size: setup.size)
                                     } : nil)

@@ -12,7 +12,7 @@ public struct GenerateCommand: Command {
     public static let abstract = "Generate showers from a trained run (Flow I + student, or the teacher)."
     public static let discussion = """
         Draws incident energies (by default uniform over the training range; for a dataset-1 run \
-        the dataset's discrete energies inside it), samples layer \
+        the dataset's discrete energies inside it, for datasets 2 and 3 log-uniform over it), samples layer \
         energies from Flow I and normalized voxels from Flow II, undoes the preprocessing and \
         writes the showers in the CaloGAN layout for a CaloGAN run (or the flat one: --format flat; runs of \
         other geometries, e.g. dataset 1, write the flat CaloChallenge layout), batch by batch (memory stays flat for any \
@@ -96,9 +96,11 @@ public struct GenerateCommand: Command {
     }
 
     /// The incident energies drawn without an energy option: uniform over the training range,
-    /// or for a dataset-1 model the dataset's discrete energies (256 MeV x 2^k) inside it.
+    /// for a dataset-1 model the dataset's discrete energies (256 MeV x 2^k) inside it, and for
+    /// a dataset-2 or -3 model log-uniform over the training range (those datasets' spectrum).
     static func defaultSpectrum(_ generator: ShowerGenerator) -> EnergySpectrum {
         let range = generator.trainingEnergyRange, g = generator.geometry
+        if g.hasSameVoxels(as: .ds2) || g.hasSameVoxels(as: .ds3) { return .logUniform(range) }
         guard g.hasSameVoxels(as: .ds1Photons) || g.hasSameVoxels(as: .ds1Pions),
               case .discrete(let all) = EnergySpectrum.caloChallengeDataset1 else { return .uniform(range) }
         let inside = all.filter { $0 >= range.lowerBound * (1 - 1e-6) && $0 <= range.upperBound * (1 + 1e-6) }

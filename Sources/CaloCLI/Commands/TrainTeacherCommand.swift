@@ -9,10 +9,11 @@ public struct TrainTeacherCommand: Command {
     public static let abstract = "Train Flow I (layer energies) and the MAF teacher (voxels) on a shower file."
     public static let discussion = """
         Reads a shower file (CaloGAN in either layout, CaloChallenge dataset 1 photons or pions, \
-        or a binning file's geometry with --geometry; simulated or real Geant4; datasets 2 and 3 \
-        are refused), splits it into training and \
+        CaloChallenge datasets 2 and 3, or a binning file's geometry with --geometry; simulated or \
+        real Geant4), splits it into training and \
         validation showers by seed, and trains Flow I, p(E_0 ... E_L-1 | E_inc), then the Flow II \
-        teacher, a masked autoregressive flow p(voxels | E_inc, E_0 ... E_L-1), by maximum \
+        teacher, a masked autoregressive flow p(voxels | E_inc, E_0 ... E_L-1) (for datasets 2 and \
+        3 iCaloFlow's shared layer flow, p(layer n | layer n-1, E_n, E_n-1, E_inc, n)), by maximum \
         likelihood with the preprocessing, architectures and schedules of the config. The run \
         directory receives config.json, run.json, log.txt, metrics.jsonl (one line per epoch), \
         <stage>-best.h5 (best validation log-likelihood), <stage>-last.h5 (with optimizer and \
@@ -119,8 +120,10 @@ public struct TrainTeacherCommand: Command {
         let weights = try budget == nil ? [] : stages.map { stage -> Double in
             let sc = stage == .flow1 ? config.flowI : config.teacher
             let events = try ShowerFileReader(path: dataPath, maxEvents: sc.training.maxEvents > 0 ? sc.training.maxEvents : nil).count
+            let examplesPerShower = stage == .flow1 ? 1 : (LayerFlowLayout(geometry)?.layers ?? 1)
             return TrainingBudget.estimatedCost(
-                epochs: sc.training.epochs, trainingShowers: Int(Double(events) * (1 - sc.training.validationFraction)),
+                epochs: sc.training.epochs,
+                trainingShowers: Int(Double(events) * (1 - sc.training.validationFraction)) * examplesPerShower,
                 architecture: sc.architecture,
                 features: stage == .flow1 ? CaloFlowModels.flowIFeatures(geometry) : CaloFlowModels.flowIIFeatures(geometry),
                 contextFeatures: stage == .flow1 ? CaloFlowModels.flowIContext : CaloFlowModels.flowIIContext(geometry))
@@ -131,7 +134,9 @@ public struct TrainTeacherCommand: Command {
             let data = try TrainingData(path: dataPath, maxEvents: stageConfig.training.maxEvents,
                                         validationFraction: stageConfig.training.validationFraction, seed: common.seed,
                                         geometry: requested,
-                                        rows: setup.size > 1 ? { split in
+                                        // A layer flow's examples are (shower, layer) pairs: every process
+                                        // loads every shower (datasets 2 and 3 at demo scale fit).
+                                        rows: setup.size > 1 && (stage == .flow1 || !LayerFlowLayout.uses(geometry)) ? { split in
                                             try FlowTrainer.rowsNeeded(split, batchSize: batch, shards: setup.shards,
                                                                        rank: setup.rank, size: setup.size)
                                         } : nil)
