@@ -146,7 +146,7 @@ public final class ShowerGenerator: @unchecked Sendable {
     ///   - z: latent codes [m, D]; layer n uses columns n V ..< (n + 1) V.
     ///   - layerEnergiesMeV: the Flow I layer energies [m][L].
     /// - Returns: the logits of every layer [m, D], in voxel order.
-    func layerByLayer(_ z: Matrix, layout: LayerFlowLayout, incidentGeV: [Float], layerEnergiesMeV e: [[Double]]) throws -> Matrix {
+    public func layerByLayer(_ z: Matrix, layout: LayerFlowLayout, incidentGeV: [Float], layerEnergiesMeV e: [[Double]]) throws -> Matrix {
         let m = z.rows, v = layout.voxelsPerLayer, d = geometry.voxelCount, width = layout.contextFeatures
         precondition(z.cols == d, "latent codes of \(z.cols) columns for \(d) voxels")
         var x = Matrix(rows: m, cols: d)

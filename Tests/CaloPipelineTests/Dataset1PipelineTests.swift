@@ -142,18 +142,6 @@ struct Dataset1PipelineTests {
         }
     }
 
-    @Test func datasetsTwoAndThreeAreRefusedWithTheReason() throws {
-        for g in [CalorimeterGeometry.ds2, .ds3] {
-            #expect {
-                try TrainingData.requireTrainable(g, file: "big.h5")
-            } throws: { error in
-                let m = "\(error)"
-                return m.contains("big.h5") && m.contains("\(g.voxelCount) voxels") && m.contains("iCaloFlow")
-            }
-        }
-        for g in [CalorimeterGeometry.calogan, .ds1Photons, .ds1Pions] { try TrainingData.requireTrainable(g, file: "ok.h5") }
-    }
-
     @Test func tinyTrainDistilGenerateChainOnDataset1Photons() throws {
         try withTrainingLock {
             let g = CalorimeterGeometry.ds1Photons

@@ -89,6 +89,7 @@ public struct DistillCommand: Command {
                     + "\(student.parameters.reduce(0) { $0 + $1.count }) parameters; distilling from \(run.checkpointPath(stage: "teacher", .best)) "
                     + "with \(data.summary.trainingEvents) showers of \(file) (beta \(settings.beta), \(settings.guided ? "guided" : "unguided"))")
         logger.info(TrainingOptions.describe(setup, stage: "student"))
+        if let layout = data.layerLayout { logger.info(TrainTeacherCommand.describe(layout, stage: "student", data: data)) }
         let budget = training.timeLimitSeconds ?? config.timeLimit?.distillSeconds
         let probe = DistillationTrainer(teacher: teacher, student: student, flowI: flowI, flowIInfo: flowIInfo, info: info,
                                         settings: settings, data: data, run: run, seed: common.seed, appVersion: BuildInfo.version,

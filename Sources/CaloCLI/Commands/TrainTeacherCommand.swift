@@ -143,6 +143,7 @@ public struct TrainTeacherCommand: Command {
             logger.info("\(stage.rawValue): \(data.summary.trainingEvents) training and \(data.summary.validationEvents) validation showers "
                         + "of \(data.summary.particle) from \(dataPath), E_inc \(data.summary.minimumEnergyGeV)-\(data.summary.maximumEnergyGeV) GeV")
             logger.info(TrainingOptions.describe(setup, stage: stage.rawValue))
+            if stage != .flow1, let layout = data.layerLayout { logger.info(Self.describe(layout, stage: stage.rawValue, data: data)) }
             var rng = Xoshiro256(seed: common.seed, stream: RandomStreams.initialization)
             let flow = stage == .flow1
                 ? try CaloFlowModels.flowI(stageConfig.architecture, geometry: data.geometry, rng: &rng)
@@ -204,4 +205,13 @@ func collectively<R>(_ body: () throws -> R) throws -> R {
 struct TrainingInterrupted: Error, CustomStringConvertible {
     let resumeCommand: String
     var description: String { "training interrupted; the last checkpoint was saved. Continue with: \(resumeCommand)" }
+}
+
+extension TrainTeacherCommand {
+    /// The log line saying that `stage` is iCaloFlow's layer flow and what its examples are.
+    static func describe(_ layout: LayerFlowLayout, stage: String, data: TrainingData) -> String {
+        "\(stage): iCaloFlow layer flow over \(layout.layers) layers of \(layout.voxelsPerLayer) voxels (layer n given layer n-1, "
+            + "E_n, E_n-1, E_inc and n; context \(layout.contextFeatures) values): \(data.trainExamples(.teacher).count) training and "
+            + "\(data.validationExamples(.teacher).count) validation examples, one per layer and shower; its losses and log-likelihoods are per layer"
+    }
 }
