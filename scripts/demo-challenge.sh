@@ -16,7 +16,7 @@ case "$geometry" in
     ds1-photons) train=6000; reference=2000 ;;
     ds1-pions)   train=6000; reference=2000 ;;
     ds2)         train=3000; reference=2000 ;;
-    ds3)         train=400;  reference=600 ;;
+    ds3)         train=1000; reference=1000 ;;
     *) echo "usage: bash scripts/demo-challenge.sh ds1-photons|ds1-pions|ds2|ds3" >&2; exit 2 ;;
 esac
 

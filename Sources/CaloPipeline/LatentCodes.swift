@@ -5,7 +5,9 @@ import CaloTensor
 /// Latent codes of showers under a trained Flow II: z = T(x | c) with the model's own
 /// preprocessing (voxel noise as in training, drawn from a fixed stream). For a well-trained
 /// teacher, codes of held-out showers are standard normal, so ||z||² follows χ² with D (504 for
-/// CaloGAN) degrees of freedom (the latent calibration check of `evaluate`).
+/// CaloGAN) degrees of freedom (the latent calibration check of `evaluate`). For a geometry
+/// modelled layer by layer (`LayerFlowLayout`) a shower's code is its L layers' codes side by
+/// side, layer n's under the layer flow given layer n - 1: again D values, χ² with D degrees.
 public enum LatentCodes {
     /// Codes [N, D] of `showers` under the flow in `checkpointPath` (teacher or student).
     public static func compute(checkpointPath: String, showers: ShowerBatch, seed: UInt64, batchSize: Int = 1000) throws -> Matrix {
@@ -22,9 +24,43 @@ public enum LatentCodes {
             var v = b.voxels
             var noise = Xoshiro256(seed: seed, stream: (RandomStreams.validationNoise << 40) | UInt64(lo))
             info.preprocessing.addNoise(toVoxelsMeV: &v, rng: &noise)
-            let (x, c, _) = info.preprocessing.flowIIInputs(voxelsMeV: v, incidentGeV: b.incidentEnergy, geometry: info.geometry)
+            let (x, c, e) = info.preprocessing.flowIIInputs(voxelsMeV: v, incidentGeV: b.incidentEnergy, geometry: info.geometry)
+            if let layout = LayerFlowLayout(info.geometry) {
+                parts.append(try layerLatents(flow, layout: layout, x: x, layerEnergiesMeV: e, incidentGeV: b.incidentEnergy))
+                continue
+            }
             parts.append(try flow.forward(x, context: c, dropoutRNG: &none, keepPasses: false).latent)
         }
         return Matrix.vstack(parts)
+    }
+
+    /// Codes [B, D] of showers given as logits `x` [B, D] (with their layer energies) under the
+    /// layer flow `flow`: layer n's V codes in columns n V ..< (n + 1) V.
+    static func layerLatents(_ flow: Flow, layout: LayerFlowLayout, x: Matrix, layerEnergiesMeV e: [[Double]],
+                             incidentGeV: [Float]) throws -> Matrix {
+        let b = x.rows, v = layout.voxelsPerLayer, d = x.cols, width = layout.contextFeatures
+        var z = Matrix(rows: b, cols: d)
+        var xn = Matrix(rows: b, cols: v), c = Matrix(rows: b, cols: width)
+        var none: Xoshiro256? = nil
+        for n in 0..<layout.layers {
+            x.withUnsafeBufferPointer { xp in
+                xn.withUnsafeMutableBufferPointer { dst in
+                    c.withUnsafeMutableBufferPointer { cp in
+                        for r in 0..<b {
+                            (dst.baseAddress! + r * v).update(from: xp.baseAddress! + r * d + n * v, count: v)
+                            layout.writeContext(layer: n, incidentGeV: incidentGeV[r], energyMeV: e[r][n], previousEnergyMeV: n > 0 ? e[r][n - 1] : 0,
+                                                previous: n > 0 ? xp.baseAddress! + r * d + (n - 1) * v : nil, into: cp.baseAddress! + r * width)
+                        }
+                    }
+                }
+            }
+            let zn = try flow.forward(xn, context: c, dropoutRNG: &none, keepPasses: false).latent
+            zn.withUnsafeBufferPointer { src in
+                z.withUnsafeMutableBufferPointer { dst in
+                    for r in 0..<b { (dst.baseAddress! + r * d + n * v).update(from: src.baseAddress! + r * v, count: v) }
+                }
+            }
+        }
+        return z
     }
 }

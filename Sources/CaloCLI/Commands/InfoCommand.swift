@@ -64,6 +64,11 @@ public struct InfoCommand: Command {
             text += "\ngeometry: " + (try ModelCheckpoint.geometry(path: path)).description
                 + (header.jsonAttributes[ModelCheckpoint.geometryAttribute] == nil
                    ? " (not recorded: checkpoints written before geometries were recorded are CaloGAN models)" : "")
+            if header.kind != FlowStage.flow1.rawValue, FlowStage(rawValue: header.kind) != nil,
+               let layout = LayerFlowLayout(try ModelCheckpoint.geometry(path: path)) {
+                text += "\nmodel form: iCaloFlow layer flow, one layer of \(layout.voxelsPerLayer) voxels given the previous one "
+                    + "(context \(layout.contextFeatures) values), sampled \(layout.layers) times per shower"
+            }
             for (name, json) in header.jsonAttributes.sorted(by: { $0.key < $1.key }) where name != ModelCheckpoint.geometryAttribute {
                 text += "\n\(name): \(json)"
             }
