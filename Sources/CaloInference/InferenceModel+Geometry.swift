@@ -27,7 +27,7 @@ extension InferenceModel {
             ? "CaloFlow's Flow I needs at least two layers with voxels"
             : "the library runs CaloFlow's Flow I and student over all voxels, built for at most \(maximumVoxels) voxels "
               + "(CaloGAN 504, CaloChallenge dataset 1 368 / 533); datasets 2 and 3 are trained with layer-by-layer flows, "
-              + "which this library does not run"
+              + "which this library does not run ('caloflow generate' samples them)"
         throw InferenceError.badModel("\(what); \(why)")
     }
 
