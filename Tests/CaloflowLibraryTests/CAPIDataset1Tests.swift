@@ -123,6 +123,15 @@ struct CAPIDataset1Tests {
         #expect(m == nil)
     }
 
+    @Test("a trained dataset-2 run (layer-by-layer flows) is refused at open, naming the geometry")
+    func trainedDataset2RunIsRefused() throws {
+        let run = try TrainedRun.dataset2.get()
+        var m: OpaquePointer? = nil
+        CAPITests.expectFailure(caloflow_model_open(run.runPath, 0, -1, &m), CALOFLOW_ERROR_BAD_MODEL, "geometry ds2 (")
+        #expect(CAPITests.lastError.contains("6480 voxels") && CAPITests.lastError.contains("caloflow generate"))
+        #expect(m == nil)
+    }
+
     @Test("the geometry check: CaloGAN, dataset 1 and small binning files pass; datasets 2 and 3 do not")
     func geometryCheck() throws {
         for g in [CalorimeterGeometry.calogan, .ds1Photons, .ds1Pions] {

@@ -8,7 +8,7 @@ import CaloTensor
 /// A tiny trained run (Flow I, teacher, student) made once per test process with the real
 /// `caloflow` commands, in-process: simulate 2000 e+ showers, train-teacher, distill. About 5 s.
 /// `dataset1Pions`: the same on 600 simulated CaloChallenge dataset-1 pion showers (533 voxels,
-/// 7 layers) of 1-20 GeV.
+/// 7 layers) of 1-20 GeV; `dataset2` on 200 dataset-2 showers (6480 voxels, 45 layers).
 final class TrainedRun: Sendable {
     /// The tiny configuration scripts/test-embedding.sh trains too (embedding/tiny-run-config.json).
     static var configPath: String {
@@ -36,6 +36,8 @@ final class TrainedRun: Sendable {
 
     static let shared = make(["-p", "eplus", "-n", "2000"])
     static let dataset1Pions = make(["--geometry", "ds1-pions", "-n", "600", "--energy-range", "1,20"])
+    /// A dataset-2 run (iCaloFlow's layer-by-layer flows, 200 showers): the library refuses it.
+    static let dataset2 = make(["--geometry", "ds2", "-n", "200"])
 
     private static func make(_ simulate: [String]) -> Result<TrainedRun, Error> {
         var template = Array((NSTemporaryDirectory() + "caloflow-embed-fixture-XXXXXX").utf8CString)
