@@ -46,4 +46,12 @@ echo "test-embedding: C++ fast-simulation example (2 threads, one context each)"
 "$work/fast_simulation" "$work/run" 100 2
 echo "test-embedding: Python ctypes example"
 python3 embedding/examples/showers.py "$prefix/lib/libcaloflow.so" "$work/run" 10 50
+
+echo "test-embedding: a tiny CaloChallenge dataset-1 pion run (533 cells, 7 polar layers) in the C and Python examples"
+"$caloflow" simulate --geometry ds1-pions -n 600 --energy-range 1,20 -o "$work/ds1-pions.h5" --seed 21 -j 2 -q
+"$caloflow" train-teacher --data "$work/ds1-pions.h5" --config "$work/config.json" --run "$work/ds1-run" --seed 5 -j 2 -q
+"$caloflow" distill --run "$work/ds1-run" --data "$work/ds1-pions.h5" --seed 6 -j 2 -q
+"$work/showers" "$work/ds1-run" 2 10 | tee "$work/ds1-showers.txt"
+grep -q "geometry ds1-pions: 533 cells in 7 layers" "$work/ds1-showers.txt"
+python3 embedding/examples/showers.py "$prefix/lib/libcaloflow.so" "$work/ds1-run" 5
 echo "test-embedding: passed"

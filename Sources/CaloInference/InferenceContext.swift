@@ -59,14 +59,14 @@ public final class InferenceContext: @unchecked Sendable {
             + layerEnergies.bytes + voxelScratch.bytes
     }
 
-    /// Cells per CaloGAN shower (504), the C library's only geometry; `cells` is the model's.
+    /// Cells per CaloGAN shower (504); `cells` is the model's (dataset 1: 368 / 533).
     public static let cellCount = CaloGANGeometry.voxelCount
 
     // MARK: - Generation
 
     /// `count` showers for incident energies (MeV) with the latent codes of showers
     /// `firstShower ..< firstShower + count` of a `caloflow generate --seed seed` run, into
-    /// `output` (capacity in floats, at least 504 · count). On error nothing is written.
+    /// `output` (capacity in floats, at least `cells` · count). On error nothing is written.
     public func generate(incidentEnergiesMeV: UnsafePointer<Double>, count: Int, seed: UInt64, firstShower: UInt64,
                          output: UnsafeMutablePointer<Float>, capacity: Int) throws {
         try check(incidentEnergiesMeV, count: count, output: capacity)
@@ -80,8 +80,8 @@ public final class InferenceContext: @unchecked Sendable {
         }
     }
 
-    /// `count` showers from caller-supplied latent codes: `latentSize` (507) standard-normal
-    /// values per shower, Flow I's 3 first, then the student's 504 (`latentCount` floats given).
+    /// `count` showers from caller-supplied latent codes: `latentSize` (CaloGAN 507) standard-normal
+    /// values per shower, Flow I's L first, then the student's D (`latentCount` floats given).
     public func generate(incidentEnergiesMeV: UnsafePointer<Double>, count: Int, latent: UnsafePointer<Float>, latentCount: Int,
                          output: UnsafeMutablePointer<Float>, capacity: Int) throws {
         try check(incidentEnergiesMeV, count: count, output: capacity)

@@ -27,8 +27,8 @@ public final class InferenceModel: @unchecked Sendable {
     public let precision: WeightPrecision
     /// The run directory this model was loaded from ("" when built in memory).
     public let source: String
-    /// The geometry of the showers (CaloGAN for the C library, which refuses others; the Swift
-    /// API generates showers of any geometry the pipeline trains, e.g. dataset 1).
+    /// The geometry of the showers: any geometry CaloFlow's pipeline trains (CaloGAN, dataset 1,
+    /// binning files of up to `maximumVoxels` voxels; see `requireSupported`).
     public let geometry: CalorimeterGeometry
     /// Architecture of Flow I and of the student, for reports.
     public let flowIArchitecture: FlowArchitecture
@@ -52,6 +52,7 @@ public final class InferenceModel: @unchecked Sendable {
     /// - Parameter thresholdMeV: voxels below it are zeroed (nil: the model's).
     public init(generator g: ShowerGenerator, precision: WeightPrecision = .float32, thresholdMeV: Double? = nil,
                 source: String = "") throws {
+        try Self.requireSupported(g.geometry, source: source.isEmpty ? "the model" : source)
         guard g.flowIInfo.stage == .flow1, g.flowI.blocks.allSatisfy({ $0.kind == .maf }),
               g.flowI.features == CaloFlowModels.flowIFeatures(g.geometry), g.flowI.contextFeatures == CaloFlowModels.flowIContext else {
             throw InferenceError.badModel("the Flow I model is not a CaloFlow Flow I (MAF, \(CaloFlowModels.flowIFeatures(g.geometry)) features, 1 context input)")
@@ -108,6 +109,11 @@ public final class InferenceModel: @unchecked Sendable {
                 ? ": the library samples the student, and this run has only the teacher (run `caloflow distill --run \(path)`)"
                 : ": the library samples the student (train-teacher, then distill)"))
         }
+        // Refuse a geometry the engine does not run before reading any weight (a dataset-3
+        // checkpoint is large).
+        for p in [flowIPath, studentPath] {
+            if let g = recordedGeometry(path: p) { try requireSupported(g, source: path) }
+        }
         let generator: ShowerGenerator
         do {
             generator = try ShowerGenerator(run: run, stage: .student)
@@ -131,6 +137,7 @@ public final class InferenceModel: @unchecked Sendable {
         let mb = Double(weightBytes) / 1e6
         return """
             caloflow model \(source.isEmpty ? "(in memory)" : source)
+              geometry \(geometry.description)
               particle \(particle), incident energies \(energyRangeText), threshold \(preprocessing.thresholdMeV) MeV
               Flow I: \(flowIArchitecture.blocks) MAF blocks, MADE \(flowIArchitecture.hiddenLayers)x\(flowIArchitecture.hiddenFeatures); \
             student: \(studentArchitecture.blocks) IAF blocks, MADE \(studentArchitecture.hiddenLayers)x\(studentArchitecture.hiddenFeatures), \

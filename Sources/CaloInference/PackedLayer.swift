@@ -88,7 +88,8 @@ final class PackedLayer: @unchecked Sendable {
             }
         }
         weightBytes = total * precision.bytesPerWeight
-        weights = try AlignedBuffer(count: weightBytes)
+        // On huge pages: a batch-1 pass streams every weight once (see AlignedBuffer).
+        weights = try AlignedBuffer(count: weightBytes, hugePages: true)
         switch precision {
         case .float32:
             UnsafeMutableRawPointer(weights.pointer).copyMemory(from: packed.pointer, byteCount: weightBytes)

@@ -10,16 +10,16 @@ import Glibc
 
 // MARK: - Status helpers
 
-@inline(__always) private func code(_ s: caloflow_status) -> Int32 { Int32(bitPattern: s.rawValue) }
+@inline(__always) func code(_ s: caloflow_status) -> Int32 { Int32(bitPattern: s.rawValue) }
 
 /// Records `message` for `caloflow_last_error` and returns the status.
-private func fail(_ s: caloflow_status, _ message: String) -> Int32 {
+func fail(_ s: caloflow_status, _ message: String) -> Int32 {
     message.withCString { caloflow_internal_set_error($0) }
     return code(s)
 }
 
 /// The status and message of an error thrown below the API.
-private func fail(_ error: any Error) -> Int32 {
+func fail(_ error: any Error) -> Int32 {
     guard let e = error as? InferenceError else {
         return fail(CALOFLOW_ERROR_INTERNAL, "unexpected error: \(error)")
     }
@@ -35,7 +35,7 @@ private func fail(_ error: any Error) -> Int32 {
     }
 }
 
-private func badModelHandle(_ function: String) -> Int32 {
+func badModelHandle(_ function: String) -> Int32 {
     fail(CALOFLOW_ERROR_INVALID_ARGUMENT, "\(function): the model handle is NULL, closed or not a caloflow_model")
 }
 
@@ -76,13 +76,9 @@ public func cfModelOpen(_ path: UnsafePointer<CChar>?, _ precision: Int32, _ thr
                     "caloflow_model_open: threshold \(thresholdMeV) MeV; use 0...100000 MeV or CALOFLOW_MODEL_THRESHOLD (-1)")
     }
     do {
+        // Any geometry the pipeline trains (CaloGAN, dataset 1, binning files of up to 2048
+        // voxels); a dataset-2/3 run is refused naming its geometry (InferenceModel.requireSupported).
         let m = try InferenceModel.open(runDirectory: String(cString: path), precision: weights, thresholdMeV: threshold)
-        // The C interface describes CaloGAN cells (caloflow_model_layer: nx, ny, cell sizes).
-        guard m.geometry.isCaloGAN else {
-            throw InferenceError.badModel("\(String(cString: path)) models showers of the geometry \(m.geometry.name) "
-                + "(\(m.geometry.title), \(m.geometry.voxelCount) voxels); libcaloflow generates CaloGAN showers (504 cells) only "
-                + "in this version: use 'caloflow generate' (or the Swift InferenceModel) for other geometries")
-        }
         model.pointee = Handles.register(ModelHandle(m))
         return code(CALOFLOW_OK)
     } catch {
@@ -93,12 +89,6 @@ public func cfModelOpen(_ path: UnsafePointer<CChar>?, _ precision: Int32, _ thr
 @_cdecl("caloflow_model_close")
 public func cfModelClose(_ model: OpaquePointer?) {
     Handles.removeModel(model)
-}
-
-@_cdecl("caloflow_model_cell_count")
-public func cfModelCellCount(_ model: OpaquePointer?) -> Int32 {
-    guard Handles.model(model) != nil else { _ = badModelHandle("caloflow_model_cell_count"); return -1 }
-    return Int32(CaloGANGeometry.voxelCount)
 }
 
 @_cdecl("caloflow_model_latent_size")
@@ -123,50 +113,6 @@ public func cfModelEnergyRange(_ model: OpaquePointer?, _ minMeV: UnsafeMutableP
 public func cfModelThreshold(_ model: OpaquePointer?) -> Double {
     guard let h = Handles.model(model) else { _ = badModelHandle("caloflow_model_threshold"); return -1 }
     return h.model.preprocessing.thresholdMeV
-}
-
-@_cdecl("caloflow_model_layer_count")
-public func cfModelLayerCount(_ model: OpaquePointer?) -> Int32 {
-    guard Handles.model(model) != nil else { _ = badModelHandle("caloflow_model_layer_count"); return -1 }
-    return Int32(CaloGANGeometry.layerCount)
-}
-
-@_cdecl("caloflow_model_layer")
-public func cfModelLayer(_ model: OpaquePointer?, _ layer: Int32, _ firstCell: UnsafeMutablePointer<Int32>?,
-                         _ nx: UnsafeMutablePointer<Int32>?, _ ny: UnsafeMutablePointer<Int32>?,
-                         _ sizeX: UnsafeMutablePointer<Double>?, _ sizeY: UnsafeMutablePointer<Double>?,
-                         _ depthBegin: UnsafeMutablePointer<Double>?, _ depthEnd: UnsafeMutablePointer<Double>?) -> Int32 {
-    guard Handles.model(model) != nil else { return badModelHandle("caloflow_model_layer") }
-    let l = Int(layer)
-    guard l >= 0 && l < CaloGANGeometry.layerCount else {
-        return fail(CALOFLOW_ERROR_INVALID_ARGUMENT, "caloflow_model_layer: layer \(layer) does not exist (0...\(CaloGANGeometry.layerCount - 1))")
-    }
-    firstCell?.pointee = Int32(CaloGANGeometry.layerOffsets[l])
-    nx?.pointee = Int32(CaloGANGeometry.nx[l])
-    ny?.pointee = Int32(CaloGANGeometry.ny[l])
-    sizeX?.pointee = CaloGANGeometry.cellSizeX[l]
-    sizeY?.pointee = CaloGANGeometry.cellSizeY[l]
-    depthBegin?.pointee = CaloGANGeometry.layerDepthBoundaries[l]
-    depthEnd?.pointee = CaloGANGeometry.layerDepthBoundaries[l + 1]
-    return code(CALOFLOW_OK)
-}
-
-@_cdecl("caloflow_model_cell_center")
-public func cfModelCellCenter(_ model: OpaquePointer?, _ cell: Int32, _ layer: UnsafeMutablePointer<Int32>?,
-                              _ x: UnsafeMutablePointer<Double>?, _ y: UnsafeMutablePointer<Double>?) -> Int32 {
-    guard Handles.model(model) != nil else { return badModelHandle("caloflow_model_cell_center") }
-    let c = Int(cell)
-    guard c >= 0 && c < CaloGANGeometry.voxelCount else {
-        return fail(CALOFLOW_ERROR_INVALID_ARGUMENT, "caloflow_model_cell_center: cell \(cell) does not exist (0...\(CaloGANGeometry.voxelCount - 1))")
-    }
-    var l = 0
-    while c >= CaloGANGeometry.layerOffsets[l] + CaloGANGeometry.layerSizes[l] { l += 1 }
-    let local = c - CaloGANGeometry.layerOffsets[l], ny = CaloGANGeometry.ny[l]
-    let ix = local / ny, iy = local % ny
-    layer?.pointee = Int32(l)
-    x?.pointee = -CaloGANGeometry.halfWidth + (Double(ix) + 0.5) * CaloGANGeometry.cellSizeX[l]
-    y?.pointee = -CaloGANGeometry.halfWidth + (Double(iy) + 0.5) * CaloGANGeometry.cellSizeY[l]
-    return code(CALOFLOW_OK)
 }
 
 @_cdecl("caloflow_model_particle")

@@ -1,3 +1,4 @@
+import CaloData
 import CaloInference
 import Glibc
 import Synchronization
@@ -5,19 +6,24 @@ import Synchronization
 /// The object behind a `caloflow_model *`: the shared model and the C strings it hands out.
 final class ModelHandle: @unchecked Sendable {
     let model: InferenceModel
+    /// The model's geometry (CaloGAN, dataset 1, a binning file's).
+    var geometry: CalorimeterGeometry { model.geometry }
     /// NUL-terminated copies, valid as long as the handle (nil only if the copy failed).
     let particle: UnsafeMutablePointer<CChar>?
     let description: UnsafeMutablePointer<CChar>?
+    let geometryName: UnsafeMutablePointer<CChar>?
 
     init(_ model: InferenceModel) {
         self.model = model
         particle = model.particle.withCString { strdup($0) }
         description = model.summary.withCString { strdup($0) }
+        geometryName = model.geometry.name.withCString { strdup($0) }
     }
 
     deinit {
         free(particle)
         free(description)
+        free(geometryName)
     }
 }
 

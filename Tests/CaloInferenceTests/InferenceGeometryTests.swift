@@ -6,8 +6,8 @@ import CaloPipeline
 import CaloTensor
 
 /// The Swift inference engine generates showers of dataset-1 models (L layers, D cells) as
-/// `ShowerGenerator` does, from the same latent codes; the C library (`caloflow.h`) stays
-/// CaloGAN-only and refuses them (CAPITests).
+/// `ShowerGenerator` does, from the same latent codes (the C library serves them too:
+/// CAPIDataset1Tests).
 @Suite struct InferenceGeometryTests {
     @Test(arguments: ["ds1-photons", "ds1-pions"])
     func dataset1ModelsGenerateTheShowersOfGenerate(name: String) throws {

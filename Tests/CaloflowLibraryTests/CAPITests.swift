@@ -287,28 +287,3 @@ struct CAPITests {
         #expect(got[0]?.contains("run-0") == true && got[1]?.contains("run-1") == true, "\(got)")
     }
 }
-
-/// The C library describes CaloGAN cells only: a run of another geometry (dataset 1) is
-/// refused at `caloflow_model_open` with a message naming the geometry.
-@Suite struct CAPIGeometryTests {
-    @Test func dataset1RunsAreRefused() throws {
-        let dir = ScratchDirectory()
-        let run = dir.file("ds1-run")
-        try FileManager.default.createDirectory(atPath: run, withIntermediateDirectories: true)
-        let g = CalorimeterGeometry.ds1Photons
-        let a = FlowArchitecture(blocks: 2, hiddenFeatures: 8, hiddenLayers: 2)
-        var rng = Xoshiro256(seed: 4)
-        let data = TrainingDataSummary(file: "ds1.h5", particle: "gamma", events: 10, trainingEvents: 8, validationEvents: 2,
-                                       minimumEnergyGeV: 0.256, maximumEnergyGeV: 4194.304, splitSeed: 1)
-        let flowI = try CaloFlowModels.flowI(a, geometry: g, rng: &rng)
-        let student = try CaloFlowModels.flowII(kind: .iaf, a, geometry: g, name: "student", rng: &rng)
-        let flowIInfo = FlowModelInfo(stage: .flow1, kind: .maf, architecture: a, preprocessing: Preprocessing(), trainingData: data, geometry: g)
-        try ModelCheckpoint.make(flow: flowI, info: flowIInfo, seed: 1, appVersion: "test").write(to: run + "/flow1-best.h5")
-        let studentInfo = FlowModelInfo(stage: .student, kind: .iaf, architecture: a, preprocessing: Preprocessing(), trainingData: data, geometry: g)
-        try ModelCheckpoint.make(flow: student, info: studentInfo, seed: 1, appVersion: "test").write(to: run + "/student-best.h5")
-        var m: OpaquePointer? = nil
-        CAPITests.expectFailure(caloflow_model_open(run, 0, -1, &m), CALOFLOW_ERROR_BAD_MODEL, "ds1-photons")
-        #expect(String(cString: caloflow_last_error()).contains("CaloGAN showers (504 cells) only"))
-        #expect(m == nil)
-    }
-}

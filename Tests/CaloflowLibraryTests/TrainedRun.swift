@@ -7,6 +7,8 @@ import CaloTensor
 
 /// A tiny trained run (Flow I, teacher, student) made once per test process with the real
 /// `caloflow` commands, in-process: simulate 2000 e+ showers, train-teacher, distill. About 5 s.
+/// `dataset1Pions`: the same on 600 simulated CaloChallenge dataset-1 pion showers (533 voxels,
+/// 7 layers) of 1-20 GeV; `dataset2` on 200 dataset-2 showers (6480 voxels, 45 layers).
 final class TrainedRun: Sendable {
     /// The tiny configuration scripts/test-embedding.sh trains too (embedding/tiny-run-config.json).
     static var configPath: String {
@@ -16,13 +18,14 @@ final class TrainedRun: Sendable {
 
     let root: String
     var runPath: String { root + "/run" }
-    var dataPath: String { root + "/eplus.h5" }
+    var dataPath: String { root + "/showers.h5" }
 
-    private init(root: String) throws {
+    /// - Parameter simulate: the options of `caloflow simulate` that choose the showers.
+    private init(root: String, simulate: [String]) throws {
         self.root = root
         try FileManager.default.copyItem(atPath: Self.configPath, toPath: root + "/config.json")
         for step in [
-            ["simulate", "-p", "eplus", "-n", "2000", "-o", dataPath, "--seed", "21", "-j", "2", "-q"],
+            ["simulate"] + simulate + ["-o", dataPath, "--seed", "21", "-j", "2", "-q"],
             ["train-teacher", "--data", dataPath, "--config", root + "/config.json", "--run", runPath, "--seed", "5", "-j", "2", "-q"],
             ["distill", "--run", runPath, "--data", dataPath, "--seed", "6", "-j", "2", "-q"],
         ] {
@@ -31,21 +34,30 @@ final class TrainedRun: Sendable {
         }
     }
 
-    static let shared: Result<TrainedRun, Error> = {
+    static let shared = make(["-p", "eplus", "-n", "2000"])
+    static let dataset1Pions = make(["--geometry", "ds1-pions", "-n", "600", "--energy-range", "1,20"])
+    /// A dataset-2 run (iCaloFlow's layer-by-layer flows, 200 showers): the library refuses it.
+    static let dataset2 = make(["--geometry", "ds2", "-n", "200"])
+
+    private static func make(_ simulate: [String]) -> Result<TrainedRun, Error> {
         var template = Array((NSTemporaryDirectory() + "caloflow-embed-fixture-XXXXXX").utf8CString)
         guard let p = template.withUnsafeMutableBufferPointer({ mkdtemp($0.baseAddress!) }) else {
             return .failure(Failure("mkdtemp failed"))
         }
         let root = String(cString: p)
-        fixtureRoot.withLock { $0 = root }
-        atexit { fixtureRoot.withLock { if let r = $0 { try? FileManager.default.removeItem(atPath: r) } } }
-        return Result { try TrainedRun(root: root) }
+        fixtureRoots.withLock { $0.append(root) }
+        _ = removeFixturesAtExit
+        return Result { try TrainedRun(root: root, simulate: simulate) }
+    }
+
+    private static let removeFixturesAtExit: Void = {
+        atexit { fixtureRoots.withLock { for r in $0 { try? FileManager.default.removeItem(atPath: r) } } }
     }()
 
     static func get() throws -> TrainedRun { try shared.get() }
 }
 
-private let fixtureRoot = Mutex<String?>(nil)
+private let fixtureRoots = Mutex<[String]>([])
 
 struct Failure: Error, CustomStringConvertible {
     let description: String

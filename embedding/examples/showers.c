@@ -23,6 +23,9 @@ int main(int argc, char **argv) {
     caloflow_model *model = NULL;
     check(caloflow_model_open(argv[1], CALOFLOW_PRECISION_FLOAT32, CALOFLOW_MODEL_THRESHOLD, &model), "open");
     printf("%s\n", caloflow_model_describe(model));
+    /* CaloGAN (504 cells, 3 layers) or CaloChallenge dataset 1 (368 / 533 cells, 5 / 7 layers). */
+    printf("geometry %s: %d cells in %d layers\n", caloflow_model_geometry(model), caloflow_model_cell_count(model),
+           caloflow_model_layer_count(model));
 
     enum { MAX = 16 };
     double energies_mev[MAX];
@@ -44,6 +47,7 @@ int main(int argc, char **argv) {
         printf("shower %zu, E_inc %.1f GeV:", s, energies_mev[s] / 1000);
         double total = 0;
         for (int l = 0; l < layers; l++) {
+            /* nx * ny cells from first (a polar layer: alpha bins x radial bins). */
             int first = 0, nx = 0, ny = 0;
             check(caloflow_model_layer(model, l, &first, &nx, &ny, NULL, NULL, NULL, NULL), "layer");
             double e = 0;

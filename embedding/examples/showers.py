@@ -21,6 +21,9 @@ def load(path):
     lib.caloflow_model_describe.argtypes = [P]
     lib.caloflow_model_describe.restype = ctypes.c_char_p
     lib.caloflow_model_cell_count.argtypes = [P]
+    lib.caloflow_model_layer_count.argtypes = [P]
+    lib.caloflow_model_geometry.argtypes = [P]
+    lib.caloflow_model_geometry.restype = ctypes.c_char_p
     lib.caloflow_model_energy_range.argtypes = [P, ctypes.POINTER(ctypes.c_double), ctypes.POINTER(ctypes.c_double)]
     lib.caloflow_model_layer.argtypes = [P, ctypes.c_int] + [ctypes.POINTER(ctypes.c_int)] * 3 + [ctypes.c_void_p] * 4
     lib.caloflow_context_create.argtypes = [P, ctypes.c_int, ctypes.POINTER(P)]
@@ -46,12 +49,15 @@ def main():
         print(__doc__, file=sys.stderr)
         return 2
     lib = load(sys.argv[1])
-    assert lib.caloflow_abi_version() == 1, "this script speaks ABI version 1"
+    # Versions only add functions: this script needs version 2's (caloflow_model_geometry).
+    assert lib.caloflow_abi_version() >= 2, "this script needs libcaloflow ABI version 2 or later"
     model = ctypes.c_void_p()
     check(lib, lib.caloflow_model_open(sys.argv[2].encode(), 0, -1.0, ctypes.byref(model)), "open")
     context = ctypes.c_void_p()
     try:
         print(lib.caloflow_model_describe(model).decode())
+        print(f"geometry {lib.caloflow_model_geometry(model).decode()}: {lib.caloflow_model_cell_count(model)} cells "
+              f"in {lib.caloflow_model_layer_count(model)} layers")
         lo, hi = ctypes.c_double(), ctypes.c_double()
         check(lib, lib.caloflow_model_energy_range(model, ctypes.byref(lo), ctypes.byref(hi)), "range")
         energies = array("d", [1000.0 * float(e) for e in sys.argv[3:]] or [10000.0, 50000.0])  # GeV -> MeV
@@ -62,7 +68,7 @@ def main():
         check(lib, lib.caloflow_generate(context, e_ptr, len(energies), 42, 0, out, len(out)), "generate")
         for s, e in enumerate(energies):
             layers = []
-            for layer in range(3):
+            for layer in range(lib.caloflow_model_layer_count(model)):
                 first, nx, ny = ctypes.c_int(), ctypes.c_int(), ctypes.c_int()
                 check(lib, lib.caloflow_model_layer(model, layer, ctypes.byref(first), ctypes.byref(nx),
                                                     ctypes.byref(ny), None, None, None, None), "layer")

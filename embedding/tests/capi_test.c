@@ -157,6 +157,17 @@ int main(int argc, char **argv) {
     if (s != CALOFLOW_OK) return 1;
     const float threshold = (float)caloflow_model_threshold(model);
 
+    /* 0. The geometry queries of ABI 2 on a CaloGAN run. */
+    CHECK(strcmp(caloflow_model_geometry(model), "calogan") == 0, "geometry %s", caloflow_model_geometry(model));
+    CHECK(caloflow_model_cell_count(model) == 504 && caloflow_model_layer_count(model) == 3, "CaloGAN cells and layers");
+    CHECK(caloflow_model_layer_cell_count(model, 0) == 288 && caloflow_model_layer_cell_count(model, 2) == 72, "layer cells");
+    CHECK(caloflow_model_layer_id(model, 2) == 2, "layer id");
+    CHECK(caloflow_model_layer_segmentation(model, 1) == CALOFLOW_SEGMENTATION_GRID, "CaloGAN layers are grids");
+    size_t edge_count = 0;
+    CHECK(caloflow_model_layer_radial_edges(model, 0, NULL, 0, &edge_count) == CALOFLOW_ERROR_INVALID_ARGUMENT,
+          "a grid layer has no radial edges");
+    CHECK(caloflow_model_layer_cell_count(model, 3) == -1, "layer 3 does not exist");
+
     /* 1. The showers of generate. */
     caloflow_context *context = NULL;
     CHECK(caloflow_context_create(model, 16, &context) == CALOFLOW_OK, "%s", caloflow_last_error());
