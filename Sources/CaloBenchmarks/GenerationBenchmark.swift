@@ -18,6 +18,9 @@ public enum GenerationBenchmark {
         /// Seconds the writer thread spent compressing and writing HDF5 (overlapped with
         /// generating the next batch, so mostly hidden inside `seconds`).
         public var writeSeconds: Double
+        /// Process CPU seconds (all threads) over `seconds`: cpuSeconds / seconds is the number of
+        /// cores kept busy.
+        public var cpuSeconds: Double = 0
     }
 
     /// - Parameters:
@@ -33,13 +36,15 @@ public enum GenerationBenchmark {
         let writer = try ShowerFileWriter(path: path, metadata: ShowerFileMetadata(generator: "caloflow bench"),
                                           format: geometry.isCaloGAN ? .calogan : .flat, geometry: geometry, replaceExisting: true)
         defer { writer.abort(); unlink(path) }
+        let cpu0 = FlowBenchmark.processCPUSeconds()
         let timing = try generator.stream(plan: plan, seed: seed, energies: { range in
             var rng = Xoshiro256(seed: seed, stream: (1 << 40) | UInt64(range.lowerBound))
             return (0..<range.count).map { _ in energy(geometry, &rng) }
         }) { stream in
             try ShowerStreamWriter.write(plan: stream.plan, into: writer) { range, _ in try stream.next(expecting: range) }
         }
-        return Result(plan: plan, seconds: timing.totalSeconds, writeSeconds: timing.writeSeconds)
+        return Result(plan: plan, seconds: timing.totalSeconds, writeSeconds: timing.writeSeconds,
+                      cpuSeconds: FlowBenchmark.processCPUSeconds() - cpu0)
     }
 
     /// Batch-1 latency: `showers` calls of `ShowerGenerator.generate` with one incident energy
@@ -62,16 +67,19 @@ public enum GenerationBenchmark {
         return (sorted[sorted.count / 2], times.reduce(0, +) / Double(times.count))
     }
 
-    /// One incident energy (GeV): uniform 1-100 GeV for CaloGAN; for dataset 1 one of its 15
-    /// discrete energies 256 MeV x 2^k (k = 0...14), each equally likely.
+    /// One incident energy (GeV): uniform 1-100 GeV for CaloGAN; log-uniform 1-1000 GeV for a
+    /// geometry modelled layer by layer (datasets 2 and 3, `LayerFlowLayout`); otherwise (dataset
+    /// 1) one of the 15 discrete energies 256 MeV x 2^k (k = 0...14), each equally likely.
     static func energy(_ geometry: CalorimeterGeometry, _ rng: inout Xoshiro256) -> Float {
         if geometry.isCaloGAN { return Float(rng.uniform(1, 100)) }
+        if LayerFlowLayout.uses(geometry) { return min(1000, Float(pow(10, rng.uniform(0, 3)))) }
         let k = min(14, Int(rng.uniform(0, 15)))
         return Float(0.256 * Double(1 << k))
     }
 
     /// A generator of Flow I and a student of the given shapes with random weights drawn from `seed`
-    /// (e+ over 1-100 GeV for CaloGAN, 0.256-4194 GeV for other geometries, default preprocessing):
+    /// (e+ over 1-100 GeV for CaloGAN, 1-1000 GeV for datasets 2 and 3, 0.256-4194 GeV for dataset 1,
+    /// default preprocessing):
     /// what the pipeline measurement runs.
     public static func generator(flowI: FlowArchitecture = .paperFlowI, student: FlowArchitecture = .paperStudent,
                                  geometry: CalorimeterGeometry = .calogan, seed: UInt64 = 1) throws -> ShowerGenerator {
@@ -79,7 +87,8 @@ public enum GenerationBenchmark {
         let f1 = try CaloFlowModels.flowI(flowI, geometry: geometry, rng: &rng)
         let f2 = try CaloFlowModels.flowII(kind: .iaf, student, geometry: geometry, name: "student", rng: &rng)
         // As a training file stores them (float32 GeV), so the dataset's own energies lie inside.
-        let range = geometry.isCaloGAN ? (1.0, 100.0) : (Double(Float(0.256)), Double(Float(4194.304)))
+        let range = geometry.isCaloGAN ? (1.0, 100.0)
+            : LayerFlowLayout.uses(geometry) ? (1.0, 1000.0) : (Double(Float(0.256)), Double(Float(4194.304)))
         let data = TrainingDataSummary(file: "(benchmark)", particle: geometry.isCaloGAN ? "eplus" : "unknown", events: 0, trainingEvents: 0,
                                        validationEvents: 0, minimumEnergyGeV: range.0, maximumEnergyGeV: range.1, splitSeed: seed)
         return try ShowerGenerator(

@@ -41,7 +41,8 @@ public struct BenchCommand: Command {
     static let simulatorEvents = Option.int("simulator-events", default: 20_000, range: 0...10_000_000,
                                             help: "e+ showers for the built-in simulator's throughput, on 1 thread and on all threads (no file writing); 0 skips it.")
     public static let options: [OptionSpec] = [batch.spec, teacherBatch.spec, repeats.spec, quick.spec, only.spec, json.spec, pipelineEvents.spec,
-                                               simulatorEvents.spec, dataset1Events.spec, librarySeconds.spec] + trainingSpecs
+                                               simulatorEvents.spec, dataset1Events.spec, dataset2Events.spec, dataset3Events.spec,
+                                               layerFlowHidden.spec, librarySeconds.spec] + trainingSpecs
         + CommonOptions.specs
     public static let examples = ["bench --threads 2", "bench --quick --json bench.json", "bench -j 1 --batch 200",
                                   "bench --only teacher_train_threaded,teacher_train_workers,distill_threaded,distill_workers --mpi 2"]
@@ -53,6 +54,9 @@ public struct BenchCommand: Command {
     let simulationEvents: Int
     let libraryRunSeconds: Double
     let ds1Events: Int
+    /// Dataset-2 and dataset-3 showers for the layer-flow rows, and the students' width (0: reference).
+    let layerFlowEvents: [(CalorimeterGeometry, Int)]
+    let layerFlowHiddenFeatures: Int
     let trainingOptions: TrainingStepBenchmark.Options
     let mpiRanks: Int
 
@@ -78,6 +82,9 @@ public struct BenchCommand: Command {
         simulationEvents = a.contains(Self.simulatorEvents) || !a[Self.quick] ? a[Self.simulatorEvents] : 200
         libraryRunSeconds = a[Self.librarySeconds]
         ds1Events = a.contains(Self.dataset1Events) || !a[Self.quick] ? a[Self.dataset1Events] : 40
+        layerFlowEvents = [(.ds2, a.contains(Self.dataset2Events) || !a[Self.quick] ? a[Self.dataset2Events] : 20),
+                           (.ds3, a.contains(Self.dataset3Events) || !a[Self.quick] ? a[Self.dataset3Events] : 10)]
+        layerFlowHiddenFeatures = a[Self.layerFlowHidden]
     }
 
     public func run(_ context: CommandContext) throws {
@@ -100,6 +107,8 @@ public struct BenchCommand: Command {
             pipeline = try GenerationBenchmark.run(flowI: f1, student: st, plan: ShowerBatchPlan(count: generationEvents, batchSize: 10_000))
         }
         let ds1 = try Self.dataset1Rows(events: ds1Events, quick: benchOptions.blocks < 8, blocks: benchOptions.blocks) { logger.info($0) }
+        let layerFlows = try Self.layerFlowRows(events: layerFlowEvents, hidden: layerFlowHiddenFeatures, quick: benchOptions.blocks < 8,
+                                                blocks: benchOptions.blocks) { logger.info($0) }
         var simulator: (one: Double, all: Double)? = nil
         if simulationEvents > 0 {
             logger.info("bench: simulator (\(simulationEvents) e+ showers, 1 and \(common.threads) threads)...")
@@ -144,6 +153,7 @@ public struct BenchCommand: Command {
                 + "(\(p.events) showers in batches of \(p.batch); the writer thread, overlapped with the next batch, was busy for \(HumanFormat.fixed(100 * p.writeSeconds / p.seconds, 1))% of the time)\n"
         }
         text += Self.dataset1Table(ds1, threads: common.threads)
+        text += Self.layerFlowTable(layerFlows, threads: common.threads)
         if let library { text += Self.libraryTable(library) }
         text += Self.trainingTable(training, mpi: mpi, mpiProcesses: mpiRanks)
         context.console.output.write(text)
@@ -154,6 +164,7 @@ public struct BenchCommand: Command {
             }
             for g in geometryRates { extra.append(("simulator_\(g.name)_showers_per_s", g.rate)) }
             extra += Self.dataset1JSON(ds1)
+            extra += Self.layerFlowJSON(layerFlows)
             if let library { extra += Self.libraryJSON(library) }
             extra += Self.trainingJSON(training, mpi: mpi, mpiProcesses: mpiRanks)
             if let p = pipeline {
