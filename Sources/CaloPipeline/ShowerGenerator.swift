@@ -22,6 +22,8 @@ public final class ShowerGenerator: @unchecked Sendable {
     /// showers a seed gives only by the rounding of the products (OpenBLAS may sum a product of
     /// another shape in another order).
     public var flowBatch = 1000
+    /// The smallest default `flowBatch` of a geometry modelled layer by layer (`LayerFlowLayout`).
+    public static let minimumLayerFlowBatch = 200
 
     public init(flowI: Flow, flowIInfo: FlowModelInfo, flowII: Flow, flowIIInfo: FlowModelInfo) throws {
         guard flowIInfo.stage == .flow1, flowIIInfo.stage != .flow1 else {
@@ -46,8 +48,12 @@ public final class ShowerGenerator: @unchecked Sendable {
         self.preprocessing = flowIIInfo.preprocessing
         // Keep a pass's showers (latents, logits and voxels, 12 bytes a voxel each) near 30 MB
         // for fine geometries, in a divisor of the usual write batch of 10,000: 1000 CaloGAN or
-        // dataset-1 showers, 250 of dataset 2 (6480 voxels), 50 of dataset 3 (40,500).
+        // dataset-1 showers, 250 of dataset 2 (6480 voxels). A layer flow takes at least 200
+        // (dataset 3: 200 of 40,500 voxels, 97 MB): each of its L steps streams all its weights
+        // (dataset 3 at width 256: 8 blocks of 23 MB) through OpenBLAS's packing, which below
+        // about 200 rows per product takes as long as the products (at 50 rows, a third of the time).
         flowBatch = [1000, 500, 250, 125, 100, 50, 25, 20, 10].first { $0 * g.voxelCount <= 2_600_000 } ?? 10
+        if LayerFlowLayout.uses(g) { flowBatch = max(flowBatch, Self.minimumLayerFlowBatch) }
     }
 
     /// Loads `flow1-best.h5` and `<stage>-best.h5` from a run directory.

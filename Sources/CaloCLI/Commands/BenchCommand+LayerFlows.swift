@@ -8,7 +8,7 @@ import CaloTensor
 /// 144 / 900 voxels, sampled 45 times in a row) at its reference size
 /// (`FlowArchitecture.layerFlowStudent(voxelsPerLayer:)`) with random weights, through
 /// `ShowerGenerator.stream` at batch 10,000 as `caloflow generate` runs it (log-uniform 1-1000 GeV,
-/// passes of 250 / 50 showers spread over the workers, flat HDF5 writing overlapped with the next
+/// passes of 250 / 200 showers spread over the workers, flat HDF5 writing overlapped with the next
 /// batch). At most three write batches are in memory (`GenerationStream`): 3 x 10,000 x D x 4
 /// bytes, 0.8 GB for dataset 2 and 4.9 GB for dataset 3.
 extension BenchCommand {
