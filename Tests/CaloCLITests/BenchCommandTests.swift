@@ -14,6 +14,7 @@ import Testing
         #expect(run.stdout.contains("teacher training step"))
         #expect(run.stdout.contains("student sampling"))
         #expect(run.stdout.contains("ds1-photons (5 layers, 368 voxels") && run.stdout.contains("ds1-pions (7 layers, 533 voxels"))
+        #expect(run.stdout.contains("ds2 (45 layers of 144 voxels") && run.stdout.contains("ds3 (45 layers of 900 voxels"))
 
         let data = try #require(FileManager.default.contents(atPath: path))
         let object = try #require(try JSONSerialization.jsonObject(with: data) as? [String: Any])
@@ -25,7 +26,8 @@ import Testing
                         "spline_forward_ns_per_element", "spline_inverse_elementwise_ns_per_element",
                         "generate_ds1_photons_batch10000_showers_per_s", "generate_ds1_photons_batch1_median_ms",
                         "generate_ds1_pions_batch10000_ms_per_shower", "generate_ds1_pions_batch1_mean_ms",
-                        "generate_ds1_pions_engine_batch1_median_ms"]
+                        "generate_ds1_pions_engine_batch1_median_ms", "generate_ds2_batch10000_ms_per_shower",
+                        "generate_ds2_batch10000_cores_busy", "generate_ds3_batch10000_showers_per_s"]
         for key in positive {
             let value = try #require(object[key] as? Double, "missing or non-numeric \(key)")
             #expect(value.isFinite && value > 0, "\(key) = \(value)")
