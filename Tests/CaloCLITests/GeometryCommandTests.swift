@@ -139,14 +139,7 @@ import CaloTestSupport
         // voxels than one Flow II takes and layers of different sizes fits neither model.
         let dir = TemporaryDirectory()
         let xml = dir.file("uneven.xml")
-        let edges = (0...30).map { String($0) }.joined(separator: ",")
-        try write("""
-            <Bins><Bin pid="11" name="electron">
-              <Layer id="0" r_edges="\(edges)" n_bin_alpha="40"/>
-              <Layer id="1" r_edges="\(edges)" n_bin_alpha="40"/>
-              <Layer id="2" r_edges="0,5,10" n_bin_alpha="2"/>
-            </Bin></Bins>
-            """, to: xml)
+        try write(TestBinnings.unevenFine, to: xml)
         let g = try CalorimeterGeometry.load(file: xml)
         let data = dir.file("uneven.h5"), run = dir.file("run")
         try Self.foreignFile(data, geometry: g, events: 12)

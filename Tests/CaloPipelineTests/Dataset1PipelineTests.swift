@@ -149,32 +149,8 @@ struct Dataset1PipelineTests {
                                         validationFraction: 0.2, seed: 7)
             #expect(data.geometry == g)
             let dir = TemporaryDirectory()
-            let run = RunDirectory(path: dir.path)
-            let a = try architecture(blocks: 2, hidden: 8)
-            let s = try settings(epochs: 1, batchSize: 80)
-            var trained = [FlowStage: (Flow, FlowModelInfo)]()
-            for stage in [FlowStage.flow1, .teacher] {
-                var rng = Xoshiro256(seed: 11, stream: RandomStreams.initialization)
-                let flow = stage == .flow1 ? try CaloFlowModels.flowI(a, geometry: g, rng: &rng)
-                                           : try CaloFlowModels.flowII(kind: .maf, a, geometry: g, name: "teacher", rng: &rng)
-                let info = FlowModelInfo(stage: stage, kind: .maf, architecture: a, preprocessing: Preprocessing(),
-                                         trainingData: data.summary, geometry: g)
-                let trainer = FlowTrainer(stage: stage, flow: flow, info: info, settings: s, data: data, run: run, seed: 11, appVersion: "test")
-                let outcome = try trainer.train(resume: false, observer: nil)
-                #expect(outcome.epochsCompleted == 1 && outcome.bestValidationLogLikelihood?.isFinite == true)
-                trained[stage] = (flow, info)
-            }
-            let (flowI, flowIInfo) = trained[.flow1]!, (teacher, teacherInfo) = trained[.teacher]!
-            var rng = Xoshiro256(seed: 11, stream: RandomStreams.initialization &+ 16)
-            let student = try CaloFlowModels.flowII(kind: .iaf, a, geometry: g, name: "student", permutations: teacher.permutations, rng: &rng)
-            let info = FlowModelInfo(stage: .student, kind: .iaf, architecture: a, preprocessing: Preprocessing(),
-                                     trainingData: data.summary, geometry: g)
-            let distiller = DistillationTrainer(teacher: teacher, student: student, flowI: flowI, flowIInfo: flowIInfo, info: info,
-                                                settings: DistillationSettings(epochs: 1, batchSize: 80, schedule: .constant(rate: 1e-3)),
-                                                data: data, run: run, seed: 11, appVersion: "test")
-            distiller.validationLimit = 40
-            let outcome = try distiller.train(resume: false, observer: nil)
-            #expect(outcome.epochsCompleted == 1 && outcome.agreement?.kl.isFinite == true)
+            let t = try trainTinyPipeline(data, run: RunDirectory(path: dir.path), batchSize: 80, validationLimit: 40)
+            let (flowI, flowIInfo, teacher, teacherInfo, student, info) = (t.flowI, t.flowIInfo, t.teacher, t.teacherInfo, t.student, t.studentInfo)
 
             // Generation: ds1 showers, finite, non-negative, each layer carrying Flow I's energy;
             // the same showers from the checkpoints on disk, whatever the batch split.

@@ -27,14 +27,7 @@ struct LayerFlowPipelineTests {
     @Test func aFineGeometryWithUnequalLayersIsRefusedWithTheReason() throws {
         let dir = TemporaryDirectory()
         let xml = dir.file("uneven.xml")
-        let edges = (0...30).map { String($0) }.joined(separator: ",")
-        try """
-            <Bins><Bin pid="11" name="electron">
-              <Layer id="0" r_edges="\(edges)" n_bin_alpha="40"/>
-              <Layer id="1" r_edges="\(edges)" n_bin_alpha="40"/>
-              <Layer id="2" r_edges="0,5,10" n_bin_alpha="2"/>
-            </Bin></Bins>
-            """.write(toFile: xml, atomically: true, encoding: .utf8)
+        try TestBinnings.unevenFine.write(toFile: xml, atomically: true, encoding: .utf8)
         let g = try CalorimeterGeometry.load(file: xml)
         #expect(g.voxelCount == 2404 && LayerFlowLayout(g) == nil)
         #expect {
@@ -122,36 +115,12 @@ struct LayerFlowPipelineTests {
                                         validationFraction: 0.2, seed: 7)
             let dir = TemporaryDirectory()
             let run = RunDirectory(path: dir.path)
-            let a = try architecture(blocks: 2, hidden: 8)
-            let s = try settings(epochs: 1, batchSize: 300)
-            var trained = [FlowStage: (Flow, FlowModelInfo)]()
-            for stage in [FlowStage.flow1, .teacher] {
-                var rng = Xoshiro256(seed: 11, stream: RandomStreams.initialization)
-                let flow = stage == .flow1 ? try CaloFlowModels.flowI(a, geometry: g, rng: &rng)
-                                           : try CaloFlowModels.flowII(kind: .maf, a, geometry: g, name: "teacher", rng: &rng)
-                let info = FlowModelInfo(stage: stage, kind: .maf, architecture: a, preprocessing: Preprocessing(),
-                                         trainingData: data.summary, geometry: g)
-                let trainer = FlowTrainer(stage: stage, flow: flow, info: info, settings: s, data: data, run: run, seed: 11, appVersion: "test")
-                // The teacher's epoch covers every layer of every training shower.
-                if stage == .teacher { #expect(try trainer.shardPlan().stepsPerEpoch == (24 * 45 + 299) / 300) }
-                let outcome = try trainer.train(resume: false, observer: nil)
-                #expect(outcome.epochsCompleted == 1 && outcome.bestValidationLogLikelihood?.isFinite == true)
-                trained[stage] = (flow, info)
-            }
-            let (flowI, flowIInfo) = trained[.flow1]!, (teacher, teacherInfo) = trained[.teacher]!
+            // The teacher's epoch covers every layer of every training shower (24 x 45 examples).
+            let t = try trainTinyPipeline(data, run: run, batchSize: 300, validationLimit: 90, teacherStepsPerEpoch: (24 * 45 + 299) / 300)
+            let (flowI, flowIInfo, teacher, teacherInfo, student, info) = (t.flowI, t.flowIInfo, t.teacher, t.teacherInfo, t.student, t.studentInfo)
             // The checkpoint rebuilds the layer flow.
             let (rebuilt, _, _) = try ModelCheckpoint.load(path: run.checkpointPath(stage: "teacher", .best), stage: .teacher)
             #expect(rebuilt.features == 144 && rebuilt.contextFeatures == 192)
-            var rng = Xoshiro256(seed: 11, stream: RandomStreams.initialization &+ 16)
-            let student = try CaloFlowModels.flowII(kind: .iaf, a, geometry: g, name: "student", permutations: teacher.permutations, rng: &rng)
-            let info = FlowModelInfo(stage: .student, kind: .iaf, architecture: a, preprocessing: Preprocessing(),
-                                     trainingData: data.summary, geometry: g)
-            let distiller = DistillationTrainer(teacher: teacher, student: student, flowI: flowI, flowIInfo: flowIInfo, info: info,
-                                                settings: DistillationSettings(epochs: 1, batchSize: 300, schedule: .constant(rate: 1e-3)),
-                                                data: data, run: run, seed: 11, appVersion: "test")
-            distiller.validationLimit = 90
-            let outcome = try distiller.train(resume: false, observer: nil)
-            #expect(outcome.epochsCompleted == 1 && outcome.agreement?.kl.isFinite == true)
 
             for (flow2, info2) in [(student, info), (teacher, teacherInfo)] {
                 let generator = try ShowerGenerator(flowI: flowI, flowIInfo: flowIInfo, flowII: flow2, flowIIInfo: info2)

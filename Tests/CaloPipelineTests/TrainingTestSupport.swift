@@ -4,6 +4,7 @@ import CaloData
 import CaloFlows
 import CaloTensor
 import CaloPipeline
+import Testing
 
 // MARK: - Synthetic showers
 
@@ -126,4 +127,49 @@ final class StopAfterStep: TrainingObserver {
 
     func epochCompleted(_ record: MetricsRecord, isBest: Bool) {}
     func note(_ message: String) { notes.append(message) }
+}
+
+// MARK: - A tiny trained pipeline of any geometry
+
+/// The flows of a tiny CaloFlow (or layer-flow) run trained in memory.
+struct TinyPipeline {
+    let flowI: Flow, flowIInfo: FlowModelInfo
+    let teacher: Flow, teacherInfo: FlowModelInfo
+    let student: Flow, studentInfo: FlowModelInfo
+}
+
+/// Trains Flow I and the teacher for one epoch each on `data` (flows of 2 blocks, hidden 8,
+/// seed 11, into `run`), checks each epoch's validation log-likelihood is finite, then distils
+/// the student for one epoch with `validationLimit` held-out examples and checks its KL is finite:
+/// what `train-teacher` and `distill` build, for `data`'s geometry.
+func trainTinyPipeline(_ data: TrainingData, run: RunDirectory, batchSize: Int, validationLimit: Int,
+                       teacherStepsPerEpoch: Int? = nil) throws -> TinyPipeline {
+    let g = data.geometry
+    let a = try architecture(blocks: 2, hidden: 8)
+    let s = try settings(epochs: 1, batchSize: batchSize)
+    var trained = [FlowStage: (Flow, FlowModelInfo)]()
+    for stage in [FlowStage.flow1, .teacher] {
+        var rng = Xoshiro256(seed: 11, stream: RandomStreams.initialization)
+        let flow = stage == .flow1 ? try CaloFlowModels.flowI(a, geometry: g, rng: &rng)
+                                   : try CaloFlowModels.flowII(kind: .maf, a, geometry: g, name: "teacher", rng: &rng)
+        let info = FlowModelInfo(stage: stage, kind: .maf, architecture: a, preprocessing: Preprocessing(),
+                                 trainingData: data.summary, geometry: g)
+        let trainer = FlowTrainer(stage: stage, flow: flow, info: info, settings: s, data: data, run: run, seed: 11, appVersion: "test")
+        if stage == .teacher, let steps = teacherStepsPerEpoch { #expect(try trainer.shardPlan().stepsPerEpoch == steps) }
+        let outcome = try trainer.train(resume: false, observer: nil)
+        #expect(outcome.epochsCompleted == 1 && outcome.bestValidationLogLikelihood?.isFinite == true)
+        trained[stage] = (flow, info)
+    }
+    let (flowI, flowIInfo) = trained[.flow1]!, (teacher, teacherInfo) = trained[.teacher]!
+    var rng = Xoshiro256(seed: 11, stream: RandomStreams.initialization &+ 16)
+    let student = try CaloFlowModels.flowII(kind: .iaf, a, geometry: g, name: "student", permutations: teacher.permutations, rng: &rng)
+    let info = FlowModelInfo(stage: .student, kind: .iaf, architecture: a, preprocessing: Preprocessing(),
+                             trainingData: data.summary, geometry: g)
+    let distiller = DistillationTrainer(teacher: teacher, student: student, flowI: flowI, flowIInfo: flowIInfo, info: info,
+                                        settings: DistillationSettings(epochs: 1, batchSize: batchSize, schedule: .constant(rate: 1e-3)),
+                                        data: data, run: run, seed: 11, appVersion: "test")
+    distiller.validationLimit = validationLimit
+    let outcome = try distiller.train(resume: false, observer: nil)
+    #expect(outcome.epochsCompleted == 1 && outcome.agreement?.kl.isFinite == true)
+    return TinyPipeline(flowI: flowI, flowIInfo: flowIInfo, teacher: teacher, teacherInfo: teacherInfo, student: student, studentInfo: info)
 }
