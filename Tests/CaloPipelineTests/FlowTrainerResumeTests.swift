@@ -22,7 +22,9 @@ struct FlowTrainerResumeTests {
         var batchSize: Int
         /// Global step (1-based) after which the stop is requested.
         var stopAfter: Int
-        var testDescription: String { "\(stage.rawValue), stop after step \(stopAfter)" }
+        /// Dataset-2 showers (iCaloFlow's layer flow, (shower, layer) examples) instead of CaloGAN ones.
+        var layered = false
+        var testDescription: String { "\(stage.rawValue)\(layered ? " (ds2 layer flow)" : ""), stop after step \(stopAfter)" }
     }
 
     // 1600 showers, 1280 for training: 7 steps of 200 per epoch (the last one partial).
@@ -34,15 +36,21 @@ struct FlowTrainerResumeTests {
         // The teacher (504 features) with dropout, whose masks must also be redrawn identically.
         // 300 showers, 240 for training: 3 steps of 80 per epoch; the stop falls in epoch 2.
         Case(stage: .teacher, hidden: 8, dropout: 0.05, showers: 300, epochs: 2, batchSize: 80, stopAfter: 4),
+        // The dataset-2 layer flow: 20 showers, 16 for training = 720 layer examples, 4 steps of
+        // 200 per epoch; the stop falls in epoch 2.
+        Case(stage: .teacher, hidden: 8, dropout: 0.05, showers: 20, epochs: 2, batchSize: 200, stopAfter: 5, layered: true),
     ]
 
     @Test(arguments: cases)
     func resumeIsBitExact(_ c: Case) throws {
         try withTrainingLock {
-            let data = try syntheticData(c.showers)
+            let data = c.layered
+                ? try TrainingData(batch: syntheticDataset1Showers(c.showers, geometry: .ds2, seed: 7), file: "synthetic-ds2",
+                                   particle: "eminus", validationFraction: 0.2, seed: 7)
+                : try syntheticData(c.showers)
             let a = try architecture(blocks: 2, hidden: c.hidden, dropout: c.dropout)
             let s = try settings(epochs: c.epochs, batchSize: c.batchSize)
-            let stepsPerEpoch = (data.trainIndices.count + c.batchSize - 1) / c.batchSize
+            let stepsPerEpoch = (data.trainExamples(c.stage).count + c.batchSize - 1) / c.batchSize
 
             // Uninterrupted.
             let dirA = TemporaryDirectory()

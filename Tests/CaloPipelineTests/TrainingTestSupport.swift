@@ -61,19 +61,20 @@ func settings(epochs: Int, batchSize: Int, schedule: String = #"{"kind": "consta
 
 // MARK: - Building trainers
 
-/// A freshly initialised flow for `stage` (the same weights for the same seed, as the command builds it).
-func freshFlow(_ stage: FlowStage, _ a: FlowArchitecture, seed: UInt64) throws -> Flow {
+/// A freshly initialised flow for `stage` of `geometry` (the same weights for the same seed, as the command builds it).
+func freshFlow(_ stage: FlowStage, _ a: FlowArchitecture, seed: UInt64, geometry: CalorimeterGeometry = .calogan) throws -> Flow {
     var rng = Xoshiro256(seed: seed, stream: RandomStreams.initialization)
-    return stage == .flow1 ? try CaloFlowModels.flowI(a, rng: &rng)
-                           : try CaloFlowModels.flowII(kind: .maf, a, name: stage.rawValue, rng: &rng)
+    return stage == .flow1 ? try CaloFlowModels.flowI(a, geometry: geometry, rng: &rng)
+                           : try CaloFlowModels.flowII(kind: .maf, a, geometry: geometry, name: stage.rawValue, rng: &rng)
 }
 
-/// A trainer for `stage` writing into `run`, with a new flow initialised from `seed`.
+/// A trainer for `stage` of `data`'s geometry writing into `run`, with a new flow initialised from `seed`.
 func makeTrainer(_ stage: FlowStage, _ a: FlowArchitecture, _ s: TrainingSettings, data: TrainingData,
                  run: RunDirectory, seed: UInt64 = 11, parallel: DataParallelSetup = DataParallelSetup()) throws -> FlowTrainer {
-    let info = FlowModelInfo(stage: stage, kind: .maf, architecture: a, preprocessing: Preprocessing(), trainingData: data.summary)
-    return FlowTrainer(stage: stage, flow: try freshFlow(stage, a, seed: seed), info: info, settings: s, data: data,
-                       run: run, seed: seed, appVersion: "test", parallel: parallel)
+    let info = FlowModelInfo(stage: stage, kind: .maf, architecture: a, preprocessing: Preprocessing(), trainingData: data.summary,
+                             geometry: data.geometry)
+    return FlowTrainer(stage: stage, flow: try freshFlow(stage, a, seed: seed, geometry: data.geometry), info: info, settings: s,
+                       data: data, run: run, seed: seed, appVersion: "test", parallel: parallel)
 }
 
 /// The parameters whose values differ in any bit, with the number of differing entries and the
