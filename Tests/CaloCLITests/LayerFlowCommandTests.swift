@@ -21,6 +21,20 @@ import CaloTestSupport
         // Without an energy option a dataset-2 model draws log-uniform energies over its training range.
         let reader = try ShowerFileReader(path: generated)
         #expect(reader.metadata.extra["energy_spectrum"]?.hasPrefix("log-uniform") == true, "\(reader.metadata.extra)")
+        // Two parts and a merge give the same showers as one process (each shower has its own stream).
+        var parts = [String]()
+        for i in 0..<2 {
+            let part = dir.file("part\(i).h5")
+            let r = CLIRun(["generate", "--model", run, "-n", "300", "--batch-size", "128", "-o", part, "--seed", "6", "-j", "1",
+                            "--part", "\(i)/2", "-q"])
+            try #require(r.code == 0, "\(r.summary)")
+            parts.append(part)
+        }
+        let merged = dir.file("merged.h5")
+        let merge = CLIRun(["merge", "-o", merged, "-q"] + parts)
+        try #require(merge.code == 0, "\(merge.summary)")
+        let whole = try ShowerFileReader(path: generated).readAll(), joined = try ShowerFileReader(path: merged).readAll()
+        #expect(joined.voxels.storage == whole.voxels.storage && joined.incidentEnergy == whole.incidentEnergy)
         let evaluate = CLIRun(["evaluate", "-r", reference, "-g", generated, "-o", dir.file("report"), "-n", "150",
                                "--classifier", "low", "--epochs", "2", "--patience", "0", "--batch-size", "100",
                                "--fpd-batches", "1", "--kpd-batches", "1", "-q"])
