@@ -21,7 +21,7 @@ public struct TrainTeacherCommand: Command {
         checkpoint; --resume continues from it and reaches the same weights as an \
         uninterrupted run with the same seed and thread count.
         """
-    static let data = Option.path("data", short: "d", default: nil, help: "Training showers (HDF5, CaloGAN or flat layout; CaloGAN geometry).")
+    static let data = Option.path("data", short: "d", default: nil, help: "Training showers (HDF5, CaloGAN or flat layout; any geometry but a fine one with unequal layers).")
     static let config = Option.path("config", short: "c", default: "configs/demo.json", help: "Run configuration (JSON).")
     static let run = Option.path("run", short: "r", default: nil, help: "Run directory to create or resume.")
     static let stage = Option.string("stage", default: "all", help: "What to train: all (Flow I then teacher), flow1 or teacher.")
@@ -33,6 +33,7 @@ public struct TrainTeacherCommand: Command {
         "train-teacher --data datasets/eplus.h5 --config configs/demo.json --run runs/eplus",
         "train-teacher --data eplus.hdf5 --config configs/caloflow-paper-eplus.json --run runs/paper-eplus --seed 1",
         "train-teacher --data datasets/eplus.h5 --run runs/eplus --resume",
+        "train-teacher --data datasets/ds2.h5 --config configs/calochallenge-ds2.json --run runs/ds2",
         "mpirun -np 4 caloflow train-teacher --data eplus.hdf5 --config configs/caloflow-paper-eplus.json --run runs/paper-eplus",
     ]
 
