@@ -38,28 +38,14 @@ public enum LatentCodes {
     /// layer flow `flow`: layer n's V codes in columns n V ..< (n + 1) V.
     static func layerLatents(_ flow: Flow, layout: LayerFlowLayout, x: Matrix, layerEnergiesMeV e: [[Double]],
                              incidentGeV: [Float]) throws -> Matrix {
-        let b = x.rows, v = layout.voxelsPerLayer, d = x.cols, width = layout.contextFeatures
-        var z = Matrix(rows: b, cols: d)
-        var xn = Matrix(rows: b, cols: v), c = Matrix(rows: b, cols: width)
+        var z = Matrix(rows: x.rows, cols: x.cols)
         var none: Xoshiro256? = nil
         for n in 0..<layout.layers {
-            x.withUnsafeBufferPointer { xp in
-                xn.withUnsafeMutableBufferPointer { dst in
-                    c.withUnsafeMutableBufferPointer { cp in
-                        for r in 0..<b {
-                            (dst.baseAddress! + r * v).update(from: xp.baseAddress! + r * d + n * v, count: v)
-                            layout.writeContext(layer: n, incidentGeV: incidentGeV[r], energyMeV: e[r][n], previousEnergyMeV: n > 0 ? e[r][n - 1] : 0,
-                                                previous: n > 0 ? xp.baseAddress! + r * d + (n - 1) * v : nil, into: cp.baseAddress! + r * width)
-                        }
-                    }
-                }
-            }
-            let zn = try flow.forward(xn, context: c, dropoutRNG: &none, keepPasses: false).latent
-            zn.withUnsafeBufferPointer { src in
-                z.withUnsafeMutableBufferPointer { dst in
-                    for r in 0..<b { (dst.baseAddress! + r * d + n * v).update(from: src.baseAddress! + r * v, count: v) }
-                }
-            }
+            let columns = layout.columns(ofLayer: n)
+            let previous = n > 0 ? x.columns(layout.columns(ofLayer: n - 1)) : nil
+            let context = layout.contexts(layer: n, incidentGeV: incidentGeV, layerEnergiesMeV: e, previous: previous)
+            z.setColumns(columns.lowerBound, from: try flow.forward(x.columns(columns), context: context, dropoutRNG: &none,
+                                                                    keepPasses: false).latent)
         }
         return z
     }

@@ -83,4 +83,25 @@ public struct LayerFlowLayout: Sendable, Equatable {
         }
         for l in 0..<layers { c[3 + v + l] = l == n ? 1 : 0 }
     }
+
+    /// The contexts [m, C] of layer `n` for m showers, from E_inc (GeV), the layer energies (MeV)
+    /// [m][L] and, for n > 0, the previous layer's logits `previous` [m, V].
+    public func contexts(layer n: Int, incidentGeV: [Float], layerEnergiesMeV e: [[Double]], previous: Matrix?) -> Matrix {
+        let m = incidentGeV.count, width = contextFeatures, v = voxelsPerLayer
+        precondition(n == 0 || (previous?.rows == m && previous?.cols == v), "layer \(n) needs the previous layer's logits [\(m), \(v)]")
+        var c = Matrix(rows: m, cols: width)
+        c.withUnsafeMutableBufferPointer { cp in
+            func fill(_ p: UnsafePointer<Float>?) {
+                for r in 0..<m {
+                    writeContext(layer: n, incidentGeV: incidentGeV[r], energyMeV: e[r][n], previousEnergyMeV: n > 0 ? e[r][n - 1] : 0,
+                                 previous: p.map { $0 + r * v }, into: cp.baseAddress! + r * width)
+                }
+            }
+            if n > 0, let previous { previous.withUnsafeBufferPointer { fill($0.baseAddress!) } } else { fill(nil) }
+        }
+        return c
+    }
+
+    /// The voxel columns of layer `n` in a shower matrix [m, D] (layers are contiguous, V each).
+    public func columns(ofLayer n: Int) -> Range<Int> { n * voxelsPerLayer..<(n + 1) * voxelsPerLayer }
 }

@@ -153,34 +153,16 @@ public final class ShowerGenerator: @unchecked Sendable {
     ///   - layerEnergiesMeV: the Flow I layer energies [m][L].
     /// - Returns: the logits of every layer [m, D], in voxel order.
     public func layerByLayer(_ z: Matrix, layout: LayerFlowLayout, incidentGeV: [Float], layerEnergiesMeV e: [[Double]]) throws -> Matrix {
-        let m = z.rows, v = layout.voxelsPerLayer, d = geometry.voxelCount, width = layout.contextFeatures
-        precondition(z.cols == d, "latent codes of \(z.cols) columns for \(d) voxels")
-        var x = Matrix(rows: m, cols: d)
-        var zn = Matrix(rows: m, cols: v), context = Matrix(rows: m, cols: width)
-        var previous = Matrix(rows: m, cols: v)
+        precondition(z.cols == geometry.voxelCount, "latent codes of \(z.cols) columns for \(geometry.voxelCount) voxels")
+        var x = Matrix(rows: z.rows, cols: z.cols)
+        var previous: Matrix? = nil
         var none: Xoshiro256? = nil
         for n in 0..<layout.layers {
-            let start = geometry.layerRanges[n].lowerBound
-            z.withUnsafeBufferPointer { zp in
-                zn.withUnsafeMutableBufferPointer { dst in
-                    for r in 0..<m { (dst.baseAddress! + r * v).update(from: zp.baseAddress! + r * d + start, count: v) }
-                }
-            }
-            previous.withUnsafeBufferPointer { pp in
-                context.withUnsafeMutableBufferPointer { cp in
-                    for r in 0..<m {
-                        layout.writeContext(layer: n, incidentGeV: incidentGeV[r], energyMeV: e[r][n],
-                                            previousEnergyMeV: n > 0 ? e[r][n - 1] : 0,
-                                            previous: n > 0 ? pp.baseAddress! + r * v : nil, into: cp.baseAddress! + r * width)
-                    }
-                }
-            }
-            previous = try flowII.inverse(zn, context: context, dropoutRNG: &none, keepPasses: false).data
-            previous.withUnsafeBufferPointer { src in
-                x.withUnsafeMutableBufferPointer { dst in
-                    for r in 0..<m { (dst.baseAddress! + r * d + start).update(from: src.baseAddress! + r * v, count: v) }
-                }
-            }
+            let columns = layout.columns(ofLayer: n)
+            let context = layout.contexts(layer: n, incidentGeV: incidentGeV, layerEnergiesMeV: e, previous: previous)
+            let xn = try flowII.inverse(z.columns(columns), context: context, dropoutRNG: &none, keepPasses: false).data
+            x.setColumns(columns.lowerBound, from: xn)
+            previous = xn
         }
         return x
     }
