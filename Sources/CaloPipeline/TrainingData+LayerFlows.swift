@@ -29,7 +29,6 @@ extension TrainingData {
     func layerFlowInputs(_ examples: [Int], layout: LayerFlowLayout, preprocessing: Preprocessing,
                          noiseRNG: inout Xoshiro256?) -> (x: Matrix, context: Matrix) {
         let b = examples.count, v = layout.voxelsPerLayer, width = layout.contextFeatures, d = geometry.voxelCount
-        let ranges = geometry.layerRanges
         var x = Matrix(rows: b, cols: v), context = Matrix(rows: b, cols: width)
         var rng = noiseRNG
         let noiseScale = Float(preprocessing.noiseLevel / Preprocessing.mevToInternal)
@@ -43,7 +42,7 @@ extension TrainingData {
                         guard let local = localRow(s) else { preconditionFailure("shower \(s) of the training file was not loaded by this process") }
                         let row = all.baseAddress! + local * d
                         func load(_ layer: Int, into out: inout [Float]) -> Double {
-                            let start = ranges[layer].lowerBound
+                            let start = layout.columns(ofLayer: layer).lowerBound
                             var sum = 0.0
                             for j in 0..<v {
                                 var value = row[start + j]
@@ -56,12 +55,12 @@ extension TrainingData {
                         var previousEnergy = 0.0
                         if n > 0 {
                             previousEnergy = load(n - 1, into: &previous)
-                            Self.logits(previous, energyMeV: previousEnergy, preprocessing: preprocessing, into: &previousLogits)
+                            previousLogits.withUnsafeMutableBufferPointer {
+                                Self.logits(previous, energyMeV: previousEnergy, preprocessing: preprocessing, into: $0.baseAddress!)
+                            }
                         }
                         let energy = load(n, into: &current)
-                        let xr = xp.baseAddress! + i * v
-                        let norm = 1 / (energy * Preprocessing.mevToInternal + 1e-16)
-                        for j in 0..<v { xr[j] = Float(preprocessing.logitTransform(Double(current[j]) * Preprocessing.mevToInternal * norm)) }
+                        Self.logits(current, energyMeV: energy, preprocessing: preprocessing, into: xp.baseAddress! + i * v)
                         previousLogits.withUnsafeBufferPointer { pl in
                             layout.writeContext(layer: n, incidentGeV: incidentGeV[s], energyMeV: energy, previousEnergyMeV: previousEnergy,
                                                 previous: n > 0 ? pl.baseAddress! : nil, into: cp.baseAddress! + i * width)
@@ -75,7 +74,7 @@ extension TrainingData {
     }
 
     /// The normalized-voxel logits of one layer (`Preprocessing.flowIIInputs` for V values).
-    static func logits(_ layer: [Float], energyMeV: Double, preprocessing: Preprocessing, into out: inout [Float]) {
+    static func logits(_ layer: [Float], energyMeV: Double, preprocessing: Preprocessing, into out: UnsafeMutablePointer<Float>) {
         let norm = 1 / (energyMeV * Preprocessing.mevToInternal + 1e-16)
         for j in 0..<layer.count { out[j] = Float(preprocessing.logitTransform(Double(layer[j]) * Preprocessing.mevToInternal * norm)) }
     }
