@@ -23,6 +23,13 @@
 #   --threads N            threads of every stage [2]
 #   --classifier-runs N    classifier runs per variant and sample [3]
 #   --classifier-epochs N  maximum classifier epochs [evaluate's default]
+#   --teacher-from DIR     reuse the Flow I and teacher of another point's work folder (e.g.
+#                          study/eplus/t128-e15-d8) instead of training them: its run's flow1-*
+#                          and teacher-* files are copied, its CPU time for them is recorded as
+#                          this point's, and distill uses this configuration's student section.
+#                          The two configurations must have equal preprocessing, flowI and
+#                          teacher sections and no train-teacher time limit (checked), and the
+#                          point must use the same training data
 #   --train-arg ARG        extra argument for train-teacher and distill (repeatable),
 #                          e.g. --train-arg=--time-limit=2h where that option exists
 #   --caloflow PATH        the executable [.build/release/caloflow, built when missing]
@@ -60,7 +67,7 @@ abs() { case "$1" in /*) printf '%s\n' "$1" ;; *) printf '%s\n' "$orig/$1" ;; es
 rel() { case "$1" in "$root"/*) printf '%s\n' "${1#"$root"/}" ;; *) printf '%s\n' "$1" ;; esac; }
 config=$(rel "$(abs "$config")")
 results=study/results.jsonl work="" data_dir="" train_events=100000 reference_events=20000 data_seed=1001
-seed=1 generate_seed=2 evaluate_seed=3 threads=2 classifier_runs=3 classifier_epochs="" bin=.build/release/caloflow
+seed=1 generate_seed=2 evaluate_seed=3 threads=2 classifier_runs=3 classifier_epochs="" bin=.build/release/caloflow teacher_from=""
 train_args=() given=()
 need() { [ $# -ge 2 ] && [ -n "$2" ] || die "$1 needs a value" 2; }
 while [ $# -gt 0 ]; do
@@ -83,11 +90,12 @@ while [ $# -gt 0 ]; do
         --classifier-epochs) classifier_epochs=$value ;;
         --train-arg) train_args+=("$value") ;;
         --caloflow) bin=$(rel "$(abs "$value")") ;;
+        --teacher-from) teacher_from=$(rel "$(abs "$value")") ;;
         *) die "unknown option '$opt' (see --help)" 2 ;;
     esac
     case "$opt" in
         --results) given+=("$opt" "$results") ;; --work) given+=("$opt" "$work") ;; --data-dir) given+=("$opt" "$data_dir") ;;
-        --caloflow) given+=("$opt" "$bin") ;; *) given+=("$opt" "$value") ;;
+        --caloflow) given+=("$opt" "$bin") ;; --teacher-from) given+=("$opt" "$teacher_from") ;; *) given+=("$opt" "$value") ;;
     esac
 done
 # The command that reproduces the point from the repository root (recorded with it).
@@ -116,7 +124,13 @@ fi
 work=${work:-study/$particle/$label}
 tag="[$particle $label]"
 
-state=$("$bin" study-record --results "$results" --particle "$particle" --label "$label" --config "$config" --check)
+if [ -n "$teacher_from" ]; then
+    [ -f "$teacher_from/flow1.done" ] && [ -f "$teacher_from/teacher.done" ] && [ -f "$teacher_from/run/config.json" ] \
+        || die "--teacher-from $teacher_from: no point there has finished training Flow I and its teacher" 2
+    [ "$(rel "$(abs "$teacher_from")")" != "$work" ] || die "--teacher-from is this point's own folder" 2
+fi
+state=$("$bin" study-record --results "$results" --particle "$particle" --label "$label" --config "$config" --check \
+        ${teacher_from:+--same-teacher-as "$teacher_from/run/config.json"})
 if [ "$state" = recorded ]; then
     echo "run-point: $tag is already in $results; skipped"
     exit 0
@@ -202,6 +216,19 @@ if [ ! -f "$reference" ]; then
 fi
 
 # 2. Training: Flow I, teacher, student; an interrupted stage resumes from its last checkpoint.
+# With --teacher-from, Flow I and the teacher come from the other point: the files of its run and
+# the CPU and wall time its stage log gives them (the cost of this point's teacher all the same).
+if [ -n "$teacher_from" ] && ! done_ teacher; then
+    grep -qF "$(basename "$train_data")" "$teacher_from/run/run.json" \
+        || die "--teacher-from $teacher_from: its teacher was not trained on $train_data" 2
+    echo "run-point: $tag Flow I and teacher from $teacher_from"
+    mkdir -p "$run"
+    for f in config.json run.json log.txt metrics.jsonl loss-flow1.svg loss-teacher.svg flow1-best.h5 flow1-last.h5 teacher-best.h5 teacher-last.h5; do
+        [ ! -f "$teacher_from/run/$f" ] || cp "$teacher_from/run/$f" "$run/$f"
+    done
+    awk -F '\t' '$2 == "flow1" || $2 == "teacher"' "$teacher_from/stages.tsv" >> "$stages"
+    touch "$work/flow1.done" "$work/teacher.done"
+fi
 resume_flag() { [ -f "$run/$1-last.h5" ] && echo --resume || true; }
 for s in flow1 teacher; do
     done_ "$s" && continue
@@ -211,7 +238,7 @@ for s in flow1 teacher; do
 done
 if ! done_ student; then
     r=$(resume_flag student)
-    stage student "$bin" distill --run "$run" "${common[@]}" ${r:+"$r"} ${train_args[@]+"${train_args[@]}"}
+    stage student "$bin" distill --run "$run" --config "$config" "${common[@]}" ${r:+"$r"} ${train_args[@]+"${train_args[@]}"}
 fi
 
 # 3. Samples of both flows at the reference's incident energies.

@@ -24,7 +24,9 @@ public struct StudyRecordCommand: Command {
         (particle, label) pair is recorded once: a second record is refused. The file is \
         rewritten through a temporary file, so it never holds a partial line. With --check it \
         prints 'recorded' or 'absent' and exits 0, or fails when the label is recorded with \
-        another configuration.
+        another configuration. With --same-teacher-as it first checks that --config trains the \
+        same Flow I and teacher as the given configuration (equal preprocessing, flowI and \
+        teacher sections), for a point that reuses another point's trained teacher.
         """
     static let results = Option.path("results", default: nil, help: "Results file (JSON Lines; created if missing).")
     static let particle = Option.string("particle", short: "p", default: nil, help: "Particle of the point: eplus, gamma or piplus.")
@@ -39,9 +41,11 @@ public struct StudyRecordCommand: Command {
     static let commandText = Option.string("command", default: "", help: "The command that reproduces the point (recorded as is).")
     static let teacherLabel = Option.string("teacher-sample", default: "teacher", help: "Label of the teacher's sample in the report.")
     static let studentLabel = Option.string("student-sample", default: "student", help: "Label of the student's sample in the report.")
+    static let sameTeacher = Option.optionalPath(
+        "same-teacher-as", help: "A configuration (e.g. another point's run/config.json) whose preprocessing, flowI and teacher sections --config must equal: the point reuses that run's Flow I and teacher.")
     public static let options: [OptionSpec] = [results.spec, particle.spec, label.spec, config.spec, check.spec, run.spec, report.spec,
                                                stageTimes.spec, trainingData.spec, commit.spec, commandText.spec,
-                                               teacherLabel.spec, studentLabel.spec]
+                                               teacherLabel.spec, studentLabel.spec, sameTeacher.spec]
     public static let examples = [
         "study-record --results study/results.jsonl -p eplus --label w0.5 --config configs/study/w0.5.json --check",
         "study-record --results study/results.jsonl -p eplus --label w0.5 --config configs/study/w0.5.json --run study/eplus/w0.5/run "
@@ -64,6 +68,7 @@ public struct StudyRecordCommand: Command {
     let reproduce: String
     let teacherSample: String
     let studentSample: String
+    let sameTeacherPath: String?
 
     public init(_ a: ParsedArguments) throws {
         resultsPath = a[Self.results]
@@ -85,6 +90,7 @@ public struct StudyRecordCommand: Command {
         reproduce = a[Self.commandText]
         teacherSample = a[Self.teacherLabel]
         studentSample = a[Self.studentLabel]
+        sameTeacherPath = a[Self.sameTeacher]
     }
 
     public func validate() throws {
@@ -95,6 +101,7 @@ public struct StudyRecordCommand: Command {
     }
 
     public func run(_ context: CommandContext) throws {
+        if let other = sameTeacherPath { try Self.requireSameTeacher(configPath, other) }
         let existing = FileSystem.exists(resultsPath) ? try Self.readText(resultsPath) : ""
         let results = try QualityStudyResults(text: existing, source: resultsPath)
         let configBytes = Array(try Self.readData(configPath, what: "--config"))
@@ -208,6 +215,23 @@ public struct StudyRecordCommand: Command {
             teacher: flow(teacher, stages: Self.trainingStages[0..<2], teacherSide: true),
             student: flow(student, stages: Self.trainingStages[0..<3], teacherSide: false),
             report: reportPath!, command: reproduce)
+    }
+
+    /// Throws unless the configurations at `path` and `other` train the same Flow I and teacher:
+    /// equal preprocessing, `flowI` and `teacher` sections (names, descriptions, the student and
+    /// time limits may differ). A time limit on train-teacher in either is refused: its plan
+    /// depends on the machine, so equal sections would not mean the same training.
+    static func requireSameTeacher(_ path: String, _ other: String) throws {
+        let a = try CaloFlowConfig.load(path: path), b = try CaloFlowConfig.load(path: other)
+        let differing = [("preprocessing", a.preprocessing == b.preprocessing), ("flowI", a.flowI == b.flowI),
+                         ("teacher", a.teacher == b.teacher)].filter { !$0.1 }.map(\.0)
+        guard differing.isEmpty else {
+            throw ValidationError("\(path) and \(other) differ in " + differing.joined(separator: ", ")
+                                  + "; a point reuses a teacher only from a configuration with the same preprocessing, flowI and teacher")
+        }
+        for (p, c) in [(path, a), (other, b)] where c.timeLimit?.trainTeacherSeconds != nil {
+            throw ValidationError("\(p) limits train-teacher's time; a teacher trained to a time limit cannot be reused by another point")
+        }
     }
 
     /// The absolute path with symbolic links resolved (the path itself when it cannot be resolved).
