@@ -147,6 +147,52 @@ struct StudyCommandTests {
         refused(p.record(), "is not the report of a multi-sample evaluation")
     }
 
+    @Test("study-record --same-teacher-as: a point reuses a teacher only from a configuration that trains the same one")
+    func sameTeacher() throws {
+        let dir = TemporaryDirectory(prefix: "caloflow-study-teacher")
+        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        let basePath = root.appendingPathComponent("configs/study/t128-e15-d8.json").path
+        let base = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: basePath))) as? [String: Any])
+        func variant(_ name: String, _ edit: (inout [String: Any]) -> Void) throws -> String {
+            var c = base
+            c["name"] = name
+            edit(&c)
+            let path = dir.file(name + ".json")
+            try JSONSerialization.data(withJSONObject: c).write(to: URL(fileURLWithPath: path))
+            return path
+        }
+        func set(_ c: inout [String: Any], _ section: String, _ part: String, _ key: String, _ value: Any) {
+            var s = c[section] as! [String: Any], p = s[part] as! [String: Any]
+            p[key] = value
+            s[part] = p
+            c[section] = s
+        }
+        let shorter = try variant("d2") { set(&$0, "student", "training", "epochs", 2) }
+        let wider = try variant("t256") { set(&$0, "teacher", "architecture", "hiddenFeatures", 256) }
+        let flowI = try variant("f64") { set(&$0, "flowI", "training", "epochs", 64) }
+        let noisier = try variant("noise") { c in
+            var p = c["preprocessing"] as! [String: Any]
+            p["noiseLevel"] = 1e-7
+            c["preprocessing"] = p
+        }
+        let limited = try variant("limited") { $0["timeLimit"] = ["trainTeacher": "1h", "distill": "30m"] }
+        let distillLimited = try variant("distill-limited") { $0["timeLimit"] = ["distill": "30m"] }
+        func check(_ config: String, _ other: String) -> CLIRun {
+            CLIRun(["study-record", "--results", dir.file("results.jsonl"), "-p", "eplus", "--label", "x", "--config", config,
+                    "--check", "--same-teacher-as", other])
+        }
+        for (config, other) in [(shorter, basePath), (basePath, shorter), (distillLimited, basePath)] {
+            let r = check(config, other)
+            #expect(r.code == 0 && r.stdout == "absent\n", "\(config) vs \(other): \(r.summary)")
+        }
+        for (config, message) in [(wider, "differ in teacher"), (flowI, "differ in flowI"), (noisier, "differ in preprocessing"),
+                                  (limited, "limits train-teacher's time"), (dir.file("missing.json"), "missing.json")] {
+            let r = check(config, basePath)
+            #expect(r.code != 0 && r.errorLines.count == 1 && r.errorLines[0].contains(message), "\(message): \(r.summary)")
+        }
+        #expect(!FileManager.default.fileExists(atPath: dir.file("results.jsonl")))
+    }
+
     @Test("study-plot: missing, empty or malformed results are named; nothing is written",
           arguments: [("missing", "no such file"), ("empty", "holds no study point"), ("bad", "line 2: not a study point")])
     func plotRefuses(_ kind: String, _ message: String) throws {
