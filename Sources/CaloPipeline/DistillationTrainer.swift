@@ -27,7 +27,8 @@ public struct DistillationAgreement: Codable, Sendable, Equatable {
 /// lowest validation KL as `student-best.h5`. Data-parallel and resumable like `FlowTrainer`:
 /// each minibatch is cut into gradient shards whose data rows, latent codes, conditions and
 /// dropout masks come from the shard's own streams, and the agreement metrics are computed in
-/// fixed chunks of the held-out showers.
+/// fixed chunks of the held-out showers. With `emaDecay` > 0 the agreement metrics and the best
+/// student use a moving average of the student's weights (`WeightAverage`), as in `FlowTrainer`.
 public final class DistillationTrainer: @unchecked Sendable {
     public struct Outcome: Sendable {
         public var epochsCompleted: Int
@@ -102,20 +103,21 @@ public final class DistillationTrainer: @unchecked Sendable {
         let adam = try Adam(parameters: student.parameters, learningRate: settings.learningRate(epoch: 0, step: 0))
         var state = TrainingState(schedule: settings.schedule, earlyStopping: EarlyStopping(mode: .min))
         state.gradientShards = plan.shards
+        let average = settings.emaDecay > 0 ? WeightAverage(parameters: student.parameters, decay: settings.emaDecay) : nil
         if resume {
-            state = try checkpoints.restore(into: adam, epochs: settings.epochs, stepsPerEpoch: plan.stepsPerEpoch,
+            state = try checkpoints.restore(into: adam, average: average, epochs: settings.epochs, stepsPerEpoch: plan.stepsPerEpoch,
                                             shards: plan.shards, leader: parallel.isLeader)
         }
         let observer = parallel.isLeader ? observer : nil
         observer?.trainingStarted(stage: "student", epochs: settings.epochs, stepsPerEpoch: plan.stepsPerEpoch,
                                   resumedAtEpoch: state.epoch, resumedAtStep: state.globalStep - state.epoch * plan.stepsPerEpoch)
         return try parallel.withThreadSettings {
-            try loop(&state, loss: loss, plan: plan, gradients: gradients, adam: adam, observer: observer)
+            try loop(&state, loss: loss, plan: plan, gradients: gradients, adam: adam, average: average, observer: observer)
         }
     }
 
     private func loop(_ state: inout TrainingState, loss: DistillationLoss, plan: ShardPlan, gradients: DataParallelGradients,
-                      adam: Adam, observer: TrainingObserver?) throws -> Outcome {
+                      adam: Adam, average: WeightAverage?, observer: TrainingObserver?) throws -> Outcome {
         let stepsPerEpoch = plan.stepsPerEpoch
         let validation = self.validation
         var agreement: DistillationAgreement? = nil
@@ -134,7 +136,7 @@ public final class DistillationTrainer: @unchecked Sendable {
             for k in first..<stepsPerEpoch {
                 // Every process asks every step (a collective), stops only at an optimizer step.
                 if try parallel.stopRequested() && k % accumulate == 0 {
-                    if parallel.isLeader { try checkpoints.saveLast(adam: adam, state: state) }
+                    if parallel.isLeader { try checkpoints.saveLast(adam: adam, state: state, average: average) }
                     observer?.note("student: \(TrainingSignals.stoppingMessage); saved \(run.checkpointPath(stage: "student", .last)) at epoch \(epoch + 1), step \(k + 1)")
                     return Outcome(epochsCompleted: state.epoch, bestEpoch: state.bestEpoch, bestKL: state.bestMetric,
                                    interrupted: true, history: state.history, agreement: agreement)
@@ -157,12 +159,17 @@ public final class DistillationTrainer: @unchecked Sendable {
                         throw PipelineError.nonFiniteLoss(stage: "student", epoch: epoch + 1, step: k + 1, value: norm)
                     }
                     adam.step(gradients: gradients.total)
+                    average?.update(from: student.parameters, step: adam.stepCount)
                 }
                 state.globalStep += 1
                 lossSum += total; klSum += kl; batches += 1; showers += rows
                 trainSeconds += monotonicSeconds() - t0
                 observer?.stepCompleted(stage: "student", epoch: epoch + 1, step: k + 1, stepsPerEpoch: stepsPerEpoch, loss: total)
             }
+            // with a moving average, the agreement and the best checkpoint see the averaged weights
+            average?.exchange(with: student.parameters)
+            var averageIn = average != nil
+            defer { if averageIn { average?.exchange(with: student.parameters) } }
             let a = try measureAgreement(validation)
             agreement = a
             state.epoch = epoch + 1
@@ -179,9 +186,10 @@ public final class DistillationTrainer: @unchecked Sendable {
                                                "accumulated_minibatches": Double(accumulate)])
             state.history.append(record)
             let isBest = state.earlyStopping.observe(a.kl, epoch: epoch + 1) == .improved
+            if parallel.isLeader && isBest { try checkpoints.saveBest(state: state) }
+            if averageIn { average?.exchange(with: student.parameters); averageIn = false }
             if parallel.isLeader {
-                if isBest { try checkpoints.saveBest(state: state) }
-                try checkpoints.saveLast(adam: adam, state: state)
+                try checkpoints.saveLast(adam: adam, state: state, average: average)
                 try run.appendMetrics(record)
             }
             observer?.epochCompleted(record, isBest: isBest)
@@ -209,6 +217,8 @@ public final class DistillationTrainer: @unchecked Sendable {
         }
         let shuffled = orders
         let validation = self.validation
+        // a moving average makes the last checkpoint larger: time its writing too
+        let timingAverage = settings.emaDecay > 0 ? WeightAverage(parameters: student.parameters, decay: settings.emaDecay) : nil
         let measured = try parallel.withThreadSettings { () throws -> [Double] in
             try TrainingBudget.measure(steps: steps, parameters: student.parameters, gradients: gradients, clock: clock,
                                        leader: parallel.isLeader, scratch: run.path, step: { [self] k in
@@ -217,7 +227,7 @@ public final class DistillationTrainer: @unchecked Sendable {
                     try shardStep(loss, plan, shuffled[shard] ?? [], shard: shard, epoch: 0, step: step, rows: rows, gradients: target)
                 }
             }, validate: { [self] in _ = try measureAgreement(validation) },
-               save: { [self] adam, path in try checkpoints.write(adam: adam, to: path) })
+               save: { [self] adam, path in try checkpoints.write(adam: adam, average: timingAverage, to: path) })
         }
         return try TrainingBudget.shared(measured, group: parallel.group)
     }

@@ -22,7 +22,9 @@ public protocol TrainingObserver: AnyObject {
 /// improved, `<stage>-last.h5` with the optimizer and training state, one line in
 /// metrics.jsonl (rank 0 alone writes). SIGINT/SIGTERM on any process stops every process at
 /// the same step boundary, saves a `last` checkpoint and returns; a non-finite loss stops with an
-/// error and keeps the last good checkpoints.
+/// error and keeps the last good checkpoints. With `emaDecay` > 0 the loop keeps a moving
+/// average of the weights (`WeightAverage`), updated after every optimizer step and saved in the
+/// `last` checkpoint: validation and the `best` checkpoint use the average, training the raw weights.
 public final class FlowTrainer: @unchecked Sendable {
     public struct Outcome: Sendable {
         public var epochsCompleted: Int
@@ -79,8 +81,9 @@ public final class FlowTrainer: @unchecked Sendable {
         var state = TrainingState(schedule: settings.schedule, earlyStopping: EarlyStopping(mode: .max, patience: patience))
         state.gradientShards = plan.shards
         let stepsPerEpoch = plan.stepsPerEpoch
+        let average = settings.emaDecay > 0 ? WeightAverage(parameters: flow.parameters, decay: settings.emaDecay) : nil
         if resume {
-            state = try checkpoints.restore(into: adam, epochs: settings.epochs, stepsPerEpoch: stepsPerEpoch,
+            state = try checkpoints.restore(into: adam, average: average, epochs: settings.epochs, stepsPerEpoch: stepsPerEpoch,
                                             shards: plan.shards, leader: parallel.isLeader)
         }
         let observer = parallel.isLeader ? observer : nil
@@ -88,12 +91,12 @@ public final class FlowTrainer: @unchecked Sendable {
         observer?.trainingStarted(stage: stage.rawValue, epochs: settings.epochs, stepsPerEpoch: stepsPerEpoch,
                                   resumedAtEpoch: state.epoch, resumedAtStep: state.globalStep - state.epoch * stepsPerEpoch)
         return try parallel.withThreadSettings {
-            try loop(&state, plan: plan, gradients: gradients, adam: adam, validation: validation, observer: observer)
+            try loop(&state, plan: plan, gradients: gradients, adam: adam, average: average, validation: validation, observer: observer)
         }
     }
 
     private func loop(_ state: inout TrainingState, plan: ShardPlan, gradients: DataParallelGradients, adam: Adam,
-                      validation: ValidationChunks, observer: TrainingObserver?) throws -> Outcome {
+                      average: WeightAverage?, validation: ValidationChunks, observer: TrainingObserver?) throws -> Outcome {
         let stepsPerEpoch = plan.stepsPerEpoch
         var earlyStopped = state.earlyStopping.shouldStop
         epochs: while state.epoch < settings.epochs && !earlyStopped {
@@ -104,7 +107,7 @@ public final class FlowTrainer: @unchecked Sendable {
             var trainSeconds = 0.0
             for k in (state.globalStep - epoch * stepsPerEpoch)..<stepsPerEpoch {
                 if try parallel.stopRequested() {
-                    if parallel.isLeader { try checkpoints.saveLast(adam: adam, state: state) }
+                    if parallel.isLeader { try checkpoints.saveLast(adam: adam, state: state, average: average) }
                     observer?.note("\(stage.rawValue): \(TrainingSignals.stoppingMessage); saved \(run.checkpointPath(stage: stage.rawValue, .last)) at epoch \(epoch + 1), step \(k + 1)")
                     return outcome(state, interrupted: true, earlyStopped: false)
                 }
@@ -127,11 +130,16 @@ public final class FlowTrainer: @unchecked Sendable {
                 maxGradientNorm = max(maxGradientNorm, norm)
                 adam.step(gradients: gradients.total)
                 state.globalStep += 1
+                average?.update(from: flow.parameters, step: adam.stepCount)
                 lossSum += loss * Double(rows)
                 showers += rows
                 trainSeconds += monotonicSeconds() - t0
                 observer?.stepCompleted(stage: stage.rawValue, epoch: epoch + 1, step: k + 1, stepsPerEpoch: stepsPerEpoch, loss: loss)
             }
+            // with a moving average, validation and the best checkpoint see the averaged weights
+            average?.exchange(with: flow.parameters)
+            var averageIn = average != nil
+            defer { if averageIn { average?.exchange(with: flow.parameters) } }
             let validationLL = try meanLogLikelihood(validation)
             state.epoch = epoch + 1
             state.scheduleStep = settings.scheduleUnit == .epoch ? state.epoch : state.globalStep
@@ -144,9 +152,10 @@ public final class FlowTrainer: @unchecked Sendable {
             state.history.append(record)
             let verdict = state.earlyStopping.observe(validationLL, epoch: epoch + 1)
             let isBest = verdict == .improved
+            if parallel.isLeader && isBest { try checkpoints.saveBest(state: state) }
+            if averageIn { average?.exchange(with: flow.parameters); averageIn = false }
             if parallel.isLeader {
-                if isBest { try checkpoints.saveBest(state: state) }
-                try checkpoints.saveLast(adam: adam, state: state)
+                try checkpoints.saveLast(adam: adam, state: state, average: average)
                 try run.appendMetrics(record)
             }
             observer?.epochCompleted(record, isBest: isBest)
@@ -172,6 +181,8 @@ public final class FlowTrainer: @unchecked Sendable {
                                                   threads: parallel.threads)
         let orders = localOrders(plan, epoch: 0)
         let validation = ValidationChunks(indices: data.validationExamples(stage))
+        // a moving average makes the last checkpoint larger: time its writing too
+        let timingAverage = settings.emaDecay > 0 ? WeightAverage(parameters: flow.parameters, decay: settings.emaDecay) : nil
         let measured = try parallel.withThreadSettings { () throws -> [Double] in
             try TrainingBudget.measure(steps: steps, parameters: flow.parameters, gradients: gradients, clock: clock,
                                        leader: parallel.isLeader, scratch: run.path, step: { [self] k in
@@ -180,7 +191,7 @@ public final class FlowTrainer: @unchecked Sendable {
                     [try shardStep(plan, orders[shard] ?? [], shard: shard, epoch: 0, step: step, rows: rows, gradients: target)]
                 }
             }, validate: { [self] in _ = try meanLogLikelihood(validation) },
-               save: { [self] adam, path in try checkpoints.write(adam: adam, to: path) })
+               save: { [self] adam, path in try checkpoints.write(adam: adam, average: timingAverage, to: path) })
         }
         return try TrainingBudget.shared(measured, group: parallel.group)
     }

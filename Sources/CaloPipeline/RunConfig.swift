@@ -3,7 +3,9 @@ import CaloNN
 /// How one flow is trained (Flow I or the teacher). JSON keys: `epochs`, `batchSize`,
 /// `schedule` (CaloNN `LearningRateSchedule`, which holds the learning rate), `scheduleUnit`
 /// ("epoch" or "step"), `validationFraction`, `earlyStoppingPatience` (0 = off),
-/// `gradientClipNorm` (0 = off), `maxEvents` (0 = all), `noise` (voxel noise on/off).
+/// `gradientClipNorm` (0 = off), `maxEvents` (0 = all), `noise` (voxel noise on/off), `emaDecay`
+/// (0 = off: validation and the best checkpoint use an exponential moving average of the weights
+/// with this decay per optimizer step, `WeightAverage`).
 public struct TrainingSettings: Codable, Sendable, Equatable {
     public enum ScheduleUnit: String, Codable, Sendable { case epoch, step }
 
@@ -16,10 +18,11 @@ public struct TrainingSettings: Codable, Sendable, Equatable {
     public var gradientClipNorm: Double
     public var maxEvents: Int
     public var noise: Bool
+    public var emaDecay: Double
 
     public init(epochs: Int, batchSize: Int, schedule: LearningRateSchedule, scheduleUnit: ScheduleUnit = .epoch,
                 validationFraction: Double = 0.2, earlyStoppingPatience: Int = 0, gradientClipNorm: Double = 0,
-                maxEvents: Int = 0, noise: Bool = true) {
+                maxEvents: Int = 0, noise: Bool = true, emaDecay: Double = 0) {
         self.epochs = epochs
         self.batchSize = batchSize
         self.schedule = schedule
@@ -29,10 +32,11 @@ public struct TrainingSettings: Codable, Sendable, Equatable {
         self.gradientClipNorm = gradientClipNorm
         self.maxEvents = maxEvents
         self.noise = noise
+        self.emaDecay = emaDecay
     }
 
     enum CodingKeys: String, CodingKey, CaseIterable {
-        case epochs, batchSize, schedule, scheduleUnit, validationFraction, earlyStoppingPatience, gradientClipNorm, maxEvents, noise
+        case epochs, batchSize, schedule, scheduleUnit, validationFraction, earlyStoppingPatience, gradientClipNorm, maxEvents, noise, emaDecay
     }
 
     public init(from decoder: Decoder) throws {
@@ -47,6 +51,8 @@ public struct TrainingSettings: Codable, Sendable, Equatable {
         gradientClipNorm = try c.decodeIfPresent(Double.self, forKey: .gradientClipNorm) ?? 0
         maxEvents = try c.decodeIfPresent(Int.self, forKey: .maxEvents) ?? 0
         noise = try c.decodeIfPresent(Bool.self, forKey: .noise) ?? true
+        emaDecay = try c.decodeIfPresent(Double.self, forKey: .emaDecay) ?? 0
+        try requireDecay(emaDecay, decoder)
         try require(epochs >= 1 && epochs <= 100_000, decoder, "epochs", "must be in 1...100000, got \(epochs)")
         try require(batchSize >= 1 && batchSize <= 1_000_000, decoder, "batchSize", "must be in 1...1000000, got \(batchSize)")
         try require(validationFraction > 0 && validationFraction < 1, decoder, "validationFraction",
@@ -68,7 +74,8 @@ public struct TrainingSettings: Codable, Sendable, Equatable {
 /// noise-driven term), `guided` (include intermediate states and MADE outputs), `gradientClipNorm`,
 /// `maxEvents`, `validationFraction`, `accumulation` (pairs [fromEpoch, minibatches per optimizer
 /// step]; gradients are summed over the accumulated minibatches, as CaloFlow II does with
-/// [[0, 2], [10, 4], [40, 8], [70, 16]]; default [[0, 1]]).
+/// [[0, 2], [10, 4], [40, 8], [70, 16]]; default [[0, 1]]), `emaDecay` (0 = off; as for
+/// `TrainingSettings`: the KL validation and the best student use the weights' moving average).
 public struct DistillationSettings: Codable, Sendable, Equatable {
     public var epochs: Int
     public var batchSize: Int
@@ -81,11 +88,13 @@ public struct DistillationSettings: Codable, Sendable, Equatable {
     public var maxEvents: Int
     public var validationFraction: Double
     public var accumulation: [[Int]]
+    public var emaDecay: Double
 
     public init(epochs: Int, batchSize: Int, schedule: LearningRateSchedule, scheduleUnit: TrainingSettings.ScheduleUnit = .epoch,
                 beta: Double = 0.5, studentWidth: Double = 1, guided: Bool = true, gradientClipNorm: Double = 0,
-                maxEvents: Int = 0, validationFraction: Double = 0.2, accumulation: [[Int]] = [[0, 1]]) {
+                maxEvents: Int = 0, validationFraction: Double = 0.2, accumulation: [[Int]] = [[0, 1]], emaDecay: Double = 0) {
         self.accumulation = accumulation
+        self.emaDecay = emaDecay
         self.epochs = epochs
         self.batchSize = batchSize
         self.schedule = schedule
@@ -100,6 +109,7 @@ public struct DistillationSettings: Codable, Sendable, Equatable {
 
     enum CodingKeys: String, CodingKey, CaseIterable {
         case epochs, batchSize, schedule, scheduleUnit, beta, studentWidth, guided, gradientClipNorm, maxEvents, validationFraction, accumulation
+        case emaDecay
     }
 
     public init(from decoder: Decoder) throws {
@@ -116,6 +126,8 @@ public struct DistillationSettings: Codable, Sendable, Equatable {
         maxEvents = try c.decodeIfPresent(Int.self, forKey: .maxEvents) ?? 0
         validationFraction = try c.decodeIfPresent(Double.self, forKey: .validationFraction) ?? 0.2
         accumulation = try c.decodeIfPresent([[Int]].self, forKey: .accumulation) ?? [[0, 1]]
+        emaDecay = try c.decodeIfPresent(Double.self, forKey: .emaDecay) ?? 0
+        try requireDecay(emaDecay, decoder)
         try require(accumulation.first?.first == 0 && accumulation.allSatisfy { $0.count == 2 && $0[0] >= 0 && $0[1] >= 1 }
                     && zip(accumulation, accumulation.dropFirst()).allSatisfy { $0[0] < $1[0] },
                     decoder, "accumulation", "must be pairs [fromEpoch, minibatches >= 1] with increasing epochs, the first from epoch 0")

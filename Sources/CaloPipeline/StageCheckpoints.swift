@@ -1,6 +1,7 @@
 import CaloData
 import CaloFlows
 import CaloNN
+import CaloTensor
 
 /// The `best` and `last` checkpoints of one training stage: saving them, and restoring a
 /// `last` one after checking it belongs to this run (same architecture, settings, seed and
@@ -15,6 +16,9 @@ struct StageCheckpoints<Settings: Codable & Equatable> {
     let appVersion: String
 
     static var settingsAttribute: String { "training_settings" }
+    /// Where a `last` checkpoint keeps the moving average of the weights (`WeightAverage`), one
+    /// float32 array per parameter: `ema/<parameter name>`.
+    static func averagePath(_ parameter: String) -> String { "ema/" + parameter }
 
     func modelCheckpoint() throws -> Checkpoint {
         var c = try ModelCheckpoint.make(flow: flow, info: info, seed: seed, appVersion: appVersion)
@@ -30,18 +34,46 @@ struct StageCheckpoints<Settings: Codable & Equatable> {
 
     /// Writes a `last`-sized checkpoint (weights, `adam`'s moments, a fresh training state) to
     /// `path`: what a time limit's planning times.
-    func write(adam: Adam, to path: String) throws {
+    func write(adam: Adam, average: WeightAverage? = nil, to path: String) throws {
         var c = try modelCheckpoint()
         c.setOptimizer(adam)
+        setAverage(average, in: &c)
         c.training = TrainingState()
         try c.write(to: path)
     }
 
-    func saveLast(adam: Adam, state: TrainingState) throws {
+    /// Writes `<stage>-last.h5`: the training weights, `adam`'s moments, the weights' moving
+    /// average when the stage keeps one, and `state`.
+    func saveLast(adam: Adam, state: TrainingState, average: WeightAverage? = nil) throws {
         var c = try modelCheckpoint()
         c.setOptimizer(adam)
+        setAverage(average, in: &c)
         c.training = state
         try c.write(to: run.checkpointPath(stage: stage.rawValue, .last))
+    }
+
+    func setAverage(_ average: WeightAverage?, in c: inout Checkpoint) {
+        guard let average else { return }
+        for (p, v) in zip(flow.parameters, average.values) {
+            c.floatArrays[Self.averagePath(p.name)] = Checkpoint.StoredArray(shape: [v.rows, v.cols], values: v.storage)
+        }
+    }
+
+    /// Loads the moving average of a `last` checkpoint into `average`.
+    func restoreAverage(_ average: WeightAverage, from c: Checkpoint, path: String) throws {
+        var saved = [Matrix]()
+        for p in flow.parameters {
+            guard let a = c.floatArrays[Self.averagePath(p.name)] else {
+                throw PipelineError.modelMismatch("\(path) holds no moving average of parameter \(p.name) although the settings keep one "
+                                                  + "(emaDecay \(average.decay)); it is not a last checkpoint of this run")
+            }
+            guard a.shape == [p.value.rows, p.value.cols], a.values.allSatisfy(\.isFinite) else {
+                throw PipelineError.modelMismatch("\(path): the moving average of \(p.name) is not a finite \(p.value.rows) x \(p.value.cols) "
+                                                  + "array (shape \(a.shape)); the checkpoint is damaged")
+            }
+            saved.append(Matrix(rows: p.value.rows, cols: p.value.cols, storage: a.values))
+        }
+        try average.restore(saved)
     }
 
     /// Loads `<stage>-last.h5` into the flow and the optimizer and returns its training state.
@@ -52,7 +84,9 @@ struct StageCheckpoints<Settings: Codable & Equatable> {
     /// Also refuses a checkpoint written with another number of gradient shards (`shards`), since
     /// the shards fix the batches and the order of the gradient sums. Only the `leader` (rank 0)
     /// removes metrics lines of epochs that will be redone.
-    func restore(into adam: Adam, epochs: Int, stepsPerEpoch: Int, shards: Int, leader: Bool = true) throws -> TrainingState {
+    /// With `average`, the checkpoint's moving average of the weights is loaded into it.
+    func restore(into adam: Adam, average: WeightAverage? = nil, epochs: Int, stepsPerEpoch: Int, shards: Int,
+                 leader: Bool = true) throws -> TrainingState {
         let path = try run.resumeCheckpoint(stage: stage.rawValue)
         let c = try Checkpoint.read(from: path, expectedKind: stage.rawValue)
         let stored = try ModelCheckpoint.info(c)
@@ -73,6 +107,7 @@ struct StageCheckpoints<Settings: Codable & Equatable> {
                                               + "where it stopped; it is not a last checkpoint of this run")
         }
         try adam.restore(adamState)
+        if let average { try restoreAverage(average, from: c, path: path) }
         guard let state = c.training else { throw PipelineError.modelMismatch("\(path) holds no training state; it cannot be resumed") }
         guard state.gradientShards == shards else {
             throw PipelineError.modelMismatch("\(path) was trained with \(state.gradientShards) gradient shards per step, this run asks for \(shards); "

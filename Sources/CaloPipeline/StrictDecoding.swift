@@ -53,3 +53,9 @@ func editDistance(_ a: String, _ b: String) -> Int {
     }
     return prev[b.count]
 }
+
+/// Checks an `emaDecay` setting: 0 (off) or a decay per optimizer step in (0, 1).
+func requireDecay(_ decay: Double, _ decoder: Decoder) throws {
+    try require(decay >= 0 && decay < 1, decoder, "emaDecay",
+                "must be in [0, 1) (0 = off; e.g. 0.999 averages over about 1000 steps), got \(decay)")
+}

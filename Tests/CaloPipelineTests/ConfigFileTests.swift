@@ -67,6 +67,7 @@ struct ConfigFileTests {
         #expect(c.teacher.architecture.bins == 8 && c.teacher.architecture.tailBound == 14)
         #expect(c.preprocessing == Preprocessing())
         #expect(c.flowI.training.validationFraction == 0.2 && c.flowI.training.noise)
+        #expect(c.teacher.training.emaDecay == 0 && c.student.training.emaDecay == 0, "no weight average unless asked for")
     }
 
     @Test("a bad key or value fails, naming the key", arguments: [
@@ -76,6 +77,10 @@ struct ConfigFileTests {
         (#"{"epochs": 1, "batchSize": 100, "schedule": {"kind": "constant", "rate": 1e-3}}},"# + "\n  \"teacher\"",
          #"{"epochs": -3, "batchSize": 100, "schedule": {"kind": "constant", "rate": 1e-3}}},"# + "\n  \"teacher\"", "flowI.training.epochs"),
         (#""hiddenFeatures": 16, "hiddenLayers": 2}"#, #""hiddenFeatures": 0, "hiddenLayers": 2}"#, "flowI.architecture.hiddenFeatures"),
+        ("\"dropout\": 0.05},\n              \"training\": {\"epochs\": 1,",
+         "\"dropout\": 0.05},\n              \"training\": {\"emaDecay\": 1, \"epochs\": 1,", "teacher.training.emaDecay"),
+        ("\"hiddenLayers\": 2},\n              \"training\": {\"epochs\": 1,",
+         "\"hiddenLayers\": 2},\n              \"training\": {\"emaDecay\": -0.5, \"epochs\": 1,", "student.training.emaDecay"),
     ])
     func badConfig(_ original: String, _ replacement: String, _ key: String) throws {
         #expect(Self.valid.contains(original), "the test edit applies")

@@ -35,12 +35,14 @@ struct DistillationResumeTests {
         return trainer
     }
 
-    @Test(arguments: [1, 2])
-    func resumeIsBitExact(accumulation: Int) throws {
+    /// (minibatches per optimizer step, emaDecay)
+    @Test(arguments: [(1, 0.0), (2, 0.0), (2, 0.9)])
+    func resumeIsBitExact(accumulation: Int, ema: Double) throws {
         try withTrainingLock {
             let data = try syntheticData(300)   // 240 for training: 3 steps of 80 per epoch
             let base = try teacherRun(data)
-            let s = DistillationSettings(epochs: 2, batchSize: 80, schedule: .constant(rate: 1e-3), accumulation: [[0, accumulation]])
+            let s = DistillationSettings(epochs: 2, batchSize: 80, schedule: .constant(rate: 1e-3), accumulation: [[0, accumulation]],
+                                          emaDecay: ema)
 
             let dirA = TemporaryDirectory()
             let straight = try distiller(base, data: data, settings: s, run: RunDirectory(path: dirA.path))
@@ -67,6 +69,18 @@ struct DistillationResumeTests {
             let differences = bitDifferences(resumed.student, straight.student)
             #expect(differences.isEmpty, "resumed student must be bit-identical: \(differences)")
             #expect(outcomeB2.history.map { $0.validationLoss?.bitPattern } == outcomeA.history.map { $0.validationLoss?.bitPattern })
+            let bestA = try ModelCheckpoint.load(path: RunDirectory(path: dirA.path).checkpointPath(stage: "student", .best), stage: .student)
+            let bestB = try ModelCheckpoint.load(path: runB.checkpointPath(stage: "student", .best), stage: .student)
+            #expect(bitDifferences(bestA.0, bestB.0).isEmpty, "the best students must be bit-identical")
+            if ema > 0 {
+                // the best student (the last epoch's) is the moving average kept in student-last.h5
+                #expect(outcomeA.bestEpoch == 2, "the tiny student still improves in its second epoch")
+                let last = try Checkpoint.read(from: RunDirectory(path: dirA.path).checkpointPath(stage: "student", .last))
+                for p in bestA.0.parameters {
+                    #expect(last.floatArrays["ema/" + p.name]?.values == p.value.storage, "best \(p.name) is not the saved average")
+                }
+                #expect(!bitDifferences(bestA.0, straight.student).isEmpty, "the average differs from the training weights")
+            }
         }
     }
 }

@@ -24,7 +24,11 @@ struct FlowTrainerResumeTests {
         var stopAfter: Int
         /// Dataset-2 showers (iCaloFlow's layer flow, (shower, layer) examples) instead of CaloGAN ones.
         var layered = false
-        var testDescription: String { "\(stage.rawValue)\(layered ? " (ds2 layer flow)" : ""), stop after step \(stopAfter)" }
+        /// The settings' emaDecay (0: no moving average of the weights).
+        var ema = 0.0
+        var testDescription: String {
+            "\(stage.rawValue)\(layered ? " (ds2 layer flow)" : "")\(ema > 0 ? " with weight average \(ema)" : ""), stop after step \(stopAfter)"
+        }
     }
 
     // 1600 showers, 1280 for training: 7 steps of 200 per epoch (the last one partial).
@@ -39,6 +43,8 @@ struct FlowTrainerResumeTests {
         // The dataset-2 layer flow: 20 showers, 16 for training = 720 layer examples, 4 steps of
         // 200 per epoch; the stop falls in epoch 2.
         Case(stage: .teacher, hidden: 8, dropout: 0.05, showers: 20, epochs: 2, batchSize: 200, stopAfter: 5, layered: true),
+        // A moving average of the weights, saved in the last checkpoint and continued on resume.
+        Case(stage: .teacher, hidden: 8, dropout: 0.05, showers: 300, epochs: 2, batchSize: 80, stopAfter: 4, ema: 0.9),
     ]
 
     @Test(arguments: cases)
@@ -49,7 +55,8 @@ struct FlowTrainerResumeTests {
                                    particle: "eminus", validationFraction: 0.2, seed: 7)
                 : try syntheticData(c.showers)
             let a = try architecture(blocks: 2, hidden: c.hidden, dropout: c.dropout)
-            let s = try settings(epochs: c.epochs, batchSize: c.batchSize)
+            var s = try settings(epochs: c.epochs, batchSize: c.batchSize)
+            s.emaDecay = c.ema
             let stepsPerEpoch = (data.trainExamples(c.stage).count + c.batchSize - 1) / c.batchSize
 
             // Uninterrupted.
@@ -100,6 +107,16 @@ struct FlowTrainerResumeTests {
             let bestA = try ModelCheckpoint.load(path: RunDirectory(path: dirA.path).checkpointPath(stage: c.stage.rawValue, .best), stage: c.stage)
             let bestB = try ModelCheckpoint.load(path: runB.checkpointPath(stage: c.stage.rawValue, .best), stage: c.stage)
             #expect(bitDifferences(bestA.0, bestB.0).isEmpty)
+            if c.ema > 0 {
+                // the best checkpoint holds the average, not the training weights (the last one holds both)
+                #expect(outcomeA.bestEpoch == c.epochs, "the tiny teacher still improves in its last epoch")
+                #expect(!bitDifferences(bestA.0, straight.flow).isEmpty, "the best checkpoint must hold the averaged weights")
+                let last = try Checkpoint.read(from: runB.checkpointPath(stage: c.stage.rawValue, .last))
+                for p in bestB.0.parameters {
+                    #expect(last.floatArrays["ema/" + p.name]?.values == p.value.storage, "best \(p.name) is not the saved average")
+                }
+                #expect(bitDifferences(try ModelCheckpoint.flow(from: last).0, straight.flow).isEmpty, "last holds the training weights")
+            }
             // metrics.jsonl holds one record per epoch, none twice, across the two invocations.
             #expect(try runB.readMetrics().records.map(\.epoch) == Array(1...c.epochs))
         }
