@@ -29,6 +29,21 @@ import CaloSimulation
         #expect(e.reference.counts.filter { $0 > 0 }.count >= 20)
     }
 
+    /// pi+ showers put several per cent of their energy in the last layer, e+ showers less than
+    /// one per mille: f_2's bins follow the data for both, so two samples of one particle fill
+    /// many bins with little overflow and compare with a small separation power.
+    @Test(arguments: [Particle.piplus, .eplus])
+    func lastLayerShareFollowsTheData(particle: Particle) throws {
+        let a = try ShowerSimulator(particle: particle).simulate(count: 800, seed: 65)
+        let b = try ShowerSimulator(particle: particle).simulate(count: 800, seed: 66)
+        let cmp = try FeatureComparison.compareAll(reference: try HighLevelFeatures(a), generated: try HighLevelFeatures(b))
+        let f = cmp.first { $0.name == "f_2" }!
+        let filled = f.reference.counts.filter { $0 > 0 }.count
+        #expect(filled >= 10, "\(particle): \(filled) filled bins in [\(f.reference.binning.lower), \(f.reference.binning.upper)]")
+        #expect(f.reference.overflow + f.generated.overflow < 10, "\(particle): overflow \(f.reference.overflow), \(f.generated.overflow)")
+        #expect(f.separationPower! < 0.1, "\(particle): separation power \(f.separationPower!) between two simulated samples")
+    }
+
     @Test func mixedDepositKindsAreFlagged() {
         #expect(DepositConsistency.warning(reference: Self.active, generated: Self.total, referenceDeposit: nil, generatedDeposit: nil) != nil)
         #expect(DepositConsistency.warning(reference: Self.active, generated: Self.active, referenceDeposit: "active", generatedDeposit: "total") != nil)
