@@ -107,6 +107,8 @@ public final class DistillationTrainer: @unchecked Sendable {
         if resume {
             state = try checkpoints.restore(into: adam, average: average, epochs: settings.epochs, stepsPerEpoch: plan.stepsPerEpoch,
                                             shards: plan.shards, leader: parallel.isLeader)
+        } else {
+            try checkpoints.startFresh(leader: parallel.isLeader)
         }
         let observer = parallel.isLeader ? observer : nil
         observer?.trainingStarted(stage: "student", epochs: settings.epochs, stepsPerEpoch: plan.stepsPerEpoch,

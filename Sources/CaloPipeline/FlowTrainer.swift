@@ -85,6 +85,8 @@ public final class FlowTrainer: @unchecked Sendable {
         if resume {
             state = try checkpoints.restore(into: adam, average: average, epochs: settings.epochs, stepsPerEpoch: stepsPerEpoch,
                                             shards: plan.shards, leader: parallel.isLeader)
+        } else {
+            try checkpoints.startFresh(leader: parallel.isLeader)
         }
         let observer = parallel.isLeader ? observer : nil
         let validation = ValidationChunks(indices: data.validationExamples(stage))

@@ -122,6 +122,15 @@ struct StageCheckpoints<Settings: Codable & Equatable> {
         return state
     }
 
+    /// For a stage trained from scratch: drops the stage's records from metrics.jsonl (an earlier
+    /// training of the same stage in this run directory, e.g. a student distilled again with
+    /// other settings), so the run's metrics describe the model its checkpoints hold. Other
+    /// stages' records are kept. Only the `leader` writes.
+    func startFresh(leader: Bool) throws {
+        guard leader && FileSystem.exists(run.metricsPath) else { return }
+        try MetricsLog.truncate(run.metricsPath, stage: stage.rawValue, afterEpoch: 0)
+    }
+
     /// Checks that `<stage>-best.h5` exists and reads as a complete, finite checkpoint of this
     /// model (architecture and permutations), so a run never reports a best checkpoint that
     /// cannot be used.

@@ -83,4 +83,25 @@ struct DistillationResumeTests {
             }
         }
     }
+
+    @Test("a student distilled again from scratch replaces the earlier student's metrics, keeping the other stages'")
+    func freshDistillationReplacesMetrics() throws {
+        try withTrainingLock {
+            let data = try syntheticData(300)
+            let base = try teacherRun(data)
+            let dir = TemporaryDirectory()
+            let run = RunDirectory(path: dir.path)
+            try run.appendMetrics(MetricsRecord(stage: "teacher", epoch: 1, step: 3, trainLoss: 1, validationLoss: 1,
+                                                validationLogLikelihood: -1, learningRate: 1e-3, seconds: 1, showersPerSecond: 1))
+            let s1 = DistillationSettings(epochs: 1, batchSize: 80, schedule: .constant(rate: 1e-3))
+            _ = try distiller(base, data: data, settings: s1, run: run).train(resume: false, observer: nil)
+            let s2 = DistillationSettings(epochs: 2, batchSize: 80, schedule: .constant(rate: 5e-4))
+            let again = try distiller(base, data: data, settings: s2, run: run).train(resume: false, observer: nil)
+            let records = try run.readMetrics().records
+            #expect(records.filter { $0.stage == "teacher" }.count == 1, "the teacher's record is kept")
+            let student = records.filter { $0.stage == "student" }
+            #expect(student.map(\.epoch) == [1, 2], "only the second distillation's epochs: \(student.map(\.epoch))")
+            #expect(student.map { $0.validationLoss?.bitPattern } == again.history.map { $0.validationLoss?.bitPattern })
+        }
+    }
 }

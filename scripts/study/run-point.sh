@@ -223,7 +223,9 @@ if [ -n "$teacher_from" ] && ! done_ teacher; then
         || die "--teacher-from $teacher_from: its teacher was not trained on $train_data" 2
     echo "run-point: $tag Flow I and teacher from $teacher_from"
     mkdir -p "$run"
-    for f in config.json run.json log.txt metrics.jsonl loss-flow1.svg loss-teacher.svg flow1-best.h5 flow1-last.h5 teacher-best.h5 teacher-last.h5; do
+    # (its metrics.jsonl may already hold the other point's student: distill drops those records
+    # when it starts from scratch; run.json keeps the other point's invocations as history)
+    for f in config.json run.json metrics.jsonl loss-flow1.svg loss-teacher.svg flow1-best.h5 flow1-last.h5 teacher-best.h5 teacher-last.h5; do
         [ ! -f "$teacher_from/run/$f" ] || cp "$teacher_from/run/$f" "$run/$f"
     done
     awk -F '\t' '$2 == "flow1" || $2 == "teacher"' "$teacher_from/stages.tsv" >> "$stages"
