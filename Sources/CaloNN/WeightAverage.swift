@@ -65,6 +65,14 @@ public final class WeightAverage {
         return try body()
     }
 
+    /// Runs `body` with `average`'s values in `parameters` when there is an average, else with
+    /// the parameters as they are: what a trainer evaluates and saves as its best model.
+    public static func withAveragedWeights<T>(_ average: WeightAverage?, in parameters: [Parameter],
+                                              _ body: () throws -> T) rethrows -> T {
+        guard let average else { return try body() }
+        return try average.withAveragedWeights(in: parameters, body)
+    }
+
     /// Replaces the averaged values (a resumed run's saved average).
     /// - Throws: `NNError.stateMismatch` when the count or a shape differs from the current values.
     public func restore(_ saved: [Matrix]) throws {

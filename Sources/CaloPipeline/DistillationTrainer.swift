@@ -169,10 +169,7 @@ public final class DistillationTrainer: @unchecked Sendable {
                 observer?.stepCompleted(stage: "student", epoch: epoch + 1, step: k + 1, stepsPerEpoch: stepsPerEpoch, loss: total)
             }
             // with a moving average, the agreement and the best checkpoint see the averaged weights
-            average?.exchange(with: student.parameters)
-            var averageIn = average != nil
-            defer { if averageIn { average?.exchange(with: student.parameters) } }
-            let a = try measureAgreement(validation)
+            let a = try WeightAverage.withAveragedWeights(average, in: student.parameters) { try measureAgreement(validation) }
             agreement = a
             state.epoch = epoch + 1
             state.scheduleStep = settings.scheduleUnit == .epoch ? state.epoch : state.globalStep
@@ -188,8 +185,9 @@ public final class DistillationTrainer: @unchecked Sendable {
                                                "accumulated_minibatches": Double(accumulate)])
             state.history.append(record)
             let isBest = state.earlyStopping.observe(a.kl, epoch: epoch + 1) == .improved
-            if parallel.isLeader && isBest { try checkpoints.saveBest(state: state) }
-            if averageIn { average?.exchange(with: student.parameters); averageIn = false }
+            if parallel.isLeader && isBest {
+                try WeightAverage.withAveragedWeights(average, in: student.parameters) { try checkpoints.saveBest(state: state) }
+            }
             if parallel.isLeader {
                 try checkpoints.saveLast(adam: adam, state: state, average: average)
                 try run.appendMetrics(record)

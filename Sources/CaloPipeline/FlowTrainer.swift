@@ -139,10 +139,7 @@ public final class FlowTrainer: @unchecked Sendable {
                 observer?.stepCompleted(stage: stage.rawValue, epoch: epoch + 1, step: k + 1, stepsPerEpoch: stepsPerEpoch, loss: loss)
             }
             // with a moving average, validation and the best checkpoint see the averaged weights
-            average?.exchange(with: flow.parameters)
-            var averageIn = average != nil
-            defer { if averageIn { average?.exchange(with: flow.parameters) } }
-            let validationLL = try meanLogLikelihood(validation)
+            let validationLL = try WeightAverage.withAveragedWeights(average, in: flow.parameters) { try meanLogLikelihood(validation) }
             state.epoch = epoch + 1
             state.scheduleStep = settings.scheduleUnit == .epoch ? state.epoch : state.globalStep
             let record = MetricsRecord(stage: stage.rawValue, epoch: epoch + 1, step: state.globalStep,
@@ -154,8 +151,9 @@ public final class FlowTrainer: @unchecked Sendable {
             state.history.append(record)
             let verdict = state.earlyStopping.observe(validationLL, epoch: epoch + 1)
             let isBest = verdict == .improved
-            if parallel.isLeader && isBest { try checkpoints.saveBest(state: state) }
-            if averageIn { average?.exchange(with: flow.parameters); averageIn = false }
+            if parallel.isLeader && isBest {
+                try WeightAverage.withAveragedWeights(average, in: flow.parameters) { try checkpoints.saveBest(state: state) }
+            }
             if parallel.isLeader {
                 try checkpoints.saveLast(adam: adam, state: state, average: average)
                 try run.appendMetrics(record)
