@@ -99,6 +99,21 @@ public enum TrainingBudget {
         return max(0, remainingSeconds) * max(0, weights[index]) / rest
     }
 
+    /// The budget of stage `index` of the stages a limit covers (relative costs `weights`) when
+    /// only those with `runsHere[j]` run in this command, in order: the ones before it that ran
+    /// here have used `elapsedSeconds`, the ones that run elsewhere (another `--stage`
+    /// invocation) are counted at their fixed share of the limit, limit · wⱼ / Σ w. Running the
+    /// stages one command at a time thus gives each the share it gets in one command.
+    public static func stageBudget(limitSeconds: Double, elapsedSeconds: Double, weights: [Double], runsHere: [Bool],
+                                   index: Int) -> Double {
+        let total = weights.reduce(0) { $0 + max(0, $1) }
+        var remaining = limitSeconds - elapsedSeconds
+        if total > 0 {
+            for j in 0..<index where !runsHere[j] { remaining -= limitSeconds * max(0, weights[j]) / total }
+        }
+        return share(remainingSeconds: remaining, weights: weights, index: index)
+    }
+
     /// A stage's relative cost before anything is measured: epochs × training showers × the
     /// multiply-adds of one shower through the flow (its MADE layers), which is what a step's
     /// time is proportional to.

@@ -71,6 +71,18 @@ struct TrainingBudgetTests {
         #expect(TrainingBudget.share(remainingSeconds: -5, weights: [1, 3], index: 1) == 0)
     }
 
+    @Test func stagesRunOneAtATimeGetTheirShareOfTheLimit() {
+        // Flow I and the teacher under one 1000 s limit, costs 1 : 3.
+        let both = [true, true]
+        #expect(TrainingBudget.stageBudget(limitSeconds: 1000, elapsedSeconds: 0, weights: [1, 3], runsHere: both, index: 0) == 250)
+        // In one command the teacher gets what Flow I left.
+        #expect(TrainingBudget.stageBudget(limitSeconds: 1000, elapsedSeconds: 100, weights: [1, 3], runsHere: both, index: 1) == 900)
+        // Alone (--stage), each gets its share, not the whole limit.
+        #expect(TrainingBudget.stageBudget(limitSeconds: 1000, elapsedSeconds: 0, weights: [1, 3], runsHere: [true, false], index: 0) == 250)
+        #expect(TrainingBudget.stageBudget(limitSeconds: 1000, elapsedSeconds: 0, weights: [1, 3], runsHere: [false, true], index: 1) == 750)
+        #expect(TrainingBudget.stageBudget(limitSeconds: 1000, elapsedSeconds: 0, weights: [0, 0], runsHere: [false, true], index: 1) == 1000)
+    }
+
     @Test func configTimeLimitsDecode() throws {
         let t = try JSONDecoder().decode(TimeLimits.self, from: Data(#"{"trainTeacher": "1h30m", "distill": "30m"}"#.utf8))
         #expect(t.trainTeacherSeconds == 5400 && t.distillSeconds == 1800)

@@ -115,10 +115,17 @@ public struct TrainTeacherCommand: Command {
         let processes = ParallelJob.size > 1 ? ", \(ParallelJob.size) MPI processes" : ""
         logger.info("run \(run.path): config \(config.name) (\(configPath)), seed \(common.seed), \(common.threads) threads\(processes)")
         // A time limit is shared by the stages in proportion to their configured cost; each
-        // stage measures its step time and plans its epochs when it starts.
+        // stage measures its step time and plans its epochs when it starts. --time-limit covers
+        // the stages this command runs; the config's trainTeacher limit covers Flow I and the
+        // teacher together, so a --stage invocation gets that stage's share of it.
         let budget = training.timeLimitSeconds ?? config.timeLimit?.trainTeacherSeconds
+        let covered: [FlowStage] = training.timeLimitSeconds == nil ? [.flow1, .teacher] : stages
+        if let budget, covered != stages {
+            logger.info("the config's train-teacher time limit (\(TrainingBudget.formatDuration(budget))) covers Flow I and the teacher "
+                        + "together: \(stages.map(\.rawValue).joined(separator: ", ")) gets its share")
+        }
         let started = monotonicSeconds()
-        let weights = try budget == nil ? [] : stages.map { stage -> Double in
+        let weights = try budget == nil ? [] : covered.map { stage -> Double in
             let sc = stage == .flow1 ? config.flowI : config.teacher
             let events = try ShowerFileReader(path: dataPath, maxEvents: sc.training.maxEvents > 0 ? sc.training.maxEvents : nil).count
             let examplesPerShower = stage == .flow1 ? 1 : (LayerFlowLayout(geometry)?.layers ?? 1)
@@ -160,7 +167,10 @@ public struct TrainTeacherCommand: Command {
                                     run: run, seed: common.seed, appVersion: BuildInfo.version, parallel: setup)
             if let plan = try TrainingOptions.schedulePlan(
                 stage: stage.rawValue, resuming: resumingStage,
-                budgetSeconds: budget.map { TrainingBudget.share(remainingSeconds: $0 - (monotonicSeconds() - started), weights: weights, index: index) },
+                budgetSeconds: budget.map {
+                    TrainingBudget.stageBudget(limitSeconds: $0, elapsedSeconds: monotonicSeconds() - started, weights: weights,
+                                               runsHere: covered.map { stages.contains($0) }, index: covered.firstIndex(of: stage) ?? index)
+                },
                 run: run, logger: logger, stepsPerEpoch: { try probe.shardPlan().stepsPerEpoch }, epochs: settings.epochs,
                 schedule: settings.schedule, measure: { try probe.measureTiming() }) {
                 settings = settings.planned(plan)
