@@ -43,6 +43,12 @@ final class TrainingProgress: TrainingObserver {
 
     func note(_ message: String) { logger.info(message) }
 
+    func planRevised(_ plan: SchedulePlan, previousEpochs: Int) {
+        logger.info(TrainingOptions.describe(revised: plan, previousEpochs: previousEpochs))
+        epochs = plan.plannedEpochs
+        progress?.total = epochs * stepsPerEpoch
+    }
+
     func finish() { progress?.finish() }
 }
 

@@ -29,6 +29,8 @@ public struct DistillationAgreement: Codable, Sendable, Equatable {
 /// dropout masks come from the shard's own streams, and the agreement metrics are computed in
 /// fixed chunks of the held-out showers. With `emaDecay` > 0 the agreement metrics and the best
 /// student use a moving average of the student's weights (`WeightAverage`), as in `FlowTrainer`.
+/// With a `deadline` the epochs, schedule and accumulation windows are revised after each epoch
+/// to end in time (`StageDeadline`), as in `FlowTrainer`.
 public final class DistillationTrainer: @unchecked Sendable {
     public struct Outcome: Sendable {
         public var epochsCompleted: Int
@@ -44,7 +46,10 @@ public final class DistillationTrainer: @unchecked Sendable {
     public let flowI: Flow
     public let flowIInfo: FlowModelInfo
     public let info: FlowModelInfo
-    public let settings: DistillationSettings
+    /// The settings in force: those given, or after a revised time-limit plan `deadline.settings`.
+    public private(set) var settings: DistillationSettings
+    /// The time limit kept after every epoch, or nil (the epochs are fixed).
+    public private(set) var deadline: StageDeadline<DistillationSettings>?
     public let data: TrainingData
     public let run: RunDirectory
     public let seed: UInt64
@@ -56,8 +61,9 @@ public final class DistillationTrainer: @unchecked Sendable {
 
     public init(teacher: Flow, student: Flow, flowI: Flow, flowIInfo: FlowModelInfo, info: FlowModelInfo,
                 settings: DistillationSettings, data: TrainingData, run: RunDirectory, seed: UInt64, appVersion: String,
-                parallel: DataParallelSetup = DataParallelSetup()) {
+                parallel: DataParallelSetup = DataParallelSetup(), deadline: StageDeadline<DistillationSettings>? = nil) {
         self.teacher = teacher
+        self.deadline = deadline
         self.student = student
         self.flowI = flowI
         self.flowIInfo = flowIInfo
@@ -126,6 +132,7 @@ public final class DistillationTrainer: @unchecked Sendable {
         while state.epoch < settings.epochs {
             let epoch = state.epoch
             let start = monotonicSeconds()
+            deadline?.epochStarts()
             var shuffled = [Int: [Int]]()
             let examples = data.trainExamples(.student)
             for s in parallel.localShards {
@@ -184,6 +191,7 @@ public final class DistillationTrainer: @unchecked Sendable {
                                                "teacher_log_likelihood_of_data": a.teacherLogLikelihoodOfData,
                                                "accumulated_minibatches": Double(accumulate)])
             state.history.append(record)
+            try StageDeadline.keep(&deadline, settings: &settings, state: &state, run: run, parallel: parallel, observer: observer)
             let isBest = state.earlyStopping.observe(a.kl, epoch: epoch + 1) == .improved
             if parallel.isLeader && isBest {
                 try WeightAverage.withAveragedWeights(average, in: student.parameters) { try checkpoints.saveBest(state: state) }
@@ -221,7 +229,7 @@ public final class DistillationTrainer: @unchecked Sendable {
         let timingAverage = settings.emaDecay > 0 ? WeightAverage(parameters: student.parameters, decay: settings.emaDecay) : nil
         let measured = try parallel.withThreadSettings { () throws -> [Double] in
             try TrainingBudget.measure(steps: steps, parameters: student.parameters, gradients: gradients, clock: clock,
-                                       leader: parallel.isLeader, scratch: run.path, step: { [self] k in
+                                       leader: parallel.isLeader, scratch: run.path, emaDecay: settings.emaDecay, step: { [self] k in
                 let step = k % plan.stepsPerEpoch, rows = plan.stepRows(step)
                 _ = try gradients.accumulate(valuesPerShard: 2) { [self] shard, target in
                     try shardStep(loss, plan, shuffled[shard] ?? [], shard: shard, epoch: 0, step: step, rows: rows, gradients: target)

@@ -8,6 +8,15 @@ public protocol TrainingObserver: AnyObject {
     func stepCompleted(stage: String, epoch: Int, step: Int, stepsPerEpoch: Int, loss: Double)
     func epochCompleted(_ record: MetricsRecord, isBest: Bool)
     func note(_ message: String)
+    /// The stage's time-limit plan was revised after an epoch (`StageDeadline`): it now runs
+    /// `plan.plannedEpochs` epochs instead of `previousEpochs`.
+    func planRevised(_ plan: SchedulePlan, previousEpochs: Int)
+}
+
+extension TrainingObserver {
+    public func planRevised(_ plan: SchedulePlan, previousEpochs: Int) {
+        note("\(plan.stage): time limit plan revised after epoch \(plan.replannedAfterEpoch ?? 0): \(previousEpochs) -> \(plan.plannedEpochs) epochs")
+    }
 }
 
 /// Maximum-likelihood training of one flow (Flow I or the teacher) on preprocessed showers.
@@ -25,6 +34,8 @@ public protocol TrainingObserver: AnyObject {
 /// error and keeps the last good checkpoints. With `emaDecay` > 0 the loop keeps a moving
 /// average of the weights (`WeightAverage`), updated after every optimizer step and saved in the
 /// `last` checkpoint: validation and the `best` checkpoint use the average, training the raw weights.
+/// With a `deadline` (a time limit) the epochs and schedule are revised after each epoch to end
+/// in time (`StageDeadline`): `settings` then changes, and the checkpoints and run.json carry it.
 public final class FlowTrainer: @unchecked Sendable {
     public struct Outcome: Sendable {
         public var epochsCompleted: Int
@@ -38,7 +49,10 @@ public final class FlowTrainer: @unchecked Sendable {
     public let stage: FlowStage
     public let flow: Flow
     public let info: FlowModelInfo
-    public let settings: TrainingSettings
+    /// The settings in force: those given, or after a revised time-limit plan `deadline.settings`.
+    public private(set) var settings: TrainingSettings
+    /// The time limit kept after every epoch, or nil (the epochs are fixed).
+    public private(set) var deadline: StageDeadline<TrainingSettings>?
     public let data: TrainingData
     public let run: RunDirectory
     public let seed: UInt64
@@ -46,11 +60,13 @@ public final class FlowTrainer: @unchecked Sendable {
     public let parallel: DataParallelSetup
 
     public init(stage: FlowStage, flow: Flow, info: FlowModelInfo, settings: TrainingSettings, data: TrainingData,
-                run: RunDirectory, seed: UInt64, appVersion: String, parallel: DataParallelSetup = DataParallelSetup()) {
+                run: RunDirectory, seed: UInt64, appVersion: String, parallel: DataParallelSetup = DataParallelSetup(),
+                deadline: StageDeadline<TrainingSettings>? = nil) {
         self.stage = stage
         self.flow = flow
         self.info = info
         self.settings = settings
+        self.deadline = deadline
         self.data = data
         self.run = run
         self.seed = seed
@@ -104,6 +120,7 @@ public final class FlowTrainer: @unchecked Sendable {
         epochs: while state.epoch < settings.epochs && !earlyStopped {
             let epoch = state.epoch
             let start = monotonicSeconds()
+            deadline?.epochStarts()
             let orders = localOrders(plan, epoch: epoch)
             var lossSum = 0.0, showers = 0, maxGradientNorm = 0.0
             var trainSeconds = 0.0
@@ -149,6 +166,7 @@ public final class FlowTrainer: @unchecked Sendable {
                                        showersPerSecond: trainSeconds > 0 ? Double(showers) / trainSeconds : 0,
                                        extra: ["max_gradient_norm": maxGradientNorm])
             state.history.append(record)
+            try StageDeadline.keep(&deadline, settings: &settings, state: &state, run: run, parallel: parallel, observer: observer)
             let verdict = state.earlyStopping.observe(validationLL, epoch: epoch + 1)
             let isBest = verdict == .improved
             if parallel.isLeader && isBest {
@@ -185,7 +203,7 @@ public final class FlowTrainer: @unchecked Sendable {
         let timingAverage = settings.emaDecay > 0 ? WeightAverage(parameters: flow.parameters, decay: settings.emaDecay) : nil
         let measured = try parallel.withThreadSettings { () throws -> [Double] in
             try TrainingBudget.measure(steps: steps, parameters: flow.parameters, gradients: gradients, clock: clock,
-                                       leader: parallel.isLeader, scratch: run.path, step: { [self] k in
+                                       leader: parallel.isLeader, scratch: run.path, emaDecay: settings.emaDecay, step: { [self] k in
                 let step = k % plan.stepsPerEpoch, rows = plan.stepRows(step)
                 _ = try gradients.accumulate(valuesPerShard: 1) { [self] shard, target in
                     [try shardStep(plan, orders[shard] ?? [], shard: shard, epoch: 0, step: step, rows: rows, gradients: target)]

@@ -51,6 +51,26 @@ public struct SchedulePlan: Codable, Sendable, Equatable {
     public var estimatedSeconds: Double
     /// The planned learning-rate schedule.
     public var schedule: LearningRateSchedule
+    /// For a plan revised while the stage trained (`TrainingBudget.replan`): the epochs completed
+    /// when it was made, and the wall seconds per epoch they were measured to take. Nil for the
+    /// plan made before the first step.
+    public var replannedAfterEpoch: Int?
+    public var measuredEpochSeconds: Double?
+
+    public init(stage: String, budgetSeconds: Double, timing: StageTiming, stepsPerEpoch: Int, configuredEpochs: Int,
+                plannedEpochs: Int, estimatedSeconds: Double, schedule: LearningRateSchedule,
+                replannedAfterEpoch: Int? = nil, measuredEpochSeconds: Double? = nil) {
+        self.stage = stage
+        self.budgetSeconds = budgetSeconds
+        self.timing = timing
+        self.stepsPerEpoch = stepsPerEpoch
+        self.configuredEpochs = configuredEpochs
+        self.plannedEpochs = plannedEpochs
+        self.estimatedSeconds = estimatedSeconds
+        self.schedule = schedule
+        self.replannedAfterEpoch = replannedAfterEpoch
+        self.measuredEpochSeconds = measuredEpochSeconds
+    }
 
     enum CodingKeys: String, CodingKey {
         case stage, timing, schedule
@@ -59,17 +79,21 @@ public struct SchedulePlan: Codable, Sendable, Equatable {
         case configuredEpochs = "configured_epochs"
         case plannedEpochs = "planned_epochs"
         case estimatedSeconds = "estimated_seconds"
+        case replannedAfterEpoch = "replanned_after_epoch"
+        case measuredEpochSeconds = "measured_epoch_seconds"
     }
 }
 
 /// Planning a training to end within a wall-time limit (`--time-limit`, config `timeLimit`).
 ///
-/// A stage's epochs are fixed before its first step from the measured cost of a step and of a
+/// A stage's epochs are first planned before its first step from the measured cost of a step and of a
 /// validation pass: E' = ⌊margin · budget / (steps per epoch · step + validation)⌋ (at least 1),
 /// and the learning-rate schedule is stretched by E'/E so that its decay (milestones, cosine or
 /// one-cycle length, step size, distillation's accumulation epochs) ends where the configured
 /// schedule ends relative to its epochs. Stages of one command share the limit in proportion to
 /// their configured cost (`share`); a later stage gets whatever time the earlier ones left.
+/// While the stage trains, its plan is revised after every epoch from the epochs' measured wall
+/// time (`replan`, kept by `StageDeadline`), since a few measured steps misjudge an hour's pace.
 public enum TrainingBudget {
     /// Fraction of a stage's budget planned for: the rest absorbs checkpoint writing and the
     /// step-time noise of a shared machine.
@@ -89,6 +113,50 @@ public enum TrainingBudget {
         return SchedulePlan(stage: stage, budgetSeconds: budgetSeconds, timing: timing, stepsPerEpoch: stepsPerEpoch,
                             configuredEpochs: epochs, plannedEpochs: planned, estimatedSeconds: Double(planned) * epochSeconds,
                             schedule: schedule.stretched(by: factor))
+    }
+
+    /// Fraction of the time left that a revised plan must leave unused before it adds epochs
+    /// (`replan`): between this and `margin` a plan stands, so step-time noise does not make it
+    /// grow and shrink by turns.
+    public static let growthMargin = 0.90
+
+    /// A plan revised after `completedEpochs` of its epochs from how long they really took:
+    /// `secondsLeft` wall seconds remain until the stage must end (after this epoch's checkpoints)
+    /// and the recent epochs took `epochSeconds` each. Returns nil while the plan stands.
+    ///
+    /// - Fewer epochs when the remaining planned ones no longer fit in `margin` · `secondsLeft`:
+    ///   completed + ⌊margin · left / epoch⌋ (none more, so the stage ends now, when not even one
+    ///   fits). The deadline comes first, even where a schedule's warm-up gets shorter.
+    /// - More epochs when more than planned fit in `growthMargin` · `secondsLeft` (the step time
+    ///   measured before the first step can be far too high: a one-off 3-step measurement) and the
+    ///   new schedule's rate at `schedulePosition` (the next step's position: epochs or steps, as
+    ///   the settings count it) is no higher than the current plan's: a decay that has begun is
+    ///   never undone.
+    ///
+    /// Either way the configured schedule is stretched to the new epoch count, as `plan` does, so
+    /// its decay still ends with the last epoch.
+    public static func replan(_ plan: SchedulePlan, configuredSchedule: LearningRateSchedule, completedEpochs: Int,
+                              schedulePosition: Int, secondsLeft: Double, epochSeconds: Double,
+                              maximumEpochs: Int = 100_000) -> SchedulePlan? {
+        guard epochSeconds.isFinite, epochSeconds > 0, secondsLeft.isFinite, completedEpochs < plan.plannedEpochs else { return nil }
+        func fitting(_ fraction: Double) -> Int {
+            Int(min(Double(maximumEpochs), max(0, (fraction * secondsLeft / epochSeconds).rounded(.down))))
+        }
+        var epochs = completedEpochs + fitting(margin)
+        if epochs >= plan.plannedEpochs {
+            epochs = min(maximumEpochs, completedEpochs + fitting(growthMargin))
+            guard epochs > plan.plannedEpochs else { return nil }
+        }
+        let schedule = configuredSchedule.stretched(by: Double(epochs) / Double(max(1, plan.configuredEpochs)))
+        if epochs > plan.plannedEpochs,
+           schedule.learningRate(at: schedulePosition) > plan.schedule.learningRate(at: schedulePosition) { return nil }
+        var revised = plan
+        revised.plannedEpochs = epochs
+        revised.schedule = schedule
+        revised.estimatedSeconds = max(0, plan.budgetSeconds - secondsLeft) + Double(epochs - completedEpochs) * epochSeconds
+        revised.replannedAfterEpoch = completedEpochs
+        revised.measuredEpochSeconds = epochSeconds
+        return revised
     }
 
     /// Stage `index`'s share of `remainingSeconds` when stages `index...` still have to run,
@@ -157,12 +225,14 @@ public enum TrainingBudget {
 
     /// The measurement behind the trainers' `measureTiming`, read with `clock`: one untimed
     /// warm-up `step(0)`, then `step(1...steps)` each followed by the gradient norm; one Adam
-    /// update of copies of `parameters` after an untimed one (zero gradients cost the same arithmetic); `validate()`;
+    /// update of copies of `parameters` after an untimed one (zero gradients cost the same arithmetic),
+    /// with `emaDecay` > 0 likewise one update of a moving average of the weights (`WeightAverage`,
+    /// which the loop updates after every optimizer step); `validate()`;
     /// and, on the leader, `save` of a `last` checkpoint with that optimizer to a scratch file in
     /// `scratch` (removed after). Returns [seconds per step, per validation, per epoch's checkpoints].
     static func measure(steps: Int, parameters: [Parameter], gradients: DataParallelGradients, clock: () -> Double,
-                        leader: Bool, scratch: String, step: (Int) throws -> Void, validate: () throws -> Void,
-                        save: (Adam, String) throws -> Void) throws -> [Double] {
+                        leader: Bool, scratch: String, emaDecay: Double = 0, step: (Int) throws -> Void,
+                        validate: () throws -> Void, save: (Adam, String) throws -> Void) throws -> [Double] {
         let n = max(1, steps)
         gradients.zero()
         try step(0)
@@ -181,6 +251,15 @@ public enum TrainingBudget {
         let r2b = clock()
         adam.step(gradients: zero)
         let r3 = clock()
+        var averaging = 0.0, r3b = r3
+        if emaDecay > 0 {
+            let average = WeightAverage(parameters: copies, decay: emaDecay)
+            average.update(from: copies, step: 1)
+            let a0 = clock()
+            average.update(from: copies, step: 2)
+            r3b = clock()
+            averaging = r3b - a0
+        }
         try validate()
         let r4 = clock()
         var checkpoint = 0.0
@@ -190,7 +269,7 @@ public enum TrainingBudget {
             try save(adam, path)
             checkpoint = (clock() - r4) * StageTiming.checkpointsPerLast
         }
-        return [(r2 - r1) / Double(n) + (r3 - r2b), r4 - r3, checkpoint]
+        return [(r2 - r1) / Double(n) + (r3 - r2b) + averaging, r4 - r3b, checkpoint]
     }
 
     /// Rank 0's measurement on every process (unchanged for a single process).

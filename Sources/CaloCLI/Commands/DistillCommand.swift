@@ -94,15 +94,16 @@ public struct DistillCommand: Command {
         let probe = DistillationTrainer(teacher: teacher, student: student, flowI: flowI, flowIInfo: flowIInfo, info: info,
                                         settings: settings, data: data, run: run, seed: common.seed, appVersion: BuildInfo.version,
                                         parallel: setup)
-        if let plan = try TrainingOptions.schedulePlan(
+        var deadline: StageDeadline<DistillationSettings>? = nil
+        if let planned = try TrainingOptions.schedulePlan(
             stage: "student", resuming: resuming, budgetSeconds: budget.map { $0 - (monotonicSeconds() - started) },
-            run: run, logger: logger, stepsPerEpoch: { try probe.shardPlan().stepsPerEpoch }, epochs: settings.epochs,
-            schedule: settings.schedule, measure: { try probe.measureTiming() }) {
-            settings = settings.planned(plan)
+            run: run, logger: logger, stepsPerEpoch: { try probe.shardPlan().stepsPerEpoch }, configured: settings,
+            measure: { try probe.measureTiming() }) {
+            (settings, deadline) = planned
         }
         let trainer = DistillationTrainer(teacher: teacher, student: student, flowI: flowI, flowIInfo: flowIInfo, info: info,
                                           settings: settings, data: data, run: run, seed: common.seed, appVersion: BuildInfo.version,
-                                          parallel: setup)
+                                          parallel: setup, deadline: deadline)
         TrainingSignals.install()
         defer { TrainingSignals.restoreDefaults() }
         let observer = TrainingProgress(logger: logger)

@@ -163,20 +163,21 @@ public struct TrainTeacherCommand: Command {
                                      preprocessing: config.preprocessing, trainingData: data.summary, geometry: data.geometry)
             let resumingStage = resuming && FileSystem.exists(run.checkpointPath(stage: stage.rawValue, .last))
             var settings = stageConfig.training
+            var deadline: StageDeadline<TrainingSettings>? = nil
             let probe = FlowTrainer(stage: stage, flow: flow, info: info, settings: settings, data: data,
                                     run: run, seed: common.seed, appVersion: BuildInfo.version, parallel: setup)
-            if let plan = try TrainingOptions.schedulePlan(
+            if let planned = try TrainingOptions.schedulePlan(
                 stage: stage.rawValue, resuming: resumingStage,
                 budgetSeconds: budget.map {
                     TrainingBudget.stageBudget(limitSeconds: $0, elapsedSeconds: monotonicSeconds() - started, weights: weights,
                                                runsHere: covered.map { stages.contains($0) }, index: covered.firstIndex(of: stage) ?? index)
                 },
-                run: run, logger: logger, stepsPerEpoch: { try probe.shardPlan().stepsPerEpoch }, epochs: settings.epochs,
-                schedule: settings.schedule, measure: { try probe.measureTiming() }) {
-                settings = settings.planned(plan)
+                run: run, logger: logger, stepsPerEpoch: { try probe.shardPlan().stepsPerEpoch }, configured: settings,
+                measure: { try probe.measureTiming() }) {
+                (settings, deadline) = planned
             }
             let trainer = FlowTrainer(stage: stage, flow: flow, info: info, settings: settings, data: data,
-                                      run: run, seed: common.seed, appVersion: BuildInfo.version, parallel: setup)
+                                      run: run, seed: common.seed, appVersion: BuildInfo.version, parallel: setup, deadline: deadline)
             let observer = TrainingProgress(logger: logger)
             let outcome = try collectively {
                 try trainer.train(resume: resumingStage, observer: observer)

@@ -9,8 +9,9 @@
 /// Rates are averages since the start (steady for long runs); ETA = remaining / rate.
 public final class ProgressLine {
     public let label: String
-    /// Total units of work; nil when unknown (no percentage or ETA then).
-    public let total: Int?
+    /// Total units of work; nil when unknown (no percentage or ETA then). May change while the
+    /// loop runs (a training whose time-limit plan was revised).
+    public var total: Int?
     /// Unit of work in rates, e.g. `showers` or `steps`.
     public let unit: String
     public var redrawInterval: Double = 0.1
