@@ -39,7 +39,7 @@ extension TrainingData {
                 context.withUnsafeMutableBufferPointer { cp in
                     for (i, example) in examples.enumerated() {
                         let (s, n) = layout.decompose(example)
-                        guard let local = localRow(s) else { preconditionFailure("shower \(s) of the training file was not loaded by this process") }
+                        guard let local = localRow(s) else { fatalError("shower \(s) of the training file was not loaded by this process") }
                         let row = all.baseAddress! + local * d
                         func load(_ layer: Int, into out: inout [Float]) -> Double {
                             let start = layout.columns(ofLayer: layer).lowerBound

@@ -220,7 +220,9 @@ public final class TrainingData: @unchecked Sendable {
     /// U[0, noise) added to every voxel from `noiseRNG` when given.
     public func gather(_ indices: [Int], preprocessing: Preprocessing, noiseRNG: inout Xoshiro256?) -> (voxels: Matrix, incidentGeV: [Float]) {
         let local = indices.map { i -> Int in
-            guard let r = localRow(i) else { preconditionFailure("shower \(i) of the training file was not loaded by this process") }
+            // fatalError, not preconditionFailure: it must trap in -Ounchecked builds too, where an
+            // unloaded row would otherwise read outside the voxel storage.
+            guard let r = localRow(i) else { fatalError("shower \(i) of the training file was not loaded by this process") }
             return r
         }
         var v = voxels.gatherRows(local)
@@ -241,6 +243,11 @@ public enum FlowStage: String, Codable, Sendable, CaseIterable {
     /// `TrainingData.examples(for:)`), noise from `noiseRNG` when given.
     public func inputs(_ data: TrainingData, _ indices: [Int], preprocessing: Preprocessing,
                        noiseRNG: inout Xoshiro256?) -> (x: Matrix, context: Matrix) {
+        // A layer flow's indices are (shower, layer) examples, not file rows: they must not
+        // reach `gather`, and its noise is drawn per example layer by `layerFlowInputs` alone.
+        if self != .flow1, let layout = data.layerLayout {
+            return data.layerFlowInputs(indices, layout: layout, preprocessing: preprocessing, noiseRNG: &noiseRNG)
+        }
         let (v, e) = data.gather(indices, preprocessing: preprocessing, noiseRNG: &noiseRNG)
         switch self {
         case .flow1:
@@ -248,9 +255,6 @@ public enum FlowStage: String, Codable, Sendable, CaseIterable {
             let (t, c) = preprocessing.flowIInputs(layerEnergiesMeV: layers, incidentGeV: e)
             return (t, c)
         case .teacher, .student:
-            if let layout = data.layerLayout {
-                return data.layerFlowInputs(indices, layout: layout, preprocessing: preprocessing, noiseRNG: &noiseRNG)
-            }
             let (x, c, _) = preprocessing.flowIIInputs(voxelsMeV: v, incidentGeV: e, geometry: data.geometry)
             return (x, c)
         }
