@@ -46,7 +46,8 @@ public final class DistillationTrainer: @unchecked Sendable {
     public let flowI: Flow
     public let flowIInfo: FlowModelInfo
     public let info: FlowModelInfo
-    /// The settings in force: those given, or after a revised time-limit plan `deadline.settings`.
+    /// The settings in force: with a `deadline` always `deadline.settings` (the configured
+    /// settings under its current plan), else those given.
     public private(set) var settings: DistillationSettings
     /// The time limit kept after every epoch, or nil (the epochs are fixed).
     public private(set) var deadline: StageDeadline<DistillationSettings>?
@@ -68,7 +69,8 @@ public final class DistillationTrainer: @unchecked Sendable {
         self.flowI = flowI
         self.flowIInfo = flowIInfo
         self.info = info
-        self.settings = settings
+        // a deadline's plan decides the epochs and schedule, so the two cannot disagree
+        self.settings = deadline?.settings ?? settings
         self.data = data
         self.run = run
         self.seed = seed

@@ -49,7 +49,8 @@ public final class FlowTrainer: @unchecked Sendable {
     public let stage: FlowStage
     public let flow: Flow
     public let info: FlowModelInfo
-    /// The settings in force: those given, or after a revised time-limit plan `deadline.settings`.
+    /// The settings in force: with a `deadline` always `deadline.settings` (the configured
+    /// settings under its current plan), else those given.
     public private(set) var settings: TrainingSettings
     /// The time limit kept after every epoch, or nil (the epochs are fixed).
     public private(set) var deadline: StageDeadline<TrainingSettings>?
@@ -65,7 +66,8 @@ public final class FlowTrainer: @unchecked Sendable {
         self.stage = stage
         self.flow = flow
         self.info = info
-        self.settings = settings
+        // a deadline's plan decides the epochs and schedule, so the two cannot disagree
+        self.settings = deadline?.settings ?? settings
         self.deadline = deadline
         self.data = data
         self.run = run

@@ -157,6 +157,10 @@ struct StageDeadlineTests {
             let trainer = try makeTrainer(.flow1, a, deadline.settings, data: data, run: run)
             let withDeadline = FlowTrainer(stage: trainer.stage, flow: trainer.flow, info: trainer.info, settings: deadline.settings,
                                            data: data, run: run, seed: trainer.seed, appVersion: "test", deadline: deadline)
+            // Given other settings, a trainer with a deadline still starts from the deadline's plan.
+            let mismatched = FlowTrainer(stage: trainer.stage, flow: trainer.flow, info: trainer.info, settings: configured,
+                                         data: data, run: run, seed: trainer.seed, appVersion: "test", deadline: deadline)
+            #expect(mismatched.settings == deadline.settings && mismatched.settings.epochs == 4)
             let observer = StopAfterStep(stopAfter: nil)
             let outcome = try withDeadline.train(resume: false, observer: observer)
             #expect(outcome.epochsCompleted == 3 && !outcome.interrupted)
