@@ -47,11 +47,14 @@ let package = Package(
         .target(name: "CMPI", path: "Sources/CMPI", cSettings: [.unsafeFlags(["-O2"])],
                 linkerSettings: [.linkedLibrary("dl")]),
 
+        // MARK: - The calling thread's treatment of subnormal floats (x86 MXCSR, AArch64 FPCR)
+        .target(name: "CFloatingPoint", path: "Sources/CFloatingPoint", cSettings: [.unsafeFlags(["-O2"])]),
+
         // MARK: - Signal-safe removal of temporary files (static storage, unlink(2) only)
         .target(name: "CFileCleanup", path: "Sources/CFileCleanup"),
 
         // MARK: - Libraries, bottom (numerics) to top (commands); dependencies are the imports
-        .target(name: "CaloTensor", dependencies: ["CBLAS"], swiftSettings: fast),
+        .target(name: "CaloTensor", dependencies: ["CBLAS", "CFloatingPoint"], swiftSettings: fast),
         .target(name: "CaloNN", dependencies: ["CaloTensor"], swiftSettings: fast),
         .target(name: "CaloFlows", dependencies: ["CaloNN", "CaloTensor", "CSplineKernels"], swiftSettings: fast),
         .target(name: "CaloData", dependencies: ["CFileCleanup", "CHDF5", "CaloTensor"], swiftSettings: fast),

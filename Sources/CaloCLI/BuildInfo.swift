@@ -31,6 +31,15 @@ public enum BuildInfo {
     }
 
     /// The full `--version` text.
+    /// The process's subnormal-float mode as `--version` prints it.
+    static var subnormalText: String {
+        switch SubnormalMode.current {
+        case .flushToZero?: return "flushed to zero (CALOFLOW_SUBNORMALS=ieee for IEEE 754)"
+        case .ieee?: return "IEEE 754 (CALOFLOW_SUBNORMALS=ieee)"
+        case nil: return "the platform's default"
+        }
+    }
+
     public static func versionText() -> String {
         let flags = CPUFeatures.current()
         let simd = ["avx512f", "avx2", "fma", "avx"].filter(flags.contains)
@@ -39,6 +48,7 @@ public enum BuildInfo {
         build: \(configuration) (\(compiler))
         OpenBLAS core: \(OpenBLASCoreSelection.describe(coreName: BLASRuntime.coreName))
         CPU: \(CommonOptions.onlineCores) cores, \(simd.isEmpty ? "no AVX" : simd.joined(separator: " "))
+        subnormal floats: \(subnormalText)
 
         """
     }

@@ -59,14 +59,18 @@ public enum ComputeThreads {
 
     /// Runs `body(w)` for w in 0..<workers on concurrent threads, each a whole unit of work:
     /// OpenBLAS on one thread (unless `singleThreadedBLAS` is false) and `Parallel` loops serial
-    /// inside, so the cores never synchronise with each other. Rethrows the first error (all
+    /// inside, so the cores never synchronise with each other; each computes in the calling
+    /// thread's `SubnormalMode`. Rethrows the first error (all
     /// workers run to the end first).
     public static func onWorkers(_ workers: Int, singleThreadedBLAS: Bool = true,
                                  _ body: @Sendable (Int) throws -> Void) throws {
         let failure = FirstError()
+        let mode = SubnormalMode.current
         with(blas: singleThreadedBLAS ? 1 : nil, workers: 1) {
             DispatchQueue.concurrentPerform(iterations: max(1, workers)) { w in
-                do { try body(w) } catch { failure.record(error) }
+                SubnormalMode.run(in: mode) {
+                    do { try body(w) } catch { failure.record(error) }
+                }
             }
         }
         if let e = failure.error { throw e }

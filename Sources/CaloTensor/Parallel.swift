@@ -8,8 +8,9 @@ public struct UnsafeSendable<T>: @unchecked Sendable {
 }
 
 /// Parallel loops over index ranges. Results must never depend on the number of workers:
-/// randomness is drawn from per-item streams (`Xoshiro256(seed:stream:)`), and each worker
-/// writes only to its own rows.
+/// randomness is drawn from per-item streams (`Xoshiro256(seed:stream:)`), each worker
+/// writes only to its own rows, and each worker computes in the calling thread's
+/// `SubnormalMode`.
 public enum Parallel {
     /// Upper bound on the workers a loop uses (default: the number of active CPUs).
     nonisolated(unsafe) public static var maxWorkers: Int = max(1, sysconfNumCPU())
@@ -23,9 +24,10 @@ public enum Parallel {
         guard count > 0 else { return }
         let workers = min(maxWorkers, max(1, count / max(1, minChunk)))
         if workers <= 1 { body(0..<count); return }
+        let mode = SubnormalMode.current
         DispatchQueue.concurrentPerform(iterations: workers) { w in
             let lo = count * w / workers, hi = count * (w + 1) / workers
-            if lo < hi { body(lo..<hi) }
+            if lo < hi { SubnormalMode.run(in: mode) { body(lo..<hi) } }
         }
     }
 
@@ -34,8 +36,11 @@ public enum Parallel {
         guard count > 0 else { return }
         let blocks = (count + grain - 1) / grain
         if maxWorkers <= 1 || blocks <= 1 { for i in 0..<count { body(i) }; return }
+        let mode = SubnormalMode.current
         DispatchQueue.concurrentPerform(iterations: blocks) { b in
-            for i in (b * grain)..<min(count, (b + 1) * grain) { body(i) }
+            SubnormalMode.run(in: mode) {
+                for i in (b * grain)..<min(count, (b + 1) * grain) { body(i) }
+            }
         }
     }
 }

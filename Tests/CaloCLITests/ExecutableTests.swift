@@ -100,4 +100,24 @@ struct ExecutableTests {
         let forced = try Executable.run(["--version"], environment: environment)
         #expect(forced.stdout.contains("OpenBLAS core: Prescott (from OPENBLAS_CORETYPE=Prescott)"))
     }
+
+    @Test("subnormal floats are flushed to zero unless CALOFLOW_SUBNORMALS=ieee; a bad value is a usage error")
+    func subnormals() throws {
+        var environment = ProcessInfo.processInfo.environment
+        environment["CALOFLOW_SUBNORMALS"] = nil
+        let byDefault = try Executable.run(["--version"], environment: environment)
+        #expect(byDefault.code == 0)
+        #expect(byDefault.stdout.contains("\nsubnormal floats: flushed to zero"))
+
+        environment["CALOFLOW_SUBNORMALS"] = "ieee"
+        let ieee = try Executable.run(["--version"], environment: environment)
+        #expect(ieee.code == 0)
+        #expect(ieee.stdout.contains("\nsubnormal floats: IEEE 754 (CALOFLOW_SUBNORMALS=ieee)"))
+
+        environment["CALOFLOW_SUBNORMALS"] = "fast"
+        let bad = try Executable.run(["--version"], environment: environment)
+        #expect(bad.code == 2)
+        #expect(bad.stdout.isEmpty)
+        #expect(bad.stderr == "error: CALOFLOW_SUBNORMALS must be 'flush-to-zero' (the default) or 'ieee', got 'fast'\n")
+    }
 }

@@ -67,7 +67,8 @@ public struct DistillCommand: Command {
                                                    threads: common.threads, dataFile: file, appVersion: BuildInfo.version,
                                                    started: ShowerFileMetadata.utcTimestamp(), resumed: resuming,
                                                    processes: ParallelJob.size, gradientShards: ["student": setup.shards],
-                                                   extra: ["openblas_core": BLASRuntime.coreName]))
+                                                   extra: ["openblas_core": BLASRuntime.coreName,
+                                                           "subnormals": SubnormalMode.current?.rawValue ?? "platform default"]))
         }
         defer { logger.closeLogFile() }
         let batch = settings.batchSize

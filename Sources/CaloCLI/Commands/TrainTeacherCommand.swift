@@ -108,7 +108,8 @@ public struct TrainTeacherCommand: Command {
                                                    started: ShowerFileMetadata.utcTimestamp(), resumed: resuming,
                                                    processes: ParallelJob.size,
                                                    gradientShards: Dictionary(uniqueKeysWithValues: zip(stages.map(\.rawValue), setups.map(\.shards))),
-                                                   extra: ["openblas_core": BLASRuntime.coreName, "config": configPath]))
+                                                   extra: ["openblas_core": BLASRuntime.coreName, "config": configPath,
+                                                           "subnormals": SubnormalMode.current?.rawValue ?? "platform default"]))
         }
         TrainingSignals.install()
         defer { TrainingSignals.restoreDefaults() }

@@ -1,0 +1,63 @@
+import CFloatingPoint
+
+/// How a thread's arithmetic treats subnormal floats (magnitudes below
+/// `Float.leastNormalMagnitude`, 1.18e-38).
+///
+/// On x86 an operation that reads or produces a subnormal leaves the vector units for a microcode
+/// path tens to hundreds of times slower. Training produces them steadily: Adam's first moment of
+/// a weight whose gradient has become zero decays by β1 = 0.9 per step and spends hundreds of
+/// steps in the subnormal range (measured in a pi+ teacher after 2,800 steps: 1.8 million of its
+/// 12.6 million first moments), and small activation gradients underflow in the products. The
+/// `caloflow` executable therefore runs with `.flushToZero` (as TensorFlow's CPU kernels do),
+/// which changes no value of 1.2e-38 or more; the embedding library leaves its caller's mode as
+/// it finds it.
+///
+/// The mode belongs to a thread (x86 MXCSR, AArch64 FPCR) and a new thread starts with its
+/// creator's. `Parallel` and `ComputeThreads` workers compute in the mode of the thread that
+/// started the loop, so a result never depends on which pool thread computed which part.
+public enum SubnormalMode: String, Sendable, CaseIterable {
+    /// IEEE 754 gradual underflow: subnormals are computed exactly (slowly on x86).
+    case ieee
+    /// Subnormal results are written as 0 and subnormal inputs read as 0 (x86 FTZ and DAZ,
+    /// AArch64 FZ).
+    case flushToZero = "flush-to-zero"
+
+    /// The calling thread's mode; nil on a CPU architecture the switch does not know (then the
+    /// arithmetic is whatever the platform does, normally IEEE).
+    public static var current: SubnormalMode? {
+        switch caloFlushesSubnormals() {
+        case 0: return .ieee
+        case 1: return .flushToZero
+        default: return nil
+        }
+    }
+
+    /// Sets the calling thread's mode and returns the previous one (nil, and no change, on an
+    /// unknown architecture).
+    @discardableResult
+    public static func set(_ mode: SubnormalMode) -> SubnormalMode? {
+        switch caloSetFlushSubnormals(mode == .flushToZero ? 1 : 0) {
+        case 0: return .ieee
+        case 1: return .flushToZero
+        default: return nil
+        }
+    }
+
+    /// Runs `body` on the calling thread in `mode` and restores the previous mode afterwards.
+    public static func with<R>(_ mode: SubnormalMode, _ body: () throws -> R) rethrows -> R {
+        let previous = set(mode)
+        defer { if let previous { set(previous) } }
+        return try body()
+    }
+
+    /// Runs `body` in `mode` (a worker computing in its loop's mode) and puts the thread back
+    /// in its own mode afterwards, so a pool thread carries no mode over to other work; nil
+    /// (an unknown architecture) runs `body` as it is.
+    @inline(__always)
+    static func run<R>(in mode: SubnormalMode?, _ body: () throws -> R) rethrows -> R {
+        guard let mode, let own = current, own != mode else { return try body() }
+        set(mode)
+        defer { set(own) }
+        return try body()
+    }
+}
