@@ -3,14 +3,13 @@ import CFloatingPoint
 /// How a thread's arithmetic treats subnormal floats (magnitudes below
 /// `Float.leastNormalMagnitude`, 1.18e-38).
 ///
-/// On x86 an operation that reads or produces a subnormal leaves the vector units for a microcode
-/// path tens to hundreds of times slower. Training produces them steadily: Adam's first moment of
-/// a weight whose gradient has become zero decays by β1 = 0.9 per step and spends hundreds of
-/// steps in the subnormal range (measured in a pi+ teacher after 2,800 steps: 1.8 million of its
-/// 12.6 million first moments), and small activation gradients underflow in the products. The
-/// `caloflow` executable therefore runs with `.flushToZero` (as TensorFlow's CPU kernels do),
-/// which changes no value of 1.2e-38 or more; the embedding library leaves its caller's mode as
-/// it finds it.
+/// On x86 an operation that reads or produces a subnormal takes a slow microcode path. Training
+/// produces them: Adam's first moment of a weight whose gradient has become zero decays by
+/// β1 = 0.9 per step and spends hundreds of steps in the subnormal range (measured in a pi+
+/// teacher after 2,800 steps: 1.8 million of its 12.6 million first moments). The `caloflow`
+/// executable therefore runs with `.flushToZero`, which changes no value of 1.2e-38 or more
+/// (a resumed pi+ teacher epoch: 82-85 s instead of 90-91 s on 2 Zen 4 cores); the embedding
+/// library leaves its caller's mode as it finds it.
 ///
 /// The mode belongs to a thread (x86 MXCSR, AArch64 FPCR) and a new thread starts with its
 /// creator's. `Parallel` and `ComputeThreads` workers compute in the mode of the thread that
