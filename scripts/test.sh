@@ -35,7 +35,7 @@ swift build -c release --build-tests
 
 logs=()
 trap 'rm -f "${logs[@]}"' EXIT
-# A watchdog over each test run (built above): the whole suite takes under a minute on 2
+# A watchdog over each test run (built above): the whole suite takes about two minutes on 2
 # cores; a hang (a deadlock is a bug) ends as a failure after CALOFLOW_TEST_TIMEOUT
 # (default 30m) instead of using up CI's whole budget.
 limit=${CALOFLOW_TEST_TIMEOUT:-30m}
