@@ -8,7 +8,8 @@ import CFloatingPoint
 /// β1 = 0.9 per step and spends hundreds of steps in the subnormal range (measured in a pi+
 /// teacher after 2,800 steps: 1.8 million of its 12.6 million first moments). The `caloflow`
 /// executable therefore runs with `.flushToZero`, which changes no value of 1.2e-38 or more
-/// (a resumed pi+ teacher epoch: 82-85 s instead of 90-91 s on 2 Zen 4 cores); the embedding
+/// (a resumed pi+ teacher epoch on 2 Zen 4 cores: 7-14 % faster than IEEE in neighbouring
+/// runs); the embedding
 /// library leaves its caller's mode as it finds it.
 ///
 /// The mode belongs to a thread (x86 MXCSR, AArch64 FPCR) and a new thread starts with its
