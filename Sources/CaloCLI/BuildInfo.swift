@@ -30,7 +30,6 @@ public enum BuildInfo {
         #endif
     }
 
-    /// The full `--version` text.
     /// The process's subnormal-float mode as `--version` prints it.
     static var subnormalText: String {
         switch SubnormalMode.current {
@@ -40,6 +39,7 @@ public enum BuildInfo {
         }
     }
 
+    /// The full `--version` text.
     public static func versionText() -> String {
         let flags = CPUFeatures.current()
         let simd = ["avx512f", "avx2", "fma", "avx"].filter(flags.contains)

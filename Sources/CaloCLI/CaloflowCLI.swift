@@ -42,15 +42,16 @@ public enum CaloflowCLI {
         TemporaryFiles.installSignalHandlers()
         let arguments = Array(CommandLine.arguments.dropFirst())
         var console = Console.standard()
+        let environment = processEnvironment()
         // Before any worker thread exists, so that every thread starts in this mode.
         do {
-            SubnormalMode.set(try subnormalMode(environment: processEnvironment()))
+            SubnormalMode.set(try subnormalMode(environment: environment))
         } catch {
             console.printError("error: \(error)")
             exit(ExitCode.usage.rawValue)
         }
         do {
-            ParallelJob.runtime = try MPIRuntime.startIfLaunched(environment: processEnvironment())
+            ParallelJob.runtime = try MPIRuntime.startIfLaunched(environment: environment)
         } catch {
             console.printError("error: \(error)")
             exit(ExitCode.failure.rawValue)
@@ -84,8 +85,8 @@ public enum CaloflowCLI {
         mpi.abort(code: code)
     }
 
-    /// The subnormal-float mode of the whole process: flush to zero (fast on x86; changes no
-    /// value of 1.2e-38 or more), or IEEE 754 with `CALOFLOW_SUBNORMALS=ieee`.
+    /// The subnormal-float mode of the whole process: flush to zero (fast on x86; only values
+    /// below 1.2e-38 are affected), or IEEE 754 with `CALOFLOW_SUBNORMALS=ieee`.
     static func subnormalMode(environment: [String: String]) throws -> SubnormalMode {
         guard let text = environment["CALOFLOW_SUBNORMALS"], !text.isEmpty else { return .flushToZero }
         guard let mode = SubnormalMode(rawValue: text.lowercased()) else {

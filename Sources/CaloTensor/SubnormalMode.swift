@@ -7,10 +7,9 @@ import CFloatingPoint
 /// produces them: Adam's first moment of a weight whose gradient has become zero decays by
 /// β1 = 0.9 per step and spends hundreds of steps in the subnormal range (measured in a pi+
 /// teacher after 2,800 steps: 1.8 million of its 12.6 million first moments). The `caloflow`
-/// executable therefore runs with `.flushToZero`, which changes no value of 1.2e-38 or more
-/// (a resumed pi+ teacher epoch on 2 Zen 4 cores: 7-14 % faster than IEEE in neighbouring
-/// runs); the embedding
-/// library leaves its caller's mode as it finds it.
+/// executable therefore runs with `.flushToZero`, which affects only values below 1.2e-38 (read
+/// and written as 0): a resumed pi+ teacher epoch on 2 Zen 4 cores ran 7-14 % faster than in
+/// IEEE mode in neighbouring runs. The embedding library leaves its caller's mode as it finds it.
 ///
 /// The mode belongs to a thread (x86 MXCSR, AArch64 FPCR) and a new thread starts with its
 /// creator's. `Parallel` and `ComputeThreads` workers compute in the mode of the thread that

@@ -1,7 +1,7 @@
 // The calling thread's handling of subnormal floats.
 //
-// Subnormal (denormal) numbers, below 1.2e-38 in float, take a slow microcode path on x86 CPUs:
-// an operation that reads or produces one costs tens to hundreds of cycles instead of one. Adam's
+// Subnormal (denormal) numbers, below 1.2e-38 in float, take a slow microcode path on x86 CPUs
+// (an operation that reads or produces one needs a microcode assist). Adam's
 // first moments of weights whose gradient has become zero decay by 0.9 per step through that
 // range, so a training run slows down as they accumulate. Flushing them to zero (x86: the MXCSR
 // bits FTZ, which writes 0 for a subnormal result, and DAZ, which reads a subnormal input as 0;
