@@ -30,6 +30,12 @@ public enum BuildInfo {
         #endif
     }
 
+    /// What a run directory records of the process that trained it (run.json, each invocation's
+    /// `extra`): the OpenBLAS kernel and the subnormal-float mode.
+    static var runFacts: [String: String] {
+        ["openblas_core": BLASRuntime.coreName, "subnormals": SubnormalMode.current?.rawValue ?? "platform default"]
+    }
+
     /// The process's subnormal-float mode as `--version` prints it.
     static var subnormalText: String {
         switch SubnormalMode.current {

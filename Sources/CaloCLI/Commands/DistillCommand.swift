@@ -67,8 +67,7 @@ public struct DistillCommand: Command {
                                                    threads: common.threads, dataFile: file, appVersion: BuildInfo.version,
                                                    started: ShowerFileMetadata.utcTimestamp(), resumed: resuming,
                                                    processes: ParallelJob.size, gradientShards: ["student": setup.shards],
-                                                   extra: ["openblas_core": BLASRuntime.coreName,
-                                                           "subnormals": SubnormalMode.current?.rawValue ?? "platform default"]))
+                                                   extra: BuildInfo.runFacts))
         }
         defer { logger.closeLogFile() }
         let batch = settings.batchSize

@@ -108,8 +108,7 @@ public struct TrainTeacherCommand: Command {
                                                    started: ShowerFileMetadata.utcTimestamp(), resumed: resuming,
                                                    processes: ParallelJob.size,
                                                    gradientShards: Dictionary(uniqueKeysWithValues: zip(stages.map(\.rawValue), setups.map(\.shards))),
-                                                   extra: ["openblas_core": BLASRuntime.coreName, "config": configPath,
-                                                           "subnormals": SubnormalMode.current?.rawValue ?? "platform default"]))
+                                                   extra: BuildInfo.runFacts.merging(["config": configPath]) { $1 }))
         }
         TrainingSignals.install()
         defer { TrainingSignals.restoreDefaults() }
