@@ -6,7 +6,8 @@
 #
 # The whole suite runs under the OpenBLAS kernel chosen for this CPU; then the numerics suites
 # run again, from the same test binary, under every other kernel the CPU can execute (SkylakeX
-# needs AVX-512F; Haswell and Zen need AVX2 and FMA): the kernels block and order their sums
+# needs AVX-512F, Cooperlake also AVX-512 BF16, which OpenBLAS picks on Zen 4 and 5; Haswell
+# and Zen need AVX2 and FMA): the kernels block and order their sums
 # differently, and no tolerance may depend on one of them. Exits non-zero if any run fails,
 # and ends with a summary per kernel.
 #
@@ -23,6 +24,7 @@ numerics='CaloTensorTests|CaloNNTests|CaloFlowsTests|CaloPipelineTests|CaloEvalu
 flags=" $(grep -m1 '^flags' /proc/cpuinfo 2>/dev/null || true) "
 kernels=()
 [[ "$flags" == *" avx512f "* ]] && kernels+=(SkylakeX)
+[[ "$flags" == *" avx512f "* && "$flags" == *" avx512_bf16 "* ]] && kernels+=(Cooperlake)
 [[ "$flags" == *" avx2 "* && "$flags" == *" fma "* ]] && kernels+=(Haswell Zen)
 
 # The test binaries link OpenBLAS directly, so they cannot restart themselves the way the
