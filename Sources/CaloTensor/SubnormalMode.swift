@@ -8,8 +8,8 @@ import CFloatingPoint
 /// β1 = 0.9 per step and spends hundreds of steps in the subnormal range (measured in a pi+
 /// teacher after 2,800 steps: 1.8 million of its 12.6 million first moments). The `caloflow`
 /// executable therefore runs with `.flushToZero`, which affects only values below 1.2e-38 (read
-/// and written as 0): a resumed pi+ teacher epoch on 2 Zen 4 cores ran 7-14 % faster than in
-/// IEEE mode in neighbouring runs. The embedding library leaves its caller's mode as it finds it.
+/// and written as 0): in IEEE mode a resumed pi+ teacher epoch on 2 Zen 4 cores took 7-14 %
+/// longer than flushed in neighbouring runs. The embedding library leaves its caller's mode as it finds it.
 ///
 /// The mode belongs to a thread (x86 MXCSR, AArch64 FPCR) and a new thread starts with its
 /// creator's. `Parallel` and `ComputeThreads` workers compute in the mode of the thread that
@@ -23,21 +23,20 @@ public enum SubnormalMode: String, Sendable, CaseIterable {
 
     /// The calling thread's mode; nil on a CPU architecture the switch does not know (then the
     /// arithmetic is whatever the platform does, normally IEEE).
-    public static var current: SubnormalMode? {
-        switch caloFlushesSubnormals() {
-        case 0: return .ieee
-        case 1: return .flushToZero
-        default: return nil
-        }
-    }
+    public static var current: SubnormalMode? { SubnormalMode(flag: caloFlushesSubnormals()) }
 
     /// Sets the calling thread's mode and returns the previous one (nil, and no change, on an
     /// unknown architecture).
     @discardableResult
     public static func set(_ mode: SubnormalMode) -> SubnormalMode? {
-        switch caloSetFlushSubnormals(mode == .flushToZero ? 1 : 0) {
-        case 0: return .ieee
-        case 1: return .flushToZero
+        SubnormalMode(flag: caloSetFlushSubnormals(mode == .flushToZero ? 1 : 0))
+    }
+
+    /// The mode the C functions report: 1 flush to zero, 0 IEEE, -1 (nil) an unknown architecture.
+    private init?(flag: Int32) {
+        switch flag {
+        case 0: self = .ieee
+        case 1: self = .flushToZero
         default: return nil
         }
     }
